@@ -1,0 +1,5 @@
+"""The recommender pipeline."""
+
+from momorec.pipelines.recommender.pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]
