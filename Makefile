@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 # Build llama.cpp for this CPU only, without the curl/tests/examples/tools it does not need here.
 LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
 
-.PHONY: setup test lint run viz clean-data
+# Real data sets (read-only, outside the repo) are linked under data/01_raw/<name>/ for `--env <name>`.
+SHARED_DATA ?= ../shared/data
+
+.PHONY: setup test lint run viz link-data
 
 setup:
 	$(PYTHON) -m venv $(VENV)
@@ -27,4 +30,9 @@ run:
 	$(BIN)/kedro run
 
 viz:
-	$(BIN)/kedro viz build
+	KEDRO_DISABLE_TELEMETRY=true $(BIN)/kedro viz build
+
+link-data:
+	mkdir -p data/01_raw
+	ln -sfn $(abspath $(SHARED_DATA))/amazon2018-industrial-scientific data/01_raw/scientific
+	ln -sfn $(abspath $(SHARED_DATA))/movielens-100k data/01_raw/movielens
