@@ -1,0 +1,298 @@
+"""Turn the run's results into one report: Markdown tables, figures and a self-contained HTML page.
+
+Every section is built from a dataset another pipeline produced. A dataset the run did not produce is
+listed as missing in the report; nothing is filled in for it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # reports are rendered headless
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+# The datasets the report knows how to present, in report order, with the section title they feed.
+SECTION_SOURCES: dict[str, str] = {
+    "dataset_statistics": "Data set statistics (paper Table 1)",
+    "validation_report": "Input validation",
+    "llm_usage": "LLM usage and cost",
+    "agent_leaderboard": "Judge: ELO leaderboard of the motivation agents (paper Table 8)",
+    "motivation_quality": "Motivation quality against the shop's ground truth",
+    "embedding_correlations": "Embedding model: correlations before/after tuning (paper Tables 6/9)",
+    "spreading_evaluation": "Motivation clusters and spreading",
+    "semantic_id_quality": "Semantic-ID quality per layer",
+    "recommender_results": "Recommendation results",
+    "recommender_efficiency": "Efficiency (paper Table 5)",
+    "layer_sweep_results": "Number of semantic-ID layers (paper Figure 6)",
+}
+
+MAIN_METRICS = [
+    "recall@10",
+    "ndcg@10",
+    "mrr@10",
+    "precision@10",
+    "recall@20",
+    "ndcg@20",
+    "mrr@20",
+    "precision@20",
+]
+ABLATION_VARIANTS = ["momorec", "momorec_no_spreading", "momorec_no_residual", "leak_canary"]
+
+
+@dataclass
+class Section:
+    """One part of the report: a title, some prose, optional tables and figures."""
+
+    title: str
+    text: str = ""
+    tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+
+
+def _as_frame(value: Any) -> pd.DataFrame:
+    """Present a dict (possibly nested one level) or a DataFrame as a two-column or tabular frame."""
+    if isinstance(value, pd.DataFrame):
+        return value
+    if isinstance(value, dict):
+        rows = []
+        for key, item in value.items():
+            if isinstance(item, dict):
+                rows.extend((f"{key}.{sub}", sub_value) for sub, sub_value in item.items())
+            else:
+                rows.append((key, item))
+        return pd.DataFrame(rows, columns=["name", "value"])
+    if isinstance(value, list):
+        return pd.DataFrame(value)
+    return pd.DataFrame({"value": [value]})
+
+
+def _metric_column(results: pd.DataFrame) -> pd.Series:
+    return results["metric"].str.lower() + "@" + results["k"].astype(int).astype(str)
+
+
+def _mean_std_table(results: pd.DataFrame, variants: list[str] | None = None) -> pd.DataFrame:
+    """Variants × metrics with cells 'mean ± std' (the paper's Table 2 layout)."""
+    frame = results.assign(metric_k=_metric_column(results))
+    if variants is not None:
+        frame = frame[frame["variant"].isin(variants)]
+    frame = frame.assign(
+        cell=frame["mean"].map("{:.4f}".format) + " ± " + frame["std"].fillna(0).map("{:.4f}".format)
+    )
+    table = frame.pivot_table(index="variant", columns="metric_k", values="cell", aggfunc="first")
+    ordered = [m for m in MAIN_METRICS if m in table.columns] + [
+        m for m in table.columns if m not in MAIN_METRICS
+    ]
+    return table[ordered].reset_index()
+
+
+def _png_bytes(fig: plt.Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def plot_metric_bars(results: pd.DataFrame, metric: str = "ndcg", k: int = 10) -> plt.Figure:
+    """Bars of one metric per variant with ± std error bars (segment 'all')."""
+    rows = results[
+        (results["segment"] == "all") & (results["metric"].str.lower() == metric) & (results["k"] == k)
+    ]
+    rows = rows.sort_values("mean")
+    fig, ax = plt.subplots(figsize=(7, 0.45 * max(len(rows), 3) + 1))
+    ax.barh(rows["variant"], rows["mean"], xerr=rows["std"].fillna(0), color="#4C72B0", capsize=3)
+    ax.set_xlabel(f"{metric.upper()}@{k} (mean ± std over seeds)")
+    ax.set_title(f"Test {metric.upper()}@{k} per variant")
+    fig.tight_layout()
+    return fig
+
+
+def plot_segments(results: pd.DataFrame, metric: str = "recall", k: int = 10) -> plt.Figure:
+    """Grouped bars: one metric per variant for each user/item segment."""
+    rows = results[(results["metric"].str.lower() == metric) & (results["k"] == k)]
+    pivot_mean = rows.pivot_table(index="variant", columns="segment", values="mean")
+    pivot_std = rows.pivot_table(index="variant", columns="segment", values="std").reindex_like(pivot_mean)
+    fig, ax = plt.subplots(figsize=(8, 4))
+    pivot_mean.plot.bar(ax=ax, yerr=pivot_std.fillna(0), capsize=2, rot=30)
+    ax.set_ylabel(f"{metric.upper()}@{k}")
+    ax.set_title("Segments: long-tail vs head targets, cold-start vs other users")
+    fig.tight_layout()
+    return fig
+
+
+def plot_codebook_utilisation(quality: pd.DataFrame) -> plt.Figure:
+    """Codes used / K and relative reconstruction error per residual layer."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    layers = quality["layer"].astype(int)
+    if "codes_used_fraction" in quality:
+        ax.bar(layers, quality["codes_used_fraction"], color="#55A868", label="codes used / K")
+    ax.set_xlabel("residual layer")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("codes used / K")
+    if "relative_reconstruction_error" in quality:
+        twin = ax.twinx()
+        twin.plot(layers, quality["relative_reconstruction_error"], "o-", color="#C44E52", label="rel. error")
+        twin.set_ylabel("relative reconstruction error")
+    ax.set_title("Codebook utilisation per layer")
+    fig.tight_layout()
+    return fig
+
+
+def plot_layer_sweep(sweep: pd.DataFrame, metric: str = "ndcg", k: int = 10) -> plt.Figure:
+    """Test metric against the number of semantic-ID layers used (mean ± std)."""
+    rows = sweep[(sweep["metric"].str.lower() == metric) & (sweep["k"] == k)].sort_values("n_layers")
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.errorbar(rows["n_layers"], rows["mean"], yerr=rows["std"].fillna(0), marker="o", capsize=3)
+    ax.set_xlabel("semantic-ID layers used")
+    ax.set_ylabel(f"{metric.upper()}@{k}")
+    ax.set_title("Effect of the number of ID layers")
+    fig.tight_layout()
+    return fig
+
+
+def _recommender_sections(results: pd.DataFrame, figures: dict[str, plt.Figure]) -> list[Section]:
+    sections = []
+    overall = results[results["segment"] == "all"]
+    headline = overall[overall["variant"] != "leak_canary"]
+    main = Section(
+        SECTION_SOURCES["recommender_results"],
+        "Full ranking over all items, leave-one-out test item, mean ± std over seeds "
+        f"({int(results['n_seeds'].max()) if 'n_seeds' in results else '?'} seeds). The leak canary is "
+        "excluded here: it is shown only under ablations.",
+        tables=[("Main results (paper Table 2 layout)", _mean_std_table(headline))],
+    )
+    if not overall.empty:
+        figures["metric_bars"] = plot_metric_bars(results)
+        main.figures.append("metric_bars")
+    sections.append(main)
+
+    ablations = [v for v in ABLATION_VARIANTS if v in set(overall["variant"])]
+    if len(ablations) > 1:
+        sections.append(
+            Section(
+                "Ablations (paper Table 3)",
+                "The leak canary rebuilds every interaction-derived feature from full sequences, test items "
+                "included; its gap to `momorec` measures how much a leaky pipeline would overstate the method.",
+                tables=[("Ablations", _mean_std_table(overall, ablations))],
+            )
+        )
+    segments = results[results["segment"] != "all"]
+    if not segments.empty:
+        table = segments.assign(metric_k=_metric_column(segments))
+        table = table[table["metric_k"].isin(["recall@10", "ndcg@10"])]
+        table = table.assign(
+            cell=table["mean"].map("{:.4f}".format) + " ± " + table["std"].fillna(0).map("{:.4f}".format)
+        )
+        pivot = table.pivot_table(
+            index="variant", columns=["segment", "metric_k"], values="cell", aggfunc="first"
+        )
+        pivot.columns = [f"{segment} {metric}" for segment, metric in pivot.columns]
+        figures["segments"] = plot_segments(results)
+        sections.append(
+            Section(
+                "Long-tail and cold-start segments",
+                "Targets are long-tail when their item had few training interactions; cold-start users have "
+                "fewer than 3 training interactions.",
+                tables=[("Segments", pivot.reset_index())],
+                figures=["segments"],
+            )
+        )
+    return sections
+
+
+def build_report(**sources: Any) -> tuple[str, str, dict[str, plt.Figure]]:
+    """Build the run report from whatever result datasets this run produced.
+
+    Args:
+        **sources: datasets by name (keys of ``SECTION_SOURCES``); absent ones are reported as missing.
+
+    Returns:
+        The Markdown report, the same report as one self-contained HTML page (figures inline), and the
+        figures as matplotlib objects for the figures dataset.
+    """
+    unknown = set(sources) - set(SECTION_SOURCES)
+    if unknown:
+        raise ValueError(f"build_report got datasets it cannot present: {sorted(unknown)}")
+    figures: dict[str, plt.Figure] = {}
+    sections: list[Section] = []
+    for name, title in SECTION_SOURCES.items():
+        if name not in sources:
+            continue
+        value = sources[name]
+        if name == "recommender_results" and isinstance(value, pd.DataFrame) and not value.empty:
+            sections.extend(_recommender_sections(value, figures))
+            continue
+        section = Section(title, tables=[(title, _as_frame(value))])
+        if name == "semantic_id_quality" and isinstance(value, pd.DataFrame) and "layer" in value:
+            figures["codebook_utilisation"] = plot_codebook_utilisation(value)
+            section.figures.append("codebook_utilisation")
+        if name == "layer_sweep_results" and isinstance(value, pd.DataFrame) and "n_layers" in value:
+            figures["layer_sweep"] = plot_layer_sweep(value)
+            section.figures.append("layer_sweep")
+        sections.append(section)
+
+    missing = [f"`{name}` ({title})" for name, title in SECTION_SOURCES.items() if name not in sources]
+    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    markdown = _to_markdown(sections, missing, created)
+    page = _to_html(sections, missing, created, figures)
+    return markdown, page, figures
+
+
+def _to_markdown(sections: list[Section], missing: list[str], created: str) -> str:
+    lines = ["# momorec run report", "", f"Created {created}.", ""]
+    for section in sections:
+        lines += [f"## {section.title}", ""]
+        if section.text:
+            lines += [section.text, ""]
+        for caption, table in section.tables:
+            if len(section.tables) > 1 or caption != section.title:
+                lines += [f"**{caption}**", ""]
+            lines += [table.to_markdown(index=False, floatfmt=".4g") if not table.empty else "_(empty)_", ""]
+        lines += [f"![{name}](figures/{name}.png)" for name in section.figures]
+        if section.figures:
+            lines.append("")
+    lines += ["## Missing from this run", ""]
+    lines += [f"- {item}: not produced by the pipelines of this run" for item in missing] or ["- nothing"]
+    return "\n".join(lines) + "\n"
+
+
+def _to_html(
+    sections: list[Section], missing: list[str], created: str, figures: dict[str, plt.Figure]
+) -> str:
+    style = (
+        "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+        "table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.9em}"
+        "td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}"
+        "img{max-width:100%}"
+    )
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>momorec run report</title>"
+        f"<style>{style}</style></head><body><h1>momorec run report</h1><p>Created {created}.</p>"
+    ]
+    for section in sections:
+        parts.append(f"<h2>{html.escape(section.title)}</h2>")
+        if section.text:
+            parts.append(f"<p>{html.escape(section.text)}</p>")
+        for caption, table in section.tables:
+            if caption != section.title:
+                parts.append(f"<h3>{html.escape(caption)}</h3>")
+            parts.append(
+                table.to_html(index=False, float_format="{:.4g}".format, border=0)
+                if not table.empty
+                else "<p><em>(empty)</em></p>"
+            )
+        for name in section.figures:
+            encoded = base64.b64encode(_png_bytes(figures[name])).decode("ascii")
+            parts.append(f"<p><img alt='{name}' src='data:image/png;base64,{encoded}'></p>")
+    parts.append("<h2>Missing from this run</h2><ul>")
+    parts += [
+        f"<li>{html.escape(item)}: not produced by the pipelines of this run</li>" for item in missing
+    ] or ["<li>nothing</li>"]
+    parts.append("</ul></body></html>")
+    return "\n".join(parts)

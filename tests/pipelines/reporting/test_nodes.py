@@ -1,0 +1,81 @@
+"""The report builder: presents what exists, lists what is missing, invents nothing."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from momorec.pipelines.reporting.nodes import SECTION_SOURCES, build_report
+
+
+@pytest.fixture
+def recommender_results() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    variants = ["sasrec", "momorec", "momorec_no_spreading", "leak_canary"]
+    segments = ["all", "long_tail", "head", "cold_start", "warm"]
+    for variant, segment, metric, k in itertools.product(variants, segments, ["recall", "ndcg"], [10, 20]):
+        rows.append(
+            {
+                "variant": variant,
+                "segment": segment,
+                "metric": metric,
+                "k": k,
+                "mean": float(rng.uniform(0.01, 0.2)),
+                "std": float(rng.uniform(0, 0.01)),
+                "n_seeds": 3,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def test_report_presents_given_results_and_lists_the_rest_as_missing(recommender_results):
+    stats = {"users": 120, "items": 80, "interactions": 1500, "sequence_length": {"p50": 9.0}}
+    markdown, page, figures = build_report(dataset_statistics=stats, recommender_results=recommender_results)
+
+    assert "| users" in markdown and "120" in markdown
+    momorec_recall = recommender_results.query(
+        "variant == 'momorec' and segment == 'all' and metric == 'recall' and k == 10"
+    )
+    assert f"{momorec_recall['mean'].iloc[0]:.4f} ± {momorec_recall['std'].iloc[0]:.4f}" in markdown
+    # The canary is an ablation row, never in the headline table.
+    headline = markdown.split("## Ablations")[0]
+    assert "leak_canary" not in headline.split("Main results")[1]
+    assert "## Ablations" in markdown
+    for missing in ["agent_leaderboard", "semantic_id_quality", "llm_usage"]:
+        assert f"`{missing}`" in markdown.split("## Missing from this run")[1]
+    assert set(figures) == {"metric_bars", "segments"}
+    assert page.count("data:image/png;base64,") == 2
+    assert "<table" in page
+
+
+def test_report_with_nothing_produced_says_so():
+    markdown, page, figures = build_report()
+    assert figures == {}
+    missing_part = markdown.split("## Missing from this run")[1]
+    assert all(f"`{name}`" in missing_part for name in SECTION_SOURCES)
+
+
+def test_report_rejects_datasets_it_does_not_know():
+    with pytest.raises(ValueError, match="cannot present"):
+        build_report(some_table=pd.DataFrame())
+
+
+def test_codebook_and_sweep_figures():
+    quality = pd.DataFrame(
+        {
+            "layer": [0, 1, 2],
+            "codes_used_fraction": [1.0, 0.9, 0.5],
+            "relative_reconstruction_error": [0.6, 0.4, 0.3],
+            "perplexity": [50, 40, 20],
+        }
+    )
+    sweep = pd.DataFrame(
+        {"n_layers": [1, 2, 3], "metric": "ndcg", "k": 10, "mean": [0.05, 0.06, 0.055], "std": 0.002}
+    )
+    markdown, _, figures = build_report(semantic_id_quality=quality, layer_sweep_results=sweep)
+    assert set(figures) == {"codebook_utilisation", "layer_sweep"}
+    assert "figures/codebook_utilisation.png" in markdown
