@@ -47,7 +47,7 @@ def test_report_presents_given_results_and_lists_the_rest_as_missing(recommender
     assert "## Ablations" in markdown
     for missing in ["agent_leaderboard", "semantic_id_quality", "llm_usage"]:
         assert f"`{missing}`" in markdown.split("## Missing from this run")[1]
-    assert set(figures) == {"metric_bars", "segments"}
+    assert set(figures) == {"metric_bars.png", "segments.png"}
     assert page.count("data:image/png;base64,") == 2
     assert "<table" in page
 
@@ -77,5 +77,5 @@ def test_codebook_and_sweep_figures():
         {"n_layers": [1, 2, 3], "metric": "ndcg", "k": 10, "mean": [0.05, 0.06, 0.055], "std": 0.002}
     )
     markdown, _, figures = build_report(semantic_id_quality=quality, layer_sweep_results=sweep)
-    assert set(figures) == {"codebook_utilisation", "layer_sweep"}
+    assert set(figures) == {"codebook_utilisation.png", "layer_sweep.png"}
     assert "figures/codebook_utilisation.png" in markdown

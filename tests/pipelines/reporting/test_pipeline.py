@@ -30,5 +30,5 @@ def test_report_pipeline_writes_markdown_html_and_figures(tmp_path):
     assert "Semantic-ID quality per layer" in markdown
     assert "`recommender_results`" in markdown  # listed as missing
     assert (tmp_path / "report.html").read_text().startswith("<!doctype html>")
-    saved = sorted(p.name for p in (tmp_path / "figures").iterdir())
-    assert saved and saved[0].startswith("codebook_utilisation")
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["codebook_utilisation.png"]
+    assert "figures/codebook_utilisation.png" in markdown

@@ -214,7 +214,7 @@ def build_report(**sources: Any) -> tuple[str, str, dict[str, plt.Figure]]:
 
     Returns:
         The Markdown report, the same report as one self-contained HTML page (figures inline), and the
-        figures as matplotlib objects for the figures dataset.
+        figures by file name (``<name>.png``) for the figures dataset.
     """
     unknown = set(sources) - set(SECTION_SOURCES)
     if unknown:
@@ -241,7 +241,8 @@ def build_report(**sources: Any) -> tuple[str, str, dict[str, plt.Figure]]:
     created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     markdown = _to_markdown(sections, missing, created)
     page = _to_html(sections, missing, created, figures)
-    return markdown, page, figures
+    # Keys are file names: the figures dataset saves each figure under its key.
+    return markdown, page, {f"{name}.png": figure for name, figure in figures.items()}
 
 
 def _to_markdown(sections: list[Section], missing: list[str], created: str) -> str:
