@@ -1,0 +1,53 @@
+"""The evaluator every variant goes through: leave-one-out inputs, full ranking, metrics per segment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from momorec.evaluation.metrics import metric_values
+from momorec.evaluation.ranking import ScoreFn, rank_targets_chunked
+from momorec.models.sequences import UserSequences
+
+
+@dataclass
+class SplitRanks:
+    """Ranks of the targets of one split: ``rows`` index users of the ``UserSequences``."""
+
+    split: str
+    rows: np.ndarray
+    targets: np.ndarray
+    ranks: np.ndarray
+
+
+def evaluate_split(
+    score_fn: ScoreFn,
+    data: UserSequences,
+    split: str,
+    max_length: int,
+    mask_history: bool = True,
+    chunk_size: int = 1024,
+    device: str = "cpu",
+) -> SplitRanks:
+    """Rank every user's ``split`` target among all items.
+
+    Input: validation scoring sees the training prefix; test scoring sees the training prefix plus the
+    validation item. With ``mask_history`` every item of that input history is removed from the ranking.
+    """
+    rows, inputs, targets = data.evaluation_inputs(split, max_length)
+    history = None
+    if mask_history:
+        offsets, items = data.history(split)
+        history = (offsets[rows], offsets[rows + 1] - offsets[rows], items)
+    ranks = rank_targets_chunked(score_fn, inputs, targets, data.n_items, history, chunk_size, device)
+    return SplitRanks(split, rows, targets, ranks)
+
+
+def segment_metrics(ranks: np.ndarray, segments: dict[str, np.ndarray], ks=(10, 20)) -> list[dict]:
+    """One row per (segment, metric, k): value = mean over the segment's users."""
+    return [
+        {"segment": name, "metric": metric, "k": k, "value": value, "n_users": int(mask.sum())}
+        for name, mask in segments.items()
+        for (metric, k), value in metric_values(ranks[mask], ks).items()
+    ]
