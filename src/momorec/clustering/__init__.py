@@ -1,0 +1,1 @@
+"""Motivation clusters (LSH + threshold graph), motivation spreading (top-k vote), residual k-means."""

@@ -1,0 +1,157 @@
+"""Residual k-means: L layers of K-code codebooks turning one embedding per item into L discrete codes.
+
+Layer 1 clusters the input vectors with faiss k-means; every vector takes the code of its nearest centroid and
+keeps the difference (the residual). Layer l clusters the residuals of layer l-1, and so on, so each layer
+refines what the previous ones could not express. Seeds are fixed, so the same input gives the same codes.
+
+When a layer's residuals hold fewer distinct rows than K (few motivation clusters, identical items), k-means
+cannot place K centroids; the layer then uses one centroid per distinct row (K clamped, recorded in
+``k_effective``; codebook rows beyond it are zero and never used).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ResidualQuantization:
+    """Result of :func:`fit_residual_kmeans` on n vectors of dimension d."""
+
+    codebooks: np.ndarray  # (L, K, d) float32; rows >= k_effective[l] are zero
+    codes: np.ndarray  # (n, L) int64
+    k_effective: list[int]
+    quality: pd.DataFrame  # one row per layer
+
+
+def _distinct_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct rows in first-appearance order, their counts), comparing rows bytewise."""
+    rows = np.ascontiguousarray(vectors)
+    keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    order = np.argsort(first, kind="stable")
+    return rows[first[order]], counts[order]
+
+
+def nearest_codes(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Index of the nearest centroid (L2) for each row (exact faiss search)."""
+    import faiss
+
+    index = faiss.IndexFlatL2(centroids.shape[1])
+    index.add(np.ascontiguousarray(centroids, dtype=np.float32))
+    _, nearest = index.search(np.ascontiguousarray(vectors, dtype=np.float32), 1)
+    return nearest[:, 0].astype(np.int64)
+
+
+def code_perplexity(codes: np.ndarray) -> float:
+    """exp(entropy) of the code distribution: the number of equally used codes it is worth."""
+    if len(codes) == 0:
+        return float("nan")
+    counts = np.bincount(codes - codes.min())
+    probs = counts[counts > 0] / len(codes)
+    return float(np.exp(-(probs * np.log(probs)).sum()))
+
+
+def fit_residual_kmeans(
+    vectors: np.ndarray,
+    n_layers: int = 6,
+    n_codes: int = 64,
+    niter: int = 20,
+    seed: int = 42,
+    max_points_per_centroid: int = 256,
+    show_progress: bool = True,
+) -> ResidualQuantization:
+    """Fit L residual codebooks on ``vectors`` (n, d) and encode every row.
+
+    Args:
+        vectors: float32 input, one row per item.
+        n_layers: L.
+        n_codes: K, codes per layer (clamped per layer to the number of distinct residual rows).
+        niter: k-means iterations per layer.
+        seed: k-means seed (layer l uses ``seed + l``).
+        max_points_per_centroid: faiss subsamples at most K × this many training rows per layer.
+    """
+    import faiss
+
+    data = np.ascontiguousarray(vectors, dtype=np.float32)
+    if data.ndim != 2 or len(data) == 0:
+        raise ValueError(f"residual k-means needs a non-empty 2-D array, got shape {data.shape}")
+    if not np.isfinite(data).all():
+        raise ValueError("residual k-means input contains NaN or inf rows")
+    if n_layers < 1 or n_codes < 1:
+        raise ValueError(f"n_layers and n_codes must be >= 1, got {n_layers} and {n_codes}")
+    n, dim = data.shape
+    total_energy = float((data.astype(np.float64) ** 2).sum())
+    residual = data.copy()
+    codebooks = np.zeros((n_layers, n_codes, dim), dtype=np.float32)
+    codes = np.zeros((n, n_layers), dtype=np.int64)
+    k_effective: list[int] = []
+    rows = []
+    for layer in tqdm(range(n_layers), desc="residual k-means layers", disable=not show_progress):
+        distinct, counts = _distinct_rows(residual)
+        k = min(n_codes, len(distinct))
+        if k == len(distinct):
+            # As many codes as distinct rows: each distinct row is its own centroid (k-means would be exact).
+            centroids = distinct
+        else:
+            kmeans = faiss.Kmeans(
+                dim,
+                k,
+                niter=niter,
+                seed=seed + layer,
+                max_points_per_centroid=max_points_per_centroid,
+                verbose=False,
+            )
+            # Duplicate rows train once with their multiplicity as weight: same objective, less work.
+            kmeans.train(distinct, weights=counts.astype(np.float32))
+            centroids = kmeans.centroids
+        layer_codes = nearest_codes(residual, centroids)
+        residual -= centroids[layer_codes]
+        codebooks[layer, :k] = centroids
+        codes[:, layer] = layer_codes
+        k_effective.append(int(k))
+        if k < n_codes:
+            logger.info("residual k-means layer %d: K clamped from %d to %d distinct rows", layer, n_codes, k)
+        error = float((residual.astype(np.float64) ** 2).sum())
+        rows.append(
+            {
+                "layer": layer,
+                "relative_reconstruction_error": error / total_energy if total_energy > 0 else 0.0,
+                "codes_used_fraction": len(np.unique(layer_codes)) / n_codes,
+                "perplexity": code_perplexity(layer_codes),
+                "k_effective": int(k),
+                "codes_used": int(len(np.unique(layer_codes))),
+            }
+        )
+    return ResidualQuantization(codebooks, codes, k_effective, pd.DataFrame(rows))
+
+
+def dedup_digits(codes: np.ndarray) -> np.ndarray:
+    """Extra digit making each code tuple unique: 0, 1, 2, … among rows sharing a tuple, in row order."""
+    codes = np.asarray(codes)
+    if len(codes) == 0:
+        return np.empty(0, dtype=np.int64)
+    _, group = np.unique(codes, axis=0, return_inverse=True)
+    group = group.ravel()
+    order = np.argsort(group, kind="stable")
+    sorted_groups = group[order]
+    starts = np.r_[0, np.flatnonzero(sorted_groups[1:] != sorted_groups[:-1]) + 1]
+    run_start = np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    digits = np.empty(len(codes), dtype=np.int64)
+    digits[order] = np.arange(len(order)) - run_start
+    return digits
+
+
+def collision_rate(codes: np.ndarray) -> float:
+    """Share of rows that do not own their code tuple: 1 − distinct tuples / rows (0 for no rows)."""
+    codes = np.asarray(codes)
+    if len(codes) == 0:
+        return 0.0
+    return 1.0 - len(np.unique(codes, axis=0)) / len(codes)

