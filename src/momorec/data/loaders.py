@@ -18,7 +18,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -456,7 +455,7 @@ def _read_delimited(
     blank = lines.str.strip().eq("").to_numpy()
     lines, line_numbers = lines[~blank], line_numbers[~blank]
     problems.rows_read = len(lines)
-    fields = lines.str.split(re.escape(sep), regex=True)
+    fields = lines.str.split(sep, regex=False)
     right_width = fields.str.len().eq(len(names)).to_numpy()
     problems.add("wrong_number_of_fields", line_numbers[~right_width])
     frame = (
