@@ -1,7 +1,82 @@
-"""Wiring of the semantic_id pipeline (empty until its issue lands)."""
+"""Wiring of the semantic_id pipeline: the main motivation IDs plus the ID tables of the ablations.
 
-from kedro.pipeline import Pipeline
+Every variant reuses the same node functions with differently named outputs:
+
+* ``item_semantic_ids`` (main): input ``params:semantic_id.input`` (motivation / text / concat);
+* ``text_item_semantic_ids``: item text embeddings, i.e. semantic IDs without motivations;
+* ``nospread_item_semantic_ids``: only items with a generated motivation get codes, the rest -1 (padding);
+* ``cluster_item_semantic_ids``: one layer = the motivation cluster id, no residual.
+"""
+
+from kedro.pipeline import Node, Pipeline
+
+from momorec.pipelines.semantic_id import nodes
+
+SPREADING_OUTPUTS = [
+    "item_motivation_assignment",
+    "motivation_clusters",
+    "motivation_embeddings",
+    "item_text_embeddings",
+]
+
+
+def _residual_variant(prefix: str, input_param: str, only_generated_param: str) -> list[Node]:
+    """The nodes of one residual k-means ID table; ``prefix`` ("" for the main one) names its datasets."""
+    name = prefix or "motivation_"
+    return [
+        Node(
+            nodes.assemble_item_vectors,
+            inputs=[*SPREADING_OUTPUTS, input_param, only_generated_param],
+            outputs=f"{prefix}semantic_id_input",
+            name=f"assemble_{name}semantic_id_input",
+        ),
+        Node(
+            nodes.residual_semantic_ids,
+            inputs=[f"{prefix}semantic_id_input", "params:semantic_id"],
+            outputs=[
+                f"{prefix}item_semantic_ids",
+                f"{prefix}residual_codebooks",
+                f"{prefix}semantic_id_quality",
+            ],
+            name=f"fit_{name}residual_semantic_ids",
+        ),
+        Node(
+            nodes.semantic_id_metrics,
+            inputs=[f"{prefix}item_semantic_ids", f"{prefix}semantic_id_quality"],
+            outputs=f"{prefix}semantic_id_metrics",
+            name=f"{name}semantic_id_metrics",
+        ),
+    ]
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return Pipeline([])
+    main = _residual_variant("", "params:semantic_id.input", "params:semantic_id.only_generated")
+    text = _residual_variant(
+        "text_", "params:semantic_id.ablations.text.input", "params:semantic_id.ablations.text.only_generated"
+    )
+    nospread = _residual_variant(
+        "nospread_",
+        "params:semantic_id.ablations.nospread.input",
+        "params:semantic_id.ablations.nospread.only_generated",
+    )
+    outputs = [
+        Node(
+            nodes.export_semantic_id_table,
+            inputs=["item_semantic_ids", "items"],
+            outputs="semantic_id_table",
+            name="export_semantic_id_table",
+        ),
+        Node(
+            nodes.plot_codebook_utilisation,
+            inputs=["semantic_id_quality", "params:semantic_id"],
+            outputs="semantic_id_utilisation_plot",
+            name="plot_codebook_utilisation",
+        ),
+        Node(
+            nodes.cluster_semantic_ids,
+            inputs=["item_motivation_assignment", "params:semantic_id.ablations.cluster.only_generated"],
+            outputs="cluster_item_semantic_ids",
+            name="cluster_semantic_ids",
+        ),
+    ]
+    return Pipeline([*main, *outputs, *text, *nospread])

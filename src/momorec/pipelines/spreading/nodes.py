@@ -404,7 +404,7 @@ def report_spreading_evaluation(
     tuning_report: dict[str, Any],
     item_motivation_assignment: pd.DataFrame,
     evaluation_params: dict[str, Any],
-) -> tuple[dict[str, Any], dict[str, float]]:
+) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
     """``spreading_evaluation`` (JSON, nulls where not measurable) and the numeric subset for MLflow."""
     available = bool(ground_truth_input_scores.get("available", False))
     sources = item_motivation_assignment["source"].value_counts()
@@ -418,8 +418,8 @@ def report_spreading_evaluation(
         "ground_truth_motivations_as_input": ground_truth_input_scores,
         "encoder_tuning": {key: _none_if_nan(value) for key, value in tuning_report.items()},
     }
-    metrics: dict[str, float] = {"ground_truth_available": float(available)}
-    metrics.update({key: float(value) for key, value in coverage.items()})
+    values: dict[str, float] = {"ground_truth_available": float(available)}
+    values.update({key: float(value) for key, value in coverage.items()})
     for prefix, block in (
         ("generated", generated_scores),
         ("gt_input", ground_truth_input_scores),
@@ -429,5 +429,7 @@ def report_spreading_evaluation(
             if isinstance(value, bool) or value is None:
                 continue
             if isinstance(value, int | float) and math.isfinite(value):
-                metrics[f"{prefix}.{key}"] = float(value)
+                values[f"{prefix}.{key}"] = float(value)
+    # MlflowMetricsHistoryDataset takes {"value", "step"} items, not bare numbers.
+    metrics = {key: {"value": value, "step": 0} for key, value in values.items()}
     return report, metrics
