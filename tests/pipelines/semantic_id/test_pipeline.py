@@ -1,0 +1,52 @@
+"""The semantic_id pipeline on persisted-looking spreading outputs, in memory, with SequentialRunner."""
+
+import numpy as np
+import yaml
+
+from momorec.pipelines.semantic_id.pipeline import create_pipeline
+from tests.pipelines.spreading.conftest import flatten_params, run_in_memory
+
+
+def test_full_pipeline_produces_every_id_table(
+    repo_root, items, assignment, motivation_clusters, motivation_embeddings, item_text_embeddings
+):
+    config = yaml.safe_load((repo_root / "conf/base/parameters_semantic_id.yml").read_text())["semantic_id"]
+    config.update(n_layers=3, n_codes=4, show_progress=False)
+    pipeline = create_pipeline()
+    catalog = run_in_memory(
+        pipeline,
+        {
+            "items": items,
+            "item_motivation_assignment": assignment,
+            "motivation_clusters": motivation_clusters,
+            "motivation_embeddings": motivation_embeddings,
+            "item_text_embeddings": item_text_embeddings,
+        },
+        flatten_params("semantic_id", config),
+    )
+    code_columns = ["code_0", "code_1", "code_2"]
+    for name in ("item_semantic_ids", "text_item_semantic_ids", "nospread_item_semantic_ids"):
+        table = catalog.load(name)
+        assert list(table.columns) == ["item_idx", *code_columns, "dedup"], name
+        present = table[table["code_0"] >= 0]
+        assert not present.duplicated([*code_columns, "dedup"]).any(), name
+    assert (catalog.load("text_item_semantic_ids")["code_0"] >= 0).all()
+    nospread = catalog.load("nospread_item_semantic_ids")
+    assert (nospread.loc[15:, code_columns] == -1).all().all()
+    assert list(catalog.load("cluster_item_semantic_ids").columns) == ["item_idx", "code_0", "dedup"]
+    export = catalog.load("semantic_id_table")
+    assert export["item_id"].tolist() == items["item_id"].tolist()
+    assert catalog.load("residual_codebooks").shape == (3, 4, 16)
+    assert np.isfinite(catalog.load("semantic_id_quality")["relative_reconstruction_error"]).all()
+    assert catalog.load("semantic_id_utilisation_plot").axes
+
+
+def test_every_input_is_a_persisted_upstream_dataset():
+    inputs = {name for name in create_pipeline().inputs() if not name.startswith("params:")}
+    assert inputs == {
+        "items",
+        "item_motivation_assignment",
+        "motivation_clusters",
+        "motivation_embeddings",
+        "item_text_embeddings",
+    }
