@@ -683,6 +683,7 @@ def shop_file_bytes(tables: ShopTables, settings: ShopSettings) -> dict[str, byt
 def _atomic_write(path: Path, data: bytes) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(temporary, 0o644)  # mkstemp makes owner-only files; these are ordinary data files
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
