@@ -29,18 +29,20 @@ def evaluate_split(
     mask_history: bool = True,
     chunk_size: int = 1024,
     device: str = "cpu",
+    max_k: int = 20,
 ) -> SplitRanks:
     """Rank every user's ``split`` target among all items.
 
     Input: validation scoring sees the training prefix; test scoring sees the training prefix plus the
     validation item. With ``mask_history`` every item of that input history is removed from the ranking.
+    Ranks are exact below ``max_k`` and censored at ``max_k`` (enough for metrics at k <= max_k).
     """
     rows, inputs, targets = data.evaluation_inputs(split, max_length)
     history = None
     if mask_history:
         offsets, items = data.history(split)
         history = (offsets[rows], offsets[rows + 1] - offsets[rows], items)
-    ranks = rank_targets_chunked(score_fn, inputs, targets, data.n_items, history, chunk_size, device)
+    ranks = rank_targets_chunked(score_fn, inputs, targets, data.n_items, history, chunk_size, device, max_k)
     return SplitRanks(split, rows, targets, ranks)
 
 

@@ -38,6 +38,27 @@ def target_ranks(
     return ranks
 
 
+def topk_target_ranks(scores: torch.Tensor, targets: torch.Tensor, k: int) -> torch.Tensor:
+    """Target ranks from ``torch.topk``, censored at ``k`` (a value of ``k`` means "rank >= k").
+
+    Same tie rule as :func:`target_ranks`. Items to exclude must already carry a score of -inf; a target
+    scored -inf is never a hit. Only rows whose target ties with the k-th score need a full-row count.
+    """
+    k = min(int(k), scores.shape[1])
+    top = torch.topk(scores, k, dim=1).values
+    target_score = scores.gather(1, targets[:, None].long())
+    kth = top[:, -1:]
+    ranks = (top > target_score).sum(1) + (top == target_score).sum(1) - 1
+    boundary = (target_score == kth)[:, 0]
+    if boundary.any():
+        # Ties may continue past the k-th place: count them over the whole row.
+        rows = scores[boundary]
+        t = target_score[boundary]
+        ranks[boundary] = (rows > t).sum(1) + (rows == t).sum(1) - 1
+    below = (target_score < kth)[:, 0] | torch.isneginf(target_score[:, 0])
+    return torch.where(below, torch.full_like(ranks, k), ranks.clamp(max=k))
+
+
 def recall_at_k(ranks: np.ndarray, k: int) -> np.ndarray:
     """1 when the target is in the top k (one target per user, so Recall@k = HitRate@k)."""
     return (np.asarray(ranks) < k).astype(np.float64)

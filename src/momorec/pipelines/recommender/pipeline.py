@@ -1,7 +1,98 @@
-"""Wiring of the recommender pipeline (empty until its issue lands)."""
+"""Wiring of the recommender pipeline: one training/evaluation node per variant, then results and registry.
 
-from kedro.pipeline import Pipeline
+Switching variants off:
+- ``params:recommender.variants`` lists the variants that train; a node whose variant is not listed returns
+  a "skipped" outcome at once and is left out of every table. This is the everyday switch.
+- A variant's input dataset (e.g. ``leak_canary_item_semantic_ids``) is still loaded by Kedro even when
+  the variant is switched off. When that dataset is neither produced in the run nor on disk, build the
+  pipeline without the variant: ``create_pipeline(variants=[...])`` in the registry, or run only the
+  other variants' nodes with ``kedro run --pipeline recommender --tags <tag>`` (each node is tagged
+  ``recommender_variant_<name>``; the summary nodes carry every tag of the variants they read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial, update_wrapper
+
+from kedro.pipeline import Node, Pipeline
+
+from momorec.pipelines.recommender.nodes import (
+    VARIANT_SPECS,
+    build_user_sequences,
+    register_best_model,
+    results_to_mlflow_metrics,
+    summarise_results,
+    train_and_evaluate_variant,
+    train_and_evaluate_variant_without_input,
+    training_curves,
+)
 
 
-def create_pipeline(**kwargs) -> Pipeline:
-    return Pipeline([])
+def _variant_node(variant: str) -> Node:
+    spec = VARIANT_SPECS[variant]
+    inputs = ["recommender_user_sequences", "item_stats"]
+    if spec["input"] is None:
+        func = partial(train_and_evaluate_variant_without_input, variant=variant)
+        update_wrapper(func, train_and_evaluate_variant_without_input)
+    else:
+        func = partial(train_and_evaluate_variant, variant=variant)
+        update_wrapper(func, train_and_evaluate_variant)
+        inputs.append(spec["input"])
+    return Node(
+        func,
+        inputs=[*inputs, "params:recommender"],
+        outputs=f"recommender_outcome_{variant}",
+        name=f"train_and_evaluate_{variant}",
+        tags=[f"recommender_variant_{variant}"],
+    )
+
+
+def create_pipeline(variants: Iterable[str] | None = None, **kwargs) -> Pipeline:
+    """The recommender pipeline for ``variants`` (default: every variant of ``VARIANT_SPECS``)."""
+    variants = list(VARIANT_SPECS) if variants is None else list(variants)
+    unknown = sorted(set(variants) - set(VARIANT_SPECS))
+    if unknown or not variants:
+        raise ValueError(f"recommender variants {unknown or '[]'} invalid; known: {sorted(VARIANT_SPECS)}")
+    outcomes = [f"recommender_outcome_{variant}" for variant in variants]
+    all_tags = [f"recommender_variant_{variant}" for variant in variants]
+    return Pipeline(
+        [
+            Node(
+                build_user_sequences,
+                inputs=["interactions", "items"],
+                outputs="recommender_user_sequences",
+                name="build_recommender_user_sequences",
+                tags=all_tags,
+            ),
+            *(_variant_node(variant) for variant in variants),
+            Node(
+                summarise_results,
+                inputs=outcomes,
+                outputs=["recommender_results", "recommender_efficiency"],
+                name="summarise_recommender_results",
+                tags=all_tags,
+            ),
+            Node(
+                results_to_mlflow_metrics,
+                inputs="recommender_results",
+                outputs="recommender_metrics",
+                name="recommender_results_to_mlflow",
+                tags=all_tags,
+            ),
+            Node(
+                training_curves,
+                inputs=outcomes,
+                outputs="recommender_training_curves",
+                name="recommender_training_curves",
+                tags=all_tags,
+            ),
+            Node(
+                register_best_model,
+                inputs=["params:recommender", *outcomes],
+                outputs=["recommender_best_model", "recommender_best_model_info"],
+                name="register_best_recommender",
+                tags=all_tags,
+            ),
+        ]
+    )
