@@ -1,0 +1,13 @@
+"""Motivation-aware alignment re-ranking (after M-LLM³REC's MOPE / MOTE / MAR), one job per module.
+
+- ``schemas``: the fixed JSON schemas of user motivation profiles and item traits, parsing and validation.
+- ``structured_calls``: ask the LLM for a schema-valid JSON object; retry with a varied seed, then record a
+  failure (never an invented object).
+- ``profiles``: user profiles from each user's training prefix only, with the leakage guard.
+- ``traits``: item traits from item text only, for the items that appear as candidates.
+- ``similarity``: the cheap alignment score, cosine between profile and trait text embeddings.
+- ``compatibility``: the expensive alignment score, an LLM rating of every candidate, under a call budget.
+- ``candidates``: the recommender's top-N candidates and the target ranks, through the shared evaluator.
+- ``fusion``: score normalisation, fusion with the recommender score and the weight grid on validation users.
+- ``evaluation``: re-ranked target ranks, the shared metrics per segment, LLM cost per 1,000 users.
+"""

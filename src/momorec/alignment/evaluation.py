@@ -1,0 +1,119 @@
+"""Base vs re-ranked test metrics per user segment (mean ± sample std over seeds), and LLM cost.
+
+Metrics come from ``momorec.evaluation.metric_values`` over target ranks, the function every recommender
+variant is measured with, so base and re-ranked numbers are comparable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from momorec.evaluation import metric_values
+
+RESULT_COLUMNS = ["variant", "segment", "metric", "k", "mean", "std", "n_seeds", "n_users", "fusion_weight"]
+COST_COLUMNS = [
+    "stage", "users", "requests", "calls", "cache_hits", "failures", "prompt_tokens", "completion_tokens",
+    "llm_seconds", "wall_seconds", "requests_per_1000_users", "tokens_per_1000_users", "llm_seconds_per_1000_users",
+    "wall_seconds_per_1000_users",
+]  # fmt: skip
+
+
+def segment_masks(
+    users: pd.DataFrame, user_idx: np.ndarray, cold_start_below: int = 3, rated_users: Sequence[int] = ()
+) -> dict[str, np.ndarray]:
+    """Masks over ``user_idx``: all, cold_start_users (< ``cold_start_below`` training items), warm_users and
+    llm_rated_users (those inside the LLM compatibility budget; only when there are any)."""
+    n_train = users.set_index("user_idx")["n_train_items"].reindex(user_idx)
+    if n_train.isna().any():
+        raise ValueError("segment_masks: some evaluated users are missing from alignment_users")
+    cold = n_train.to_numpy() < cold_start_below
+    masks = {"all": np.ones(len(user_idx), dtype=bool), "cold_start_users": cold, "warm_users": ~cold}
+    if len(rated_users):
+        masks["llm_rated_users"] = np.isin(user_idx, np.asarray(rated_users, dtype=np.int64))
+    return masks
+
+
+def results_table(
+    ranks: Mapping[str, pd.DataFrame],
+    users: pd.DataFrame,
+    weights: Mapping[str, float],
+    ks: Sequence[int] = (10, 20),
+    cold_start_below: int = 3,
+    rated_users: Sequence[int] = (),
+) -> pd.DataFrame:
+    """One row per (variant, segment, metric, k): mean and sample std over seeds of the per-seed means.
+
+    ``ranks[variant]``: user_idx, seed, rank (test split only). ``weights[variant]``: its chosen λ.
+    """
+    rows = []
+    for variant, table in ranks.items():
+        if set(table.get("split", pd.Series(["test"])).unique()) - {"test"}:
+            raise ValueError(f"results_table: variant {variant} has non-test rows")
+        per_seed: dict[tuple[str, str, int], list[float]] = {}
+        n_users: dict[str, int] = {}
+        for _, seed_table in table.groupby("seed", sort=True):
+            user_idx = seed_table["user_idx"].to_numpy()
+            rank = seed_table["rank"].to_numpy()
+            for segment, mask in segment_masks(users, user_idx, cold_start_below, rated_users).items():
+                n_users[segment] = int(mask.sum())
+                for (metric, k), value in metric_values(rank[mask], tuple(ks)).items():
+                    per_seed.setdefault((segment, metric, k), []).append(value)
+        for (segment, metric, k), values in per_seed.items():
+            array = np.asarray(values, dtype=float)
+            rows.append(
+                {
+                    "variant": variant,
+                    "segment": segment,
+                    "metric": metric,
+                    "k": int(k),
+                    "mean": float(np.mean(array)),
+                    "std": float(np.std(array, ddof=1)) if len(array) > 1 else 0.0,
+                    "n_seeds": len(array),
+                    "n_users": n_users[segment],
+                    "fusion_weight": float(weights.get(variant, np.nan)),
+                }
+            )
+    table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    return table.astype({"k": "int64", "n_seeds": "int64", "n_users": "int64"})
+
+
+def cost_row(
+    stage: str,
+    usage: Mapping[str, Any],
+    users: int,
+    wall_seconds: float,
+    prompt_tokens: int | None = None,
+    completion_tokens: int | None = None,
+) -> dict[str, Any]:
+    """LLM cost of one stage (``UsageRecorder.as_dict()``), also scaled to 1,000 evaluated users.
+
+    ``requests`` and the tokens (when given: summed over every request, cache hits included, i.e. what a cold
+    run pays) describe the work; ``calls``, ``llm_seconds`` (summed latency) and ``wall_seconds`` describe
+    what this run actually spent (near zero on a warm cache).
+    """
+    prompt = int(usage.get("prompt_tokens", 0)) if prompt_tokens is None else int(prompt_tokens)
+    completion = (
+        int(usage.get("completion_tokens", 0)) if completion_tokens is None else int(completion_tokens)
+    )
+    llm_seconds = float(np.sum(usage.get("latencies_s", []) or [0.0]))
+    scale = 1000.0 / users if users else float("nan")
+    return {
+        "stage": stage,
+        "users": int(users),
+        "requests": int(usage.get("requests", 0)),
+        "calls": int(usage.get("calls", 0)),
+        "cache_hits": int(usage.get("cache_hits", 0)),
+        "failures": int(usage.get("failures", 0)),
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "llm_seconds": llm_seconds,
+        "wall_seconds": float(wall_seconds),
+        "requests_per_1000_users": int(usage.get("requests", 0)) * scale,
+        "tokens_per_1000_users": (prompt + completion) * scale,
+        "llm_seconds_per_1000_users": llm_seconds * scale,
+        "wall_seconds_per_1000_users": float(wall_seconds) * scale,
+    }
