@@ -240,9 +240,8 @@ def movielens_dir(tmp_path: Path) -> Path:
     )
     (folder / "u.genre").write_text("unknown|0\nAction|1\nComedy|2\n\n")
     (folder / "u.item").write_bytes(
-        "10|Amélie (2001)|01-Jan-2001||http://x|0|0|1\n20|Heat (1995)|01-Jan-1995||http://y|0|1|1\n".encode(
-            "latin-1"
-        )
+        "10|Amélie (2001)|01-Jan-2001||http://x|0|0|1\n20|Heat (1995)|01-Jan-1995||http://y|0|1|1\n"
+        "30|unknown|||http://z|1|0|0\n".encode("latin-1")
     )
     return folder
 
@@ -257,6 +256,9 @@ def test_movielens_reads_latin1_titles_genres_and_reports_bad_lines(movielens_di
     assert items.loc["10", "title"] == "Amélie (2001)"
     assert items.loc["10", "category"] == "Comedy"
     assert items.loc["20", "category"] == "Action, Comedy"
+    assert pd.isna(items.loc["30", "title"]) and items.loc["30", "category"] == "unknown"
+    item_problems = log.parse_report[str(movielens_dir / "u.item")]["problems"]
+    assert item_problems["placeholder_title_unknown_set_to_null"]["first_lines"] == [3]
     problems = log.parse_report[str(movielens_dir / "u.data")]["problems"]
     assert problems["wrong_number_of_fields"]["first_lines"] == [3]
     assert problems["bad_timestamp"]["first_lines"] == [4]

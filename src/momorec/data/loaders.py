@@ -478,7 +478,8 @@ def read_movielens(data_dir: str | Path, *, max_bad_fraction: float = 0.5) -> Ra
     """Read MovieLens 100K: ``u.data`` (tab-separated ratings, Unix seconds), ``u.item`` (latin-1) and ``u.genre``.
 
     Every rating is an interaction. An item's genres, joined with ", " in ``u.genre`` order, are its category;
-    MovieLens has no brand, description or price.
+    MovieLens has no brand, description or price. The placeholder title "unknown" (item 267 of ML-100K) is
+    reported and set to null, so validation counts it as an item without a title.
     """
     data_dir = Path(data_dir)
     data_path, item_path, genre_path = data_dir / "u.data", data_dir / "u.item", data_dir / "u.genre"
@@ -509,12 +510,16 @@ def read_movielens(data_dir: str | Path, *, max_bad_fraction: float = 0.5) -> Ra
     genre_table = genre_table.dropna().astype({"index": int}).sort_values("index")
     genres = genre_table["genre"].tolist()
     base = ["item_id", "title", "release_date", "video_release_date", "imdb_url"]
-    catalogue, _ = _read_delimited(item_path, "|", base + genres, "latin-1", item_problems)
+    catalogue, item_lines = _read_delimited(item_path, "|", base + genres, "latin-1", item_problems)
     flags = catalogue[genres].apply(pd.to_numeric, errors="coerce").fillna(0).astype(bool)
     # Vectorised "join the names of the set flags": each True contributes "name, ".
     category = flags.dot(pd.Series([g + ", " for g in genres], index=genres)).str.rstrip(", ")
+    # MovieLens marks a film it could not identify with the title "unknown": that is a missing title.
+    placeholder = catalogue["title"].str.strip().str.lower().eq("unknown").to_numpy()
+    item_problems.add("placeholder_title_unknown_set_to_null", item_lines[placeholder])
+    title = catalogue["title"].mask(placeholder)
     items = _finish_items(
-        pd.DataFrame({"item_id": catalogue["item_id"], "title": catalogue["title"], "category": category})
+        pd.DataFrame({"item_id": catalogue["item_id"], "title": title, "category": category})
     )
     item_problems.rows_kept = len(items)
     item_problems.check_usable(max_bad_fraction, "items")
