@@ -63,7 +63,7 @@ _NULL_PRICE_FRACTION = 0.12
 _DASH_PRICE_FRACTION = 0.03
 _VARIANT_ASIN_FRACTION = 0.2
 _VERIFIED_FRACTION = 0.9
-_RESAMPLE_ROUNDS = 8
+_RESAMPLE_ROUNDS = 32
 
 _ASIN_ALPHABET = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8)
 _USER_ALPHABET = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", dtype=np.uint8)
@@ -87,12 +87,12 @@ class ShopSettings:
         span_days: users make their first purchase within this many days after ``start_date``.
     """
 
-    n_users: int = 5000
+    n_users: int = 5500
     n_items: int = 3000
-    interactions_per_user: float = 9.0
+    interactions_per_user: float = 8.0
     n_motivations: int = 48
     second_motivation_fraction: float = 0.15
-    skew: float = 1.3
+    skew: float = 1.4
     off_motivation_fraction: float = 0.1
     noise: float = 0.0
     seed: int = 42
@@ -467,14 +467,19 @@ def _generate_purchases(
         chosen[off] = popular_sampler(np.zeros(int(off.sum()), dtype=np.int64), rng.random(int(off.sum())))
         return chosen
 
+    def repeats(items_bought: np.ndarray) -> np.ndarray:
+        return pd.Series(user * np.int64(n_items) + items_bought).duplicated().to_numpy()
+
     item = draw(np.arange(len(user)))
-    # One review per (user, item), as in review data: re-draw repeats a few times, then drop what is left.
+    # One review per (user, item), as in review data. Re-drawing repeats by popularity approximates
+    # sampling without replacement (a heavy buyer moves on to the next most popular items); the few
+    # rows still repeating after the last round are dropped.
     for _ in range(_RESAMPLE_ROUNDS):
-        repeated = np.flatnonzero(pd.DataFrame({"u": user, "i": item}).duplicated().to_numpy())
+        repeated = np.flatnonzero(repeats(item))
         if len(repeated) == 0:
             break
         item[repeated] = draw(repeated)
-    keep = ~pd.DataFrame({"u": user, "i": item}).duplicated().to_numpy()
+    keep = ~repeats(item)
 
     # Timestamps: a first purchase within the span, then log-normal gaps; millisecond resolution.
     start_ms = pd.Timestamp(settings.start_date, tz="UTC").value // 1_000_000
