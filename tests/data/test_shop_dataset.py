@@ -141,3 +141,13 @@ def test_globals_yml_settings_are_all_known_to_the_generator(repo_root):
     globals_config = yaml.safe_load((repo_root / "conf" / "base" / "globals.yml").read_text())
     settings = shop.ShopSettings.from_mapping(globals_config["builtin_shop"])
     assert settings == shop.ShopSettings()  # the code defaults mirror the configured defaults
+
+
+def test_noisy_shop_is_read_with_its_bad_lines_counted_not_hidden(tmp_path):
+    raw_log = BuiltinShopDataset(path=str(tmp_path), settings={**TINY, "noise": 0.05}).load()
+    clean_rows = len(shop.generate_shop(TINY).reviews)
+    report = raw_log.parse_report[str(tmp_path / shop.REVIEWS_FILENAME)]
+    assert report["rows_read"] == clean_rows + round(0.05 * clean_rows)
+    assert report["problems"]["malformed_json"]["count"] >= 1
+    assert report["problems"]["missing_user_id"]["count"] >= 1
+    assert len(raw_log.interactions) < report["rows_read"]

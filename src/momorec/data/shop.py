@@ -78,7 +78,8 @@ class ShopSettings:
         n_items: number of items in the catalogue (some may never be bought).
         interactions_per_user: mean raw sequence length.
         n_motivations: how many motivations of the vocabulary are used (a seeded random subset).
-        second_motivation_fraction: share of items that are shared products with two true motivations.
+        second_motivation_fraction: share of items that are shared products with two true motivations
+            (drawn from the shared product types whose motivations include at least two used ones).
         skew: Zipf exponent of item popularity (larger = longer tail).
         off_motivation_fraction: share of purchases of a popular item outside the user's motivations.
         noise: share of malformed lines injected into the reviews file (0 = a clean file).
