@@ -288,3 +288,18 @@ def test_noise_injects_a_few_malformed_lines_only_when_asked(small_files):
     assert noisy_problems["not_json"] >= 1 and noisy_problems["missing_user_id"] >= 1
     n_clean = len(clean.splitlines())
     assert len(noisy.splitlines()) == n_clean + round(0.01 * n_clean)
+
+
+@pytest.mark.parametrize(
+    ("noun", "plural"),
+    [
+        ("Espresso Machine", "Espresso Machines"),
+        ("Knock Box", "Knock Boxes"),
+        ("Bar Mixing Glass", "Bar Mixing Glasses"),
+        ("Trekking Poles", "Trekking Poles"),
+        ("Ring Light with Stand", "Ring Lights with Stand"),
+        ("Weight Bench", "Weight Benches"),
+    ],
+)
+def test_category_leaves_are_plural_product_nouns(noun, plural):
+    assert shop._pluralise(noun) == plural

@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 from momorec.data import shop_vocabulary as vocab
 
 # Bump when the generator's output changes for the same settings, so cached files are regenerated.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 REVIEWS_FILENAME = "Shop.jsonl.gz"
 META_FILENAME = "meta_Shop.jsonl.gz"
@@ -161,10 +161,13 @@ class ShopTables:
 
 
 def _pluralise(noun: str) -> str:
-    if noun.endswith(("s", "Kit", "Set")) or noun.endswith("ware"):
-        return noun
-    if noun.endswith(("x", "ch", "sh")):
+    head, joiner, tail = noun.partition(" with ")
+    if joiner:  # "Ring Light with Stand" -> "Ring Lights with Stand"
+        return _pluralise(head) + joiner + tail
+    if noun.endswith(("ss", "x", "ch", "sh")):
         return noun + "es"
+    if noun.endswith(("s", "ware")):  # already plural, or a mass noun
+        return noun
     if noun.endswith("y") and noun[-2:-1] not in "aeiou":
         return noun[:-1] + "ies"
     return noun + "s"
@@ -352,7 +355,7 @@ def _generate_items(rng: np.random.Generator, settings: ShopSettings, used: np.n
     hints = np.array([m.use_hint for m in vocab.MOTIVATIONS], dtype=object)
     hint = np.char.capitalize(hints[main].astype(str)).astype(object) + "."
     lower_attribute = np.char.lower(attribute.astype(str)).astype(object)
-    first_sentence = "The " + model + " " + noun + " from " + brand + " features " + lower_attribute + "."
+    first_sentence = model + " " + noun + " by " + brand + ": " + lower_attribute + "."
     opener = openers[rng.integers(0, len(openers), size=n_items)]
     description_kind = rng.random(n_items)
     with_hint = np.stack([first_sentence, opener, hint], 1).tolist()
