@@ -46,6 +46,11 @@ def _record(problems: dict[str, Any], name: str, frame: pd.DataFrame, mask: np.n
         problems[name] = {"count": count, "examples": _examples(frame, mask)}
 
 
+def _isin(values: pd.Series, reference: pd.Series) -> np.ndarray:
+    """``values.isin(reference)`` through a hash index: pandas' isin on Arrow-backed strings loops in Python."""
+    return pd.Index(reference).unique().get_indexer(values) >= 0
+
+
 def _clean_ids(values: pd.Series) -> pd.Series:
     values = values.astype("string").str.strip()
     return values.mask(values == "")
@@ -139,7 +144,7 @@ def validate_raw_log(
     _record(item_problems, "duplicate_item_ids", catalogue, repeated)
     catalogue = catalogue[~repeated]
 
-    unknown = ~frame["item_id"].isin(catalogue["item_id"]).to_numpy()
+    unknown = ~_isin(frame["item_id"], catalogue["item_id"])
     if unknown.any():
         unknown_ids = frame.loc[unknown, "item_id"].drop_duplicates()
         item_problems["items_missing_from_catalogue"] = {
@@ -154,7 +159,7 @@ def validate_raw_log(
     _record(item_problems, "items_without_title", catalogue, untitled)
     if untitled.any() and drop_untitled:
         untitled_ids = catalogue.loc[untitled, "item_id"]
-        on_untitled = frame["item_id"].isin(untitled_ids).to_numpy()
+        on_untitled = _isin(frame["item_id"], untitled_ids)
         _record(inter_problems, "interactions_on_items_without_title_dropped", frame, on_untitled)
         frame = frame[~on_untitled]
         catalogue = catalogue[~untitled]
@@ -162,7 +167,7 @@ def validate_raw_log(
     elif untitled.any():
         item_problems["items_without_title"]["action"] = "kept (drop_items_without_title is false)"
 
-    in_log = catalogue["item_id"].isin(frame["item_id"]).to_numpy()
+    in_log = _isin(catalogue["item_id"], frame["item_id"])
     if (~in_log).any():
         item_problems["catalogue_items_without_interactions"] = {
             "count": int((~in_log).sum()),
@@ -255,7 +260,7 @@ def build_sequences(
     """
     log = kcore_interactions.reset_index(drop=True)
     user_codes, user_ids = pd.factorize(log["user_id"])
-    catalogue = validated_items[validated_items["item_id"].isin(log["item_id"])].reset_index(drop=True)
+    catalogue = validated_items[_isin(validated_items["item_id"], log["item_id"])].reset_index(drop=True)
     item_index = pd.Index(catalogue["item_id"])
     item_codes = item_index.get_indexer(log["item_id"])
     if (item_codes < 0).any():
@@ -272,10 +277,11 @@ def build_sequences(
         {
             "user_idx": sorted_users.astype(np.int32),
             "item_idx": item_codes[order].astype(np.int32),
-            "user_id": log["user_id"].to_numpy()[order],
-            "item_id": log["item_id"].to_numpy()[order],
+            # take() on the column's own array keeps Arrow strings as they are (no round trip via objects)
+            "user_id": log["user_id"].astype("string").array.take(order),
+            "item_id": log["item_id"].astype("string").array.take(order),
             "timestamp": timestamps[order],
-            "rating": log["rating"].to_numpy(dtype=np.float64)[order],
+            "rating": pd.to_numeric(log["rating"]).to_numpy(dtype=np.float64, na_value=np.nan)[order],
             "position": positions.astype(np.int32),
         }
     ).astype({"user_id": "string", "item_id": "string"})
