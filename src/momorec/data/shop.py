@@ -471,19 +471,23 @@ def _generate_purchases(
         chosen[off] = popular_sampler(np.zeros(int(off.sum()), dtype=np.int64), rng.random(int(off.sum())))
         return chosen
 
-    def repeats(items_bought: np.ndarray) -> np.ndarray:
-        return pd.Series(user * np.int64(n_items) + items_bought).duplicated().to_numpy()
+    def repeated_rows(rows: np.ndarray) -> np.ndarray:
+        # Rows are grouped by user, so checking a subset of whole users finds exactly their repeats.
+        return rows[pd.Series(user[rows] * np.int64(n_items) + item[rows]).duplicated().to_numpy()]
 
     item = draw(np.arange(len(user)))
     # One review per (user, item), as in review data. Re-drawing repeats by popularity approximates
     # sampling without replacement (a heavy buyer moves on to the next most popular items); the few
     # rows still repeating after the last round are dropped.
+    repeated = repeated_rows(np.arange(len(user)))
+    affected = np.flatnonzero(np.isin(user, np.unique(user[repeated])))
     for _ in range(_RESAMPLE_ROUNDS):
-        repeated = np.flatnonzero(repeats(item))
         if len(repeated) == 0:
             break
         item[repeated] = draw(repeated)
-    keep = ~repeats(item)
+        repeated = repeated_rows(affected)
+    keep = np.ones(len(user), dtype=bool)
+    keep[repeated] = False
 
     # Timestamps: a first purchase within the span, then log-normal gaps; millisecond resolution.
     start_ms = pd.Timestamp(settings.start_date, tz="UTC").value // 1_000_000
