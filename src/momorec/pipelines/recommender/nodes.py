@@ -378,6 +378,7 @@ def log_and_register_model(
             registered_model_name=model_name,
             extra_files=extra_files or None,
             pip_requirements=[f"torch=={torch.__version__.split('+')[0]}"],
+            serialization_format="pickle",
         )
     version = getattr(info, "registered_model_version", None)
     return {"logged": True, "model_uri": info.model_uri, "version": None if version is None else int(version)}

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from momorec.pipelines.recommender.nodes import (
+    build_user_sequences,
+    register_best_model,
+    results_to_mlflow_metrics,
+    select_best_model,
+    summarise_results,
+    text_init_vectors,
+    train_and_evaluate_variant,
+    training_curves,
+)
+from tests.pipelines.recommender.conftest import N_ITEMS, recommender_inputs
+
+
+@pytest.fixture
+def inputs():
+    return recommender_inputs(n_users=30)
+
+
+@pytest.fixture
+def user_sequences(inputs):
+    return build_user_sequences(inputs["interactions"], inputs["items"])
+
+
+def test_build_user_sequences_uses_the_item_table_size(inputs):
+    data = build_user_sequences(inputs["interactions"], inputs["items"])
+    assert data.n_items == N_ITEMS and data.n_users == 30
+    with pytest.raises(ValueError, match="contiguous"):
+        build_user_sequences(inputs["interactions"], inputs["items"].iloc[1:])
+    with pytest.raises(ValueError, match="item_idx"):
+        build_user_sequences(inputs["interactions"], inputs["items"].drop(columns="item_idx"))
+
+
+def test_text_init_vectors_are_a_scaled_pca():
+    embeddings = np.random.default_rng(0).normal(size=(50, 12))
+    vectors = text_init_vectors(embeddings, 50, 4)
+    assert vectors.shape == (50, 4) and vectors.dtype == np.float32
+    assert np.isclose(vectors.std(), 0.02, rtol=1e-3)
+    # principal directions: the first component carries at least as much variance as the last
+    assert vectors[:, 0].var() >= vectors[:, 3].var()
+    with pytest.raises(ValueError, match="shape"):
+        text_init_vectors(embeddings, 49, 4)
+    with pytest.raises(ValueError, match="dims"):
+        text_init_vectors(embeddings, 50, 16)
+
+
+def test_switched_off_variant_is_skipped_without_training(inputs, user_sequences, parameters):
+    parameters["variants"] = ["sasrec"]
+    outcome = train_and_evaluate_variant(user_sequences, inputs["item_stats"], None, parameters, "momorec")
+    assert outcome["skipped"] is True and "rows" not in outcome
+
+
+def test_unknown_variant_and_missing_input_are_errors(inputs, user_sequences, parameters):
+    with pytest.raises(ValueError, match="unknown"):
+        train_and_evaluate_variant(user_sequences, inputs["item_stats"], None, parameters, "bert4rec")
+    with pytest.raises(ValueError, match="item_semantic_ids"):
+        train_and_evaluate_variant(user_sequences, inputs["item_stats"], None, parameters, "momorec")
+
+
+def test_variant_outcome_has_per_seed_rows_curves_and_efficiency(inputs, user_sequences, parameters):
+    parameters["seeds"] = [0, 1]
+    outcome = train_and_evaluate_variant(
+        user_sequences, inputs["item_stats"], inputs["item_semantic_ids"], parameters, "momorec"
+    )
+    assert sorted(outcome["curves"]) == [0, 1] and outcome["best_seed"] in (0, 1)
+    assert outcome["parameters"] == outcome["best_model"].n_parameters()
+    assert outcome["inference_seconds_per_1000_users"] > 0
+    rows = pd.DataFrame(outcome["rows"])
+    assert set(rows["seed"]) == {0, 1} and set(rows["history_masked"]) == {True, False}
+    assert outcome["semantic_ids"] is inputs["item_semantic_ids"]
+
+
+def _fake_outcome(variant, valid, canary=False, model=None):
+    rows = [
+        {
+            "segment": "all",
+            "metric": "recall",
+            "k": 10,
+            "value": v,
+            "n_users": 5,
+            "seed": s,
+            "history_masked": True,
+        }
+        for s, v in enumerate(valid)
+    ]
+    return {
+        "variant": variant,
+        "is_canary": canary,
+        "skipped": False,
+        "rows": rows,
+        "curves": {0: [{"epoch": 0, "loss": 1.0, "valid_ndcg_at_10": 0.1}]},
+        "valid_ndcg_at_10": dict(enumerate(valid)),
+        "best_model": model,
+        "best_seed": int(np.argmax(valid)),
+        "semantic_ids": None,
+        "parameters": 10,
+        "inference_seconds_per_1000_users": 0.5,
+        "train_seconds_per_epoch": 1.0,
+    }
+
+
+def test_summarise_results_mean_and_sample_std_over_seeds():
+    results, efficiency = summarise_results(
+        _fake_outcome("a", [0.1, 0.2, 0.3]), {"variant": "b", "skipped": True}
+    )
+    row = results.iloc[0]
+    assert row["variant"] == "a" and row["n_seeds"] == 3
+    assert row["mean"] == pytest.approx(0.2) and row["std"] == pytest.approx(0.1)
+    assert efficiency["variant"].tolist() == ["a"]
+    with pytest.raises(ValueError, match="no recommender variant"):
+        summarise_results({"variant": "b", "skipped": True})
+    metrics = results_to_mlflow_metrics(results)
+    assert metrics == {"a.test.masked.all.recall_at_10": {"value": pytest.approx(0.2), "step": 0}}
+    assert training_curves(_fake_outcome("a", [0.1]))["a.seed_0.loss"] == [{"value": 1.0, "step": 0}]
+
+
+def test_best_model_is_chosen_on_validation_and_never_the_canary():
+    model = torch.nn.Linear(1, 1)
+    winner, summary = select_best_model(
+        _fake_outcome("sasrec", [0.1, 0.2], model=model),
+        _fake_outcome("momorec", [0.3, 0.1], model=model),
+        _fake_outcome("leak_canary", [0.9, 0.9], canary=True, model=model),
+        _fake_outcome("most_popular", [0.5, 0.5]),  # no model to register
+    )
+    assert summary["variant"] == "momorec" and summary["seed"] == 0
+    with pytest.raises(ValueError, match="non-canary"):
+        select_best_model(_fake_outcome("leak_canary", [0.9], canary=True, model=model))
+
+
+def test_register_outside_an_mlflow_run_only_reports(parameters):
+    model = torch.nn.Linear(1, 1)
+    returned, info = register_best_model(parameters, _fake_outcome("sasrec", [0.1], model=model))
+    assert (
+        returned is model
+        and info["logged"] is False
+        and info["registered_model_name"] == "momorec-recommender-test"
+    )
