@@ -1,0 +1,110 @@
+"""Unit tests of the alignment nodes on tiny tables, including bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from momorec.pipelines.alignment.nodes import (
+    RERANK_VARIANTS,
+    assemble_scored_candidates,
+    evaluate_reranking,
+    select_alignment_users,
+    select_fusion_weights,
+    summarise_alignment_cost,
+)
+
+
+def test_select_alignment_users(tiny_log, alignment_params):
+    users = select_alignment_users(tiny_log["interactions"], tiny_log["train_interactions"], alignment_params)
+    assert len(users) == 8 and users["user_idx"].is_unique
+    assert users["llm_rated"].tolist() == [True] * 3 + [False] * 5
+    counts = tiny_log["train_interactions"].groupby("user_idx").size()
+    assert (users["n_train_items"].to_numpy() == counts.loc[users["user_idx"]].to_numpy()).all()
+    assert (users["is_cold_start"] == (users["n_train_items"] < 3)).all()
+    again = select_alignment_users(tiny_log["interactions"], tiny_log["train_interactions"], alignment_params)
+    assert users.equals(again)  # seeded
+
+    alignment_params["compatibility"]["enabled"] = False
+    alignment_params["users"]["max_users"] = None
+    everyone = select_alignment_users(tiny_log["interactions"], tiny_log["train_interactions"], alignment_params)
+    assert len(everyone) == 12 and not everyone["llm_rated"].any()
+
+
+def test_users_without_a_test_target_are_not_evaluated(tiny_log, alignment_params):
+    interactions = tiny_log["interactions"]
+    interactions = interactions[~((interactions["user_idx"] == 0) & (interactions["split"] == "test"))]
+    alignment_params["users"]["max_users"] = None
+    users = select_alignment_users(interactions, tiny_log["train_interactions"], alignment_params)
+    assert 0 not in set(users["user_idx"])
+    with pytest.raises(ValueError, match="missing column"):
+        select_alignment_users(interactions.drop(columns="split"), tiny_log["train_interactions"], alignment_params)
+
+
+def _scored(split: str, seed: int = 0) -> pd.DataFrame:
+    rows = []
+    for user in range(4):
+        for rank, item in enumerate([10, 11, 12, 13]):
+            rows.append((user, split, seed, item, 4.0 - rank, float(rank) if user % 2 else -float(rank), rank))
+    frame = pd.DataFrame(rows, columns=["user_idx", "split", "seed", "item_idx", "score", "embedding_score", "rank"])
+    return frame.assign(llm_score=np.nan, embedding_llm_score=frame["embedding_score"])
+
+
+def _targets(split: str, item: int = 13) -> pd.DataFrame:
+    return pd.DataFrame({"user_idx": range(4), "split": split, "seed": 0, "item_idx": item, "rank": 3})
+
+
+def test_assemble_combines_normalised_scores(alignment_params):
+    embedded = _scored("valid").drop(columns="llm_score")
+    ratings = pd.DataFrame({"user_idx": [0, 0], "split": "valid", "seed": 0, "item_idx": [10, 11], "llm_score": [9.0, 1.0]})
+    table = assemble_scored_candidates(embedded, ratings, alignment_params)
+    user0 = table[table["user_idx"] == 0].set_index("item_idx")
+    # item 10: embedding 1.0 (best of its list) and llm 1.0 -> 1.0; item 12: only embedding (1/3).
+    assert user0.loc[10, "embedding_llm_score"] == pytest.approx(1.0)
+    assert user0.loc[12, "embedding_llm_score"] == pytest.approx(1 / 3)
+    assert np.isnan(user0.loc[12, "llm_score"])
+
+
+def test_fusion_weights_never_read_test_labels(alignment_params):
+    """The node gets validation targets only; whatever the test rows hold, the chosen weights do not move."""
+    scored = pd.concat([_scored("valid"), _scored("test")], ignore_index=True)
+    weights, curves = select_fusion_weights(scored, _targets("valid"), alignment_params)
+    shuffled = scored.copy()
+    test_rows = shuffled["split"] == "test"
+    rng = np.random.default_rng(0)
+    for column in ("score", "embedding_score", "item_idx"):
+        shuffled.loc[test_rows, column] = rng.permutation(shuffled.loc[test_rows, column].to_numpy())
+    weights_again, curves_again = select_fusion_weights(shuffled, _targets("valid"), alignment_params)
+    assert weights.equals(weights_again) and curves.equals(curves_again)
+    assert set(weights["variant"]) == set(RERANK_VARIANTS)
+    with pytest.raises(ValueError, match="validation only"):
+        select_fusion_weights(scored, pd.concat([_targets("valid"), _targets("test")]), alignment_params)
+
+
+def test_evaluate_reranking_base_and_variants(alignment_params):
+    scored = _scored("test")
+    users = pd.DataFrame({"user_idx": range(4), "n_train_items": [1, 5, 5, 5], "is_cold_start": [True] + [False] * 3,
+                          "llm_rated": [True, True, False, False]})  # fmt: skip
+    weights = pd.DataFrame({"variant": list(RERANK_VARIANTS), "fusion_weight": [1.0, 0.0, 0.0]})
+    results = evaluate_reranking(scored, _targets("test"), weights, users, alignment_params)
+    recall = results[(results["metric"] == "recall") & (results["k"] == 10) & (results["segment"] == "all")]
+    ndcg = results[(results["metric"] == "ndcg") & (results["k"] == 10) & (results["segment"] == "all")]
+    by_variant = ndcg.set_index("variant")["mean"]
+    # Odd users' embedding score puts item 13 first (rank 0); even users' puts it last (rank 3, as the base).
+    assert by_variant["rerank_embedding"] == pytest.approx((1.0 + 1 / np.log2(5)) / 2)
+    assert by_variant["base"] == pytest.approx(by_variant["rerank_llm"]) == pytest.approx(1 / np.log2(5))
+    assert (recall["mean"] == 1.0).all()
+    assert set(results["segment"]) == {"all", "cold_start_users", "warm_users", "llm_rated_users"}
+
+
+def test_cost_summary_has_a_total(tiny_log):
+    usage = {"requests": 4, "calls": 4, "cache_hits": 0, "failures": 0, "prompt_tokens": 40, "completion_tokens": 20,
+             "latencies_s": [0.1] * 4, "wall_seconds": 1.0, "request_prompt_tokens": 40,
+             "request_completion_tokens": 20}  # fmt: skip
+    users = pd.DataFrame({"user_idx": range(8)})
+    table = summarise_alignment_cost(usage, usage, usage, users)
+    assert table["stage"].tolist() == ["profiles", "traits", "compatibility", "total"]
+    total = table.set_index("stage").loc["total"]
+    assert total["requests"] == 12 and total["requests_per_1000_users"] == pytest.approx(1500.0)
+    assert total["users"] == 8

@@ -1,0 +1,93 @@
+"""The alignment pipeline on an in-memory catalog (fake LLM server, tiny SASRec), and its wiring guarantees."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+from kedro_datasets.pandas import ParquetDataset
+
+from momorec.pipelines.alignment import create_pipeline
+from momorec.pipelines.alignment.nodes import RERANK_VARIANTS
+from tests.pipelines.alignment.conftest import TINY_RECOMMENDER
+
+# Intermediate outputs the tests read back: Parquet files (the runner releases consumed memory datasets).
+KEPT = ["recommender_candidates", "item_traits", "user_motivation_profiles", "alignment_results",
+        "alignment_fusion_weights", "alignment_llm_cost"]  # fmt: skip
+
+
+def _catalog(tiny_log, params, folder=None) -> DataCatalog:
+    kept = {name: ParquetDataset(filepath=str(folder / f"{name}.parquet")) for name in KEPT} if folder else {}
+    return DataCatalog(
+        {
+            **{name: MemoryDataset(value) for name, value in tiny_log.items()},
+            "params:alignment": MemoryDataset(params),
+            "params:recommender": MemoryDataset(TINY_RECOMMENDER),
+            **kept,
+        }
+    )
+
+
+def test_wiring_keeps_held_out_labels_away_from_profiles_and_weight_selection():
+    pipeline = create_pipeline()
+    nodes = {node.name: node for node in pipeline.nodes}
+    # Profile prompts read the training prefix; `alignment_users` carries user ids and prefix lengths only
+    # (its node reads `interactions` just to know which users have held-out rows).
+    assert "interactions" not in nodes["build_profile_prompts"].inputs
+    assert "train_interactions" in nodes["build_profile_prompts"].inputs
+    assert nodes["generate_user_profiles"].inputs == ["alignment_profile_prompts", "params:alignment"]
+    assert "alignment_test_targets" not in nodes["select_fusion_weights"].inputs
+    readers = [node.name for node in pipeline.nodes if "alignment_test_targets" in node.inputs]
+    assert readers == ["evaluate_reranking"]
+    with pytest.raises(ValueError, match="base_variant"):
+        create_pipeline(base_variant="bert4rec")
+    assert "item_semantic_ids" in create_pipeline(base_variant="momorec").inputs()
+
+
+def test_profile_slice_runs_on_the_fake_server(tiny_log, alignment_params, fake_llm, tmp_path):
+    server, llm_params = fake_llm
+    alignment_params["llm"] = llm_params
+    catalog = _catalog(tiny_log, alignment_params, tmp_path)
+    pipeline = create_pipeline().from_nodes("select_alignment_users").to_nodes("generate_user_profiles")
+    SequentialRunner().run(pipeline, catalog)
+    profiles = catalog["user_motivation_profiles"].load()
+    assert len(profiles) == 8 and (profiles["status"] == "ok").all()
+    assert profiles["profile_text"].str.startswith("Motivations: enjoys").all()
+    assert catalog["alignment_profile_usage"].load()["calls"] == 8 == len(server.requests)
+
+
+@pytest.mark.slow
+def test_whole_pipeline_runs_and_reports_every_variant(tiny_log, alignment_params, fake_llm, tmp_path):
+    server, llm_params = fake_llm
+    alignment_params["llm"] = llm_params
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    catalog = _catalog(tiny_log, alignment_params, tmp_path / "first")
+    SequentialRunner().run(create_pipeline(), catalog)
+
+    candidates = catalog["recommender_candidates"].load()
+    traits = catalog["item_traits"].load()
+    assert set(traits["item_idx"]) == set(candidates["item_idx"])  # traits only for candidate items
+
+    results = catalog["alignment_results"].load()
+    assert set(results["variant"]) == {"base", *RERANK_VARIANTS}
+    assert (results["n_seeds"] == 2).all()
+    assert results.query("segment == 'all'")["n_users"].eq(8).all()
+    assert results.query("segment == 'llm_rated_users'")["n_users"].eq(3).all()
+
+    weights = catalog["alignment_fusion_weights"].load()
+    assert weights["fusion_weight"].between(0, 1).all()
+    cost = catalog["alignment_llm_cost"].load().set_index("stage")
+    assert cost.loc["profiles", "requests"] == 8
+    assert cost.loc["compatibility", "requests"] == 3 * 2 * 2  # budgeted users x splits x seeds
+    assert cost.loc["total", "requests"] == len(server.requests)
+    metrics = catalog["alignment_metrics"].load()
+    assert "base.all.ndcg_at_10" in metrics and "cost.requests_per_1000_users" in metrics
+
+    # A second run is served from the LLM cache: no new request reaches the server.
+    before = len(server.requests)
+    catalog_again = _catalog(tiny_log, alignment_params, tmp_path / "second")
+    SequentialRunner().run(create_pipeline(), catalog_again)
+    assert len(server.requests) == before
+    pd.testing.assert_frame_equal(catalog_again["alignment_results"].load(), results)
