@@ -47,7 +47,7 @@ def test_candidates_and_targets(trained):
         for split in ("valid", "test"):
             reference = evaluate_split(model_score_fn(model), data, split, 8, True)
             expected = dict(zip(data.user_idx[reference.rows], reference.ranks, strict=True))
-            got = targets.query("seed == @seed and split == @split")
+            got = targets[(targets["seed"] == seed) & (targets["split"] == split)]
             assert all(expected[u] == r for u, r in zip(got["user_idx"], got["rank"], strict=True))
 
 
