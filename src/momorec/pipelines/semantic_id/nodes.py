@@ -144,6 +144,7 @@ def residual_semantic_ids(
             seed=int(params.get("seed", 42)),
             max_points_per_centroid=int(params.get("max_points_per_centroid", 256)),
             show_progress=bool(params.get("show_progress", True)),
+            n_threads=params.get("faiss_threads"),
         )
         codes[present] = fitted.codes
         codebooks = fitted.codebooks
