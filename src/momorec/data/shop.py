@@ -15,6 +15,9 @@ How the log comes about:
   and now and then (``off_motivation_fraction``) buy a popular item unrelated to any of them.
 - Sequence lengths are 1 + a negative binomial draw (mean ``interactions_per_user``), so many users buy
   once or twice, as in real review data, and a minority buy a lot. Gaps between purchases are log-normal.
+- A user reviews an item at most once: repeated picks are re-drawn by popularity (close to sampling
+  without replacement); the few still repeating after 32 rounds are dropped (about 6 % at the defaults,
+  so the log is a little shorter than ``n_users * interactions_per_user``).
 
 Everything is vectorised numpy/pandas; one ``numpy.random.Generator`` seeded from ``seed`` drives all
 draws, and the files are written with fixed gzip headers, so the same settings give byte-identical files.
