@@ -110,7 +110,10 @@ def _open_binary(path: Path) -> io.BufferedIOBase:
     """Open plain or gzipped files alike (gzip is detected from the magic bytes, not the name)."""
     with path.open("rb") as probe:
         magic = probe.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb")
+    if magic == b"\x1f\x8b":
+        # GzipFile.readline is pure Python; a BufferedReader on top splits lines in C (about 3x faster).
+        return io.BufferedReader(gzip.GzipFile(path, "rb"), buffer_size=1 << 20)
+    return path.open("rb", buffering=1 << 20)
 
 
 def _iter_json_lines(path: Path, problems: ProblemLog) -> Iterator[tuple[int, dict]]:
@@ -125,19 +128,29 @@ def _iter_json_lines(path: Path, problems: ProblemLog) -> Iterator[tuple[int, di
                 continue
             problems.rows_read += 1
             try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                problems.add("non_utf8_bytes_replaced", line_no)
-                text = raw.decode("utf-8", errors="replace")
-            try:
-                record = _json_loads(text)
+                record = _json_loads(raw)  # bytes straight in: the parser checks UTF-8 itself
             except _JSON_ERRORS:
-                problems.add("malformed_json", line_no)
-                continue
+                record = _parse_bad_line(raw, line_no, problems)
+                if record is None:
+                    continue
             if not isinstance(record, dict):
                 problems.add("not_a_json_object", line_no)
                 continue
             yield line_no, record
+
+
+def _parse_bad_line(raw: bytes, line_no: int, problems: ProblemLog) -> Any:
+    """A line the fast path refused: retry with non-UTF-8 bytes replaced, else record it as malformed."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        problems.add("non_utf8_bytes_replaced", line_no)
+        try:
+            return _json_loads(raw.decode("utf-8", errors="replace"))
+        except _JSON_ERRORS:
+            pass
+    problems.add("malformed_json", line_no)
+    return None
 
 
 def _blank_to_na(values: pd.Series) -> pd.Series:
@@ -233,7 +246,7 @@ def _review_chunk(rows: list[tuple], problems: ProblemLog) -> pd.DataFrame:
     problems.add("missing_user_id", lines[no_user])
     problems.add("missing_item_id", lines[no_item & ~no_user])
     timestamp, ts_ok = _timestamps_to_seconds(chunk["timestamp"], lines, problems)
-    rating = _to_float(chunk["rating"].astype("object").where(chunk["rating"].notna(), None))
+    rating = _to_float(chunk["rating"])
     problems.add(
         "unparseable_rating_set_to_null", lines[(rating.isna() & chunk["rating"].notna()).to_numpy()]
     )
