@@ -68,3 +68,16 @@ def test_slice_from_sequences_to_one_variant(parameters):
     inputs = {k: v for k, v in recommender_inputs().items() if k in pipeline.inputs()}
     outcome = run_in_memory(pipeline, inputs, parameters)["recommender_outcome_sasrec"]
     assert outcome["variant"] == "sasrec" and sorted(outcome["valid_ndcg_at_10"]) == [0, 1, 2]
+
+
+def test_environment_variable_restricts_the_graph(monkeypatch):
+    monkeypatch.setenv("MOMOREC_RECOMMENDER_VARIANTS", "sasrec, most_popular")
+    pipeline = create_pipeline()
+    assert {n.name for n in pipeline.nodes if n.name.startswith("train_")} == {
+        "train_and_evaluate_sasrec",
+        "train_and_evaluate_most_popular",
+    }
+    assert not any(name.endswith("semantic_ids") for name in pipeline.inputs())
+    monkeypatch.setenv("MOMOREC_RECOMMENDER_VARIANTS", "sasrec,bert4rec")
+    with pytest.raises(ValueError, match="bert4rec"):
+        create_pipeline()

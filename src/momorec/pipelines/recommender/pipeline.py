@@ -3,15 +3,16 @@
 Switching variants off:
 - ``params:recommender.variants`` lists the variants that train; a node whose variant is not listed returns
   a "skipped" outcome at once and is left out of every table. This is the everyday switch.
-- A variant's input dataset (e.g. ``leak_canary_item_semantic_ids``) is still loaded by Kedro even when
-  the variant is switched off. When that dataset is neither produced in the run nor on disk, build the
-  pipeline without the variant: ``create_pipeline(variants=[...])`` in the registry, or run only the
-  other variants' nodes with ``kedro run --pipeline recommender --tags <tag>`` (each node is tagged
-  ``recommender_variant_<name>``; the summary nodes carry every tag of the variants they read).
+- Kedro still loads the input dataset of a switched-off variant (e.g. ``leak_canary_item_semantic_ids``).
+  When that dataset is neither produced in the run nor on disk, leave the variant's node out of the graph:
+  ``create_pipeline(variants=[...])`` (for a registry entry), or from the command line
+  ``MOMOREC_RECOMMENDER_VARIANTS=sasrec,most_popular kedro run --pipeline recommender`` (the graph is fixed
+  when pipelines are registered, before parameters are read, hence an environment variable).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from functools import partial, update_wrapper
 
@@ -27,6 +28,8 @@ from momorec.pipelines.recommender.nodes import (
     train_and_evaluate_variant_without_input,
     training_curves,
 )
+
+VARIANTS_ENVIRONMENT_VARIABLE = "MOMOREC_RECOMMENDER_VARIANTS"
 
 
 def _variant_node(variant: str) -> Node:
@@ -49,7 +52,13 @@ def _variant_node(variant: str) -> Node:
 
 
 def create_pipeline(variants: Iterable[str] | None = None, **kwargs) -> Pipeline:
-    """The recommender pipeline for ``variants`` (default: every variant of ``VARIANT_SPECS``)."""
+    """The recommender pipeline for ``variants``.
+
+    Default: ``MOMOREC_RECOMMENDER_VARIANTS`` (comma-separated) when set, else every variant of ``VARIANT_SPECS``.
+    """
+    if variants is None:
+        from_environment = os.environ.get(VARIANTS_ENVIRONMENT_VARIABLE, "").strip()
+        variants = [v.strip() for v in from_environment.split(",") if v.strip()] if from_environment else None
     variants = list(VARIANT_SPECS) if variants is None else list(variants)
     unknown = sorted(set(variants) - set(VARIANT_SPECS))
     if unknown or not variants:
