@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from momorec.evaluation.metrics import ndcg_at_k, recall_at_k
 from momorec.evaluation.ranking import ScoreFn
 from momorec.models.sasrec import SASRec
 from momorec.models.sequences import UserSequences
+
+logger = logging.getLogger(__name__)
 
 LOSSES = ("ce", "bce")
 
@@ -159,6 +162,13 @@ def fit(
             else:
                 epochs_without_gain += 1
         result.history.append(record)
+        logger.info(
+            "epoch %d: loss %.4f, validation NDCG@10 %s, %.1f s",
+            epoch,
+            record["loss"],
+            f"{record['valid_ndcg_at_10']:.4f}" if "valid_ndcg_at_10" in record else "-",
+            record["train_seconds"],
+        )
         if on_epoch is not None:
             on_epoch(record)
         if epochs_without_gain >= config.patience:
