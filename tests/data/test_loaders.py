@@ -308,6 +308,37 @@ def test_tabular_parquet_round_trip(tmp_path):
     assert log.items["item_id"].tolist() == ["i", "j"]
 
 
+def test_tabular_parquet_datetimes_and_csv_non_utf8(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "user_id": ["u", "u"],
+            "item_id": ["i", "j"],
+            "timestamp": pd.to_datetime(["2020-09-13 12:26:40", None]),
+        }
+    )
+    frame.to_parquet(tmp_path / "log.parquet")
+    log = read_tabular(tmp_path / "log.parquet")
+    assert log.interactions["timestamp"].tolist() == [1600000000]
+    assert log.parse_report[str(tmp_path / "log.parquet")]["problems"]["missing_timestamp"][
+        "first_lines"
+    ] == [2]
+    csv = tmp_path / "log.csv"
+    csv.write_bytes(b"user_id,item_id,timestamp\nu,caf\xe9,5\nu,tea,6\n")
+    log = read_tabular(csv)
+    assert log.interactions["item_id"].tolist() == ["caf\ufffd", "tea"]
+    assert log.parse_report[str(csv)]["problems"]["non_utf8_bytes_replaced"] == {
+        "count": 1,
+        "first_lines": [1],
+    }
+
+
+def test_tabular_ragged_csv_raises_naming_the_file(tmp_path):
+    csv = tmp_path / "ragged.csv"
+    csv.write_text("user_id,item_id,timestamp\nu,i,1\nu,i,2,extra,fields\n")
+    with pytest.raises(LogFormatError, match=r"ragged\.csv: cannot be parsed as a table"):
+        read_tabular(csv)
+
+
 def test_tabular_missing_required_column_raises(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text("user_id,item_id\nu,i\n")

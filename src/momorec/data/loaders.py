@@ -547,22 +547,31 @@ def read_movielens(data_dir: str | Path, *, max_bad_fraction: float = 0.5) -> Ra
 # -------------------------------------------------------------------------------------- CSV / Parquet
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+def _read_table(path: Path, problems: ProblemLog) -> pd.DataFrame:
     path = _require_file(path)
     if path.stat().st_size == 0:
         raise LogFormatError(f"{path}: the file is empty")
     suffixes = "".join(path.suffixes).lower()
     if ".parquet" in suffixes or ".pq" in suffixes:
         return pd.read_parquet(path)
-    if ".csv" in suffixes or ".tsv" in suffixes or ".txt" in suffixes:
-        sep = "\t" if ".tsv" in suffixes else ","
+    if not (".csv" in suffixes or ".tsv" in suffixes or ".txt" in suffixes):
+        raise LogFormatError(f"{path}: unknown table format (expected .csv, .tsv or .parquet)")
+    options = {"sep": "\t" if ".tsv" in suffixes else ",", "dtype": str, "keep_default_na": False}
+    try:
         try:
-            return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8")
+            return pd.read_csv(path, encoding="utf-8", **options)
         except UnicodeDecodeError:
-            return pd.read_csv(
-                path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8", encoding_errors="replace"
-            )
-    raise LogFormatError(f"{path}: unknown table format (expected .csv, .tsv or .parquet)")
+            table = pd.read_csv(path, encoding="utf-8", encoding_errors="replace", **options)
+    except pd.errors.ParserError as error:
+        raise LogFormatError(f"{path}: cannot be parsed as a table: {error}") from error
+    # Record which rows had bytes that are not UTF-8 (now U+FFFD) instead of repairing them silently.
+    replaced = np.zeros(len(table), dtype=bool)
+    for column in table.columns:
+        replaced |= (
+            table[column].astype("string").str.contains("\ufffd", regex=False).fillna(False).to_numpy()
+        )
+    problems.add("non_utf8_bytes_replaced", np.flatnonzero(replaced) + 1)
+    return table
 
 
 def _text_timestamps(text: pd.Series) -> pd.Series:
@@ -596,7 +605,7 @@ def read_tabular(
     interactions_path = Path(interactions_path)
     column_map = dict(column_map or {})
     inter_problems = ProblemLog(interactions_path)
-    table = _read_table(interactions_path).rename(columns=column_map)
+    table = _read_table(interactions_path, inter_problems).rename(columns=column_map)
     missing = [c for c in ("user_id", "item_id", "timestamp") if c not in table.columns]
     if missing:
         raise LogFormatError(
@@ -610,7 +619,11 @@ def read_tabular(
     inter_problems.add("missing_user_id", lines[user.isna().to_numpy()])
     inter_problems.add("missing_item_id", lines[(item.isna() & user.notna()).to_numpy()])
     raw_ts = table["timestamp"]
-    if not pd.api.types.is_numeric_dtype(raw_ts):
+    if isinstance(raw_ts.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(raw_ts):
+        # Parquet date-times: whole seconds since the epoch (naive values are taken as UTC).
+        as_utc = raw_ts.dt.tz_localize("UTC") if raw_ts.dt.tz is None else raw_ts
+        raw_ts = ((as_utc - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).astype("Float64")
+    elif not pd.api.types.is_numeric_dtype(raw_ts):
         raw_ts = _text_timestamps(_blank_to_na(raw_ts))
     timestamp, ts_ok = _timestamps_to_seconds(raw_ts, lines, inter_problems)
     if "rating" in table:
@@ -637,7 +650,7 @@ def read_tabular(
     else:
         items_path = Path(items_path)
         item_problems = ProblemLog(items_path)
-        catalogue = _read_table(items_path).rename(columns=column_map)
+        catalogue = _read_table(items_path, item_problems).rename(columns=column_map)
         if "item_id" not in catalogue.columns:
             raise LogFormatError(
                 f"{items_path}: required column 'item_id' not found; columns are {list(catalogue.columns)}"
