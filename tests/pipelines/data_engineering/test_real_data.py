@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from momorec.data.raw_log import RawLog
 from momorec.datasets.interaction_log import InteractionLogDataset
 from momorec.pipelines.data_engineering.pipeline import create_pipeline
 from tests.pipelines.data_engineering.conftest import run_in_memory
@@ -14,26 +15,25 @@ from tests.pipelines.data_engineering.conftest import run_in_memory
 pytestmark = pytest.mark.real_data
 
 
-def _statistics(raw_log_dataset: InteractionLogDataset, k_core: int) -> dict:
-    catalog = run_in_memory(
-        create_pipeline(), {"raw_log": raw_log_dataset.load()}, {"k_core": k_core, "min_support": 2}
-    )
+def _statistics(raw_log: RawLog, k_core: int) -> dict:
+    catalog = run_in_memory(create_pipeline(), {"raw_log": raw_log}, {"k_core": k_core, "min_support": 2})
     return catalog.load("dataset_statistics")
 
 
-@pytest.fixture
-def scientific(shared_data) -> InteractionLogDataset:
+# Each file is read once per module; the tests only read the RawLog (MemoryDataset hands out copies).
+@pytest.fixture(scope="module")
+def scientific(shared_data) -> RawLog:
     folder = shared_data / "amazon2018-industrial-scientific"
     return InteractionLogDataset(
         "lcrec",
         interactions_path=str(folder / "Scientific.inter.json"),
         items_path=str(folder / "Scientific.item.json"),
-    )
+    ).load()
 
 
-@pytest.fixture
-def movielens(shared_data) -> InteractionLogDataset:
-    return InteractionLogDataset("movielens", data_dir=str(shared_data / "movielens-100k"))
+@pytest.fixture(scope="module")
+def movielens(shared_data) -> RawLog:
+    return InteractionLogDataset("movielens", data_dir=str(shared_data / "movielens-100k")).load()
 
 
 def test_scientific_without_k_core_matches_source(scientific):
