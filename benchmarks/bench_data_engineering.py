@@ -20,6 +20,7 @@ import argparse
 import gzip
 import json
 import multiprocessing as mp
+import os
 import resource
 import sys
 import tempfile
@@ -206,6 +207,7 @@ def main() -> None:
             source = "synthetic"
 
     summary, details = [], []
+    load_before = os.getloadavg()[0]
     context = mp.get_context("spawn")
     for size in args.sizes:
         queue = context.Queue()
@@ -235,7 +237,10 @@ def main() -> None:
         print(stages.to_string(index=False))
 
     table = pd.DataFrame(summary)
+    load_after = os.getloadavg()[0]
     notes = (
+        f"1-minute load average {load_before:.1f} before and {load_after:.1f} after the run on "
+        f"{os.cpu_count()} cores (other work shares the machine, so times are upper bounds).\n\n"
         f"Source: {'built-in shop generator (momorec.data.shop)' if source == 'shop' else 'synthetic Zipf log'}, "
         "written as gzipped Amazon Reviews 2023 JSON lines, read back with `read_amazon2023`, then every node "
         "called in order with k_core=5, pair_window=2, min_support=2, max_pairs=5000 (no Kedro runner, no "
