@@ -1,0 +1,116 @@
+"""Strict parsers for the agents' answers, and the filter of motivations too generic to be useful.
+
+Nothing here repairs content: a summary either yields a clean short phrase or a ``ParseError`` (the caller
+retries and eventually records a failure).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+_JSON_OBJECT = re.compile(r"\{.*?\}", re.S)
+_MOTIVATION_FIELD = re.compile(r'"motivation"\s*:\s*"([^"\n]+)"', re.I)
+_PURPOSE_LINE = re.compile(r"^\s*(?:motivation|purpose)\s*:\s*(.+)$", re.I | re.M)
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_PLACEHOLDERS = {"phrase", "short phrase", "motivation", "label", "purpose", "none", "n a", "unknown"}
+# Words that never make a motivation specific: generic-ness is judged on the remaining words.
+_FILLER = {
+    "a", "an", "the", "to", "of", "for", "and", "or", "in", "on", "with", "their", "his", "her", "my", "your",
+    "our", "its", "customer", "customers", "user", "users", "person", "people", "someone", "s", "daily",
+    "everyday", "basic", "general", "personal", "various", "own", "being", "be", "is", "are",
+}  # fmt: skip
+
+
+class ParseError(ValueError):
+    """The answer does not contain what was asked for, in the asked format."""
+
+
+def _json_objects(text: str) -> Iterable[dict[str, Any]]:
+    stripped = text.strip().removeprefix("```json").removeprefix("```").removesuffix("```").strip()
+    candidates = [stripped] + _JSON_OBJECT.findall(stripped)
+    for candidate in candidates:
+        try:
+            value = json.loads(candidate)
+        except (json.JSONDecodeError, ValueError):
+            continue
+        if isinstance(value, dict):
+            yield value
+
+
+def clean_phrase(phrase: str) -> str:
+    phrase = re.sub(r"\s+", " ", phrase).strip().strip("\"'`*.,;: ")
+    return phrase
+
+
+def parse_motivation(text: str | None, max_words: int = 12) -> str:
+    """The motivation phrase of a summary answer, or ``ParseError``.
+
+    Accepted forms, in order: a JSON object with a string field ``motivation``; such an object embedded in
+    other text; a ``"motivation": "..."`` fragment of truncated JSON; a ``Motivation:``/``Purpose:`` line.
+    The phrase must have 1..``max_words`` words and not be a placeholder.
+    """
+    if not text or not text.strip():
+        raise ParseError("empty answer")
+    phrase: str | None = None
+    for obj in _json_objects(text):
+        lowered = {str(k).lower(): v for k, v in obj.items()}
+        if isinstance(lowered.get("motivation"), str):
+            phrase = lowered["motivation"]
+            break
+    if phrase is None:
+        match = _MOTIVATION_FIELD.search(text) or _PURPOSE_LINE.search(text)
+        if match:
+            phrase = match.group(1)
+    if phrase is None:
+        raise ParseError(f"no motivation field in {text[:120]!r}")
+    phrase = clean_phrase(phrase)
+    words = _WORD.findall(phrase.lower())
+    if not words:
+        raise ParseError(f"empty motivation in {text[:120]!r}")
+    if " ".join(words) in _PLACEHOLDERS or "<" in phrase:
+        raise ParseError(f"placeholder instead of a motivation: {phrase!r}")
+    if len(phrase.split()) > max_words:
+        raise ParseError(f"motivation longer than {max_words} words: {phrase!r}")
+    return phrase
+
+
+def is_generic(motivation: str, blocklist: Iterable[str]) -> bool:
+    """True when the motivation says nothing beyond a blocklisted phrase (plus filler words).
+
+    ``"to meet their daily needs"`` is generic for the blocklist entry ``"meet needs"``;
+    ``"convenience while camping"`` is not generic for ``"convenience"``.
+    """
+    content = {w for w in _WORD.findall(motivation.lower()) if w not in _FILLER}
+    if not content:
+        return True
+    for phrase in blocklist:
+        phrase_words = {w for w in _WORD.findall(str(phrase).lower()) if w not in _FILLER}
+        if phrase_words and content <= phrase_words:
+            return True
+    return False
+
+
+VERDICTS = {"a": "A", "b": "B", "tie": "tie"}
+
+
+def parse_verdict(text: str | None) -> dict[str, str]:
+    """``{"relevance", "depth", "winner"}`` each in {A, B, tie} from a judge's JSON answer, or ``ParseError``.
+
+    ``winner`` is required; when it is missing but relevance and depth agree, their common value is used.
+    """
+    if not text or not text.strip():
+        raise ParseError("empty verdict")
+    for obj in _json_objects(text):
+        lowered = {str(k).lower(): str(v).strip().strip(".").lower() for k, v in obj.items()}
+        verdict = {
+            criterion: VERDICTS.get(lowered.get(criterion, ""), "") for criterion in ("relevance", "depth")
+        }
+        winner = VERDICTS.get(lowered.get("winner", ""), "")
+        if not winner and verdict["relevance"] and verdict["relevance"] == verdict["depth"]:
+            winner = verdict["relevance"]
+        if winner:
+            return {**verdict, "winner": winner}
+    raise ParseError(f"no valid verdict in {text[:120]!r}")

@@ -1,0 +1,150 @@
+"""Every prompt of the motivation stage, written for this project.
+
+Generation prompts are *variants*: an agent is a (variant, model) combination chosen in
+``conf/base/parameters_motivation.yml``. Change ``PROMPT_VERSION`` when a prompt's meaning changes, so the
+LLM cache does not serve answers to the old wording.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+PROMPT_VERSION = "motivation-prompts-v1"
+
+
+@dataclass(frozen=True)
+class ItemText:
+    """What an agent is told about one product."""
+
+    title: str
+    category: str
+
+    def line(self) -> str:
+        return f"{self.title} (category: {self.category})" if self.category else self.title
+
+
+@dataclass(frozen=True)
+class GenerationPrompt:
+    """One way of asking for the shared purchase motivation of two products, with reasoning."""
+
+    name: str
+    system: str
+    user_template: str
+
+    def messages(self, first: ItemText, second: ItemText) -> list[dict[str, str]]:
+        return [
+            {"role": "system", "content": self.system},
+            {"role": "user", "content": self.user_template.format(first=first.line(), second=second.line())},
+        ]
+
+
+GENERATION_PROMPTS: dict[str, GenerationPrompt] = {
+    # Variant 1: a retail analyst names a goal and backs it with product details.
+    "goal_analyst": GenerationPrompt(
+        name="goal_analyst",
+        system="You are a retail analyst. You explain which personal goal leads people to buy certain products together.",
+        user_template=(
+            "One customer bought these two products, one shortly after the other:\n"
+            "1. {first}\n"
+            "2. {second}\n\n"
+            "Which goal, project or life situation most likely made this customer buy both? Name it first, then "
+            "justify it in two or three sentences using concrete details of the products (what they are used "
+            "for, their design, price level or brand)."
+        ),
+    ),
+    # Variant 2: imagine the customer's situation, then state the common purpose on a final line.
+    "basket_story": GenerationPrompt(
+        name="basket_story",
+        system="You picture the everyday situation behind a shopping basket and describe it plainly.",
+        user_template=(
+            "These two products ended up in the same customer's basket:\n"
+            "- {first}\n"
+            "- {second}\n\n"
+            "Describe in a few sentences what this person is doing or preparing for, and how each product helps "
+            "with it. Finish with one line that starts with 'Purpose:' and names the purpose the two products share."
+        ),
+    ),
+}
+
+
+SUMMARY_SYSTEM = (
+    "You turn a shopping analysis into a short label of the customer's purpose. You never copy sentences from "
+    "the analysis. You answer with one JSON object and nothing else."
+)
+SUMMARY_TEMPLATE = (
+    "Products: {first} + {second}\n"
+    'Analysis: """{answer}"""\n\n'
+    "Give the purpose these two products share for this customer as a short phrase of at most {max_words} "
+    "words that names the concrete activity or situation, not a vague need. "
+    'Answer as JSON: {{"motivation": "<phrase>"}}'
+)
+# One worked example (an unrelated hobby) shows a small model the expected length and form.
+SUMMARY_EXAMPLE_ANSWER = (
+    "The customer bought a beginner's watercolour paint set and a pad of cold-press paper. Both are entry-level "
+    "supplies that someone needs when they have just started painting and want affordable materials to practise "
+    "with, so the two purchases serve the same new pastime."
+)
+SUMMARY_EXAMPLE_PRODUCTS = (
+    "Studio watercolour paint set, 24 half pans",
+    "Cold-press watercolour paper pad, A4",
+)
+SUMMARY_EXAMPLE_MOTIVATION = "taking up watercolour painting as a new hobby"
+SUMMARY_EXAMPLE_REPLY = json.dumps({"motivation": SUMMARY_EXAMPLE_MOTIVATION})
+
+
+def summary_messages(first: ItemText, second: ItemText, answer: str, max_words: int) -> list[dict[str, str]]:
+    example = SUMMARY_TEMPLATE.format(
+        first=SUMMARY_EXAMPLE_PRODUCTS[0],
+        second=SUMMARY_EXAMPLE_PRODUCTS[1],
+        answer=SUMMARY_EXAMPLE_ANSWER,
+        max_words=max_words,
+    )
+    actual = SUMMARY_TEMPLATE.format(
+        first=first.title, second=second.title, answer=answer.strip(), max_words=max_words
+    )
+    return [
+        {"role": "system", "content": SUMMARY_SYSTEM},
+        {"role": "user", "content": example},
+        {"role": "assistant", "content": SUMMARY_EXAMPLE_REPLY},
+        {"role": "user", "content": actual},
+    ]
+
+
+JUDGE_SYSTEM = (
+    "You review labels that explain why a customer bought two products. You are strict and answer with one "
+    "JSON object and nothing else."
+)
+JUDGE_TEMPLATE = (
+    "Products bought together:\n1. {first}\n2. {second}\n\n"
+    'Label A: "{label_a}"\nReasoning A: {reasoning_a}\n\n'
+    'Label B: "{label_b}"\nReasoning B: {reasoning_b}\n\n'
+    "Judge the two labels on two criteria. Relevance: does the label fit what both products are actually used "
+    "for? Depth: does it show understanding of the specific products (features, design, price, brand) rather "
+    "than a generic need? Then pick the better label overall.\n"
+    'Answer as JSON: {{"winner": "A" or "B" or "tie", "relevance": "A" or "B" or "tie", "depth": "A" or "B" or "tie"}}'
+)
+
+
+def judge_messages(
+    first: ItemText,
+    second: ItemText,
+    label_a: str,
+    reasoning_a: str,
+    label_b: str,
+    reasoning_b: str,
+) -> list[dict[str, str]]:
+    return [
+        {"role": "system", "content": JUDGE_SYSTEM},
+        {
+            "role": "user",
+            "content": JUDGE_TEMPLATE.format(
+                first=first.line(),
+                second=second.line(),
+                label_a=label_a,
+                reasoning_a=reasoning_a,
+                label_b=label_b,
+                reasoning_b=reasoning_b,
+            ),
+        },
+    ]

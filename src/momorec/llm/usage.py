@@ -1,0 +1,101 @@
+"""Usage accounting of LLM calls: counts, tokens, latencies and failures, per stage and per run."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+COUNTERS = (
+    "requests",
+    "calls",
+    "cache_hits",
+    "attempts",
+    "retries",
+    "failures",
+    "prompt_tokens",
+    "completion_tokens",
+)
+
+
+class UsageRecorder:
+    """Thread-safe counters for one stage (e.g. ``generation``); ``as_dict`` is what nodes return.
+
+    ``calls`` are requests that went to the endpoint (cache misses), ``attempts`` counts every HTTP try
+    including retries, ``cache_hits`` are requests answered from the cache.
+    """
+
+    def __init__(self, stage: str) -> None:
+        self.stage = stage
+        self._lock = threading.Lock()
+        self._counts = dict.fromkeys(COUNTERS, 0)
+        self._failure_kinds: dict[str, int] = {}
+        self._latencies: list[float] = []
+
+    def record_cache_hit(self) -> None:
+        with self._lock:
+            self._counts["requests"] += 1
+            self._counts["cache_hits"] += 1
+
+    def record_call(
+        self, attempts: int, latency_s: float, prompt_tokens: int, completion_tokens: int
+    ) -> None:
+        with self._lock:
+            self._counts["requests"] += 1
+            self._counts["calls"] += 1
+            self._counts["attempts"] += attempts
+            self._counts["retries"] += attempts - 1
+            self._counts["prompt_tokens"] += prompt_tokens
+            self._counts["completion_tokens"] += completion_tokens
+            self._latencies.append(latency_s)
+
+    def record_failure(self, attempts: int, kind: str) -> None:
+        with self._lock:
+            self._counts["requests"] += 1
+            self._counts["calls"] += 1
+            self._counts["attempts"] += attempts
+            self._counts["retries"] += max(attempts - 1, 0)
+            self._counts["failures"] += 1
+            self._failure_kinds[kind] = self._failure_kinds.get(kind, 0) + 1
+
+    def as_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "stage": self.stage,
+                **self._counts,
+                "failure_kinds": dict(self._failure_kinds),
+                "latencies_s": list(self._latencies),
+            }
+
+
+def _percentiles(latencies: list[float]) -> dict[str, float | None]:
+    if not latencies:
+        return {"latency_p50_s": None, "latency_p90_s": None, "latency_p99_s": None, "latency_max_s": None}
+    values = np.asarray(latencies, dtype=float)
+    p50, p90, p99 = np.percentile(values, [50, 90, 99])
+    return {
+        "latency_p50_s": round(float(p50), 4),
+        "latency_p90_s": round(float(p90), 4),
+        "latency_p99_s": round(float(p99), 4),
+        "latency_max_s": round(float(values.max()), 4),
+    }
+
+
+def merge_usage(stage_usages: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Totals and latency percentiles over stages, with a per-stage breakdown (no raw latency lists)."""
+    totals = dict.fromkeys(COUNTERS, 0)
+    failure_kinds: dict[str, int] = {}
+    latencies: list[float] = []
+    stages: dict[str, Any] = {}
+    for usage in stage_usages:
+        for counter in COUNTERS:
+            totals[counter] += int(usage.get(counter, 0))
+        for kind, n in usage.get("failure_kinds", {}).items():
+            failure_kinds[kind] = failure_kinds.get(kind, 0) + int(n)
+        stage_latencies = list(usage.get("latencies_s", []))
+        latencies.extend(stage_latencies)
+        stage_summary = {c: int(usage.get(c, 0)) for c in COUNTERS} | _percentiles(stage_latencies)
+        stages[str(usage.get("stage", f"stage_{len(stages)}"))] = stage_summary
+    return {**totals, "failure_kinds": failure_kinds, **_percentiles(latencies), "stages": stages}
