@@ -6,4 +6,7 @@ CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    # An environment's parameter file overrides single keys of base (e.g. `recommender.epochs`) instead of
+    # replacing the whole top-level block, so `--params data_engineering.k_core=0` works in every env too.
+    "merge_strategy": {"parameters": "soft"},
 }
