@@ -1,6 +1,6 @@
 """The chat client every agent uses: cache first, then the endpoint with timeouts and retries.
 
-Transient errors (connection refused/reset, timeouts, HTTP 429 and 5xx) are retried with exponential
+Transient errors (connection refused/reset, timeouts, HTTP 408/429/5xx, a malformed or empty body) are retried with exponential
 backoff; authentication errors (401/403) and an unknown model (404) stop the run at once with an error that
 names the endpoint; other 4xx answers are recorded as failures of that request. A request that still fails
 after its retries is recorded in the cache's failure table and returned as a failed ``ChatResult`` (never an
@@ -226,12 +226,25 @@ class LLMClient:
                 )
                 if not transient:
                     return failure
+            except (ValueError, openai.APIResponseValidationError) as error:
+                # A body that is not a chat completion (a proxy's error page, a truncated reply): retry.
+                failure = _CallFailure(
+                    "malformed_response", f"{type(error).__name__}: {error}"[:500], attempt
+                )
             else:
                 latency = time.perf_counter() - started
                 usage = response.usage
                 text = response.choices[0].message.content if response.choices else None
+                if not text or not text.strip():
+                    # Never cached: an empty answer is retried now and on the next run.
+                    failure = _CallFailure(
+                        "empty_response", "the endpoint returned no message content", attempt
+                    )
+                    if attempt <= self.settings.max_retries:
+                        time.sleep(self._backoff(attempt))
+                    continue
                 completion = CachedCompletion(
-                    text=text or "",
+                    text=text,
                     prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
                     completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
                     latency_s=latency,

@@ -1,0 +1,32 @@
+"""Kedro hook that hands the ``llm`` section of the credentials to the LLM layer.
+
+Kedro passes credentials to datasets only; the LLM clients are built inside nodes, so this hook registers
+``conf/<env>/credentials.yml``'s ``llm`` entry (e.g. ``llm: {api_key: ...}``) once the context exists.
+Without the hook, keys still come from the environment (``MOMOREC_LLM_API_KEY`` / ``OPENAI_API_KEY``).
+Enable it in ``settings.py``: ``HOOKS = (..., LLMCredentialsHook())``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from kedro.framework.hooks import hook_impl
+
+from momorec.llm.config import register_credentials
+
+logger = logging.getLogger(__name__)
+
+
+class LLMCredentialsHook:
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        try:
+            credentials = context.config_loader["credentials"]
+        except KeyError:  # no credentials file in any environment
+            credentials = {}
+        section = credentials.get("llm") or {}
+        register_credentials(section)
+        if section:
+            logger.info(
+                "LLM credentials registered for: %s", ", ".join(sorted(section))
+            )  # names only, no values

@@ -1,0 +1,187 @@
+"""A scripted fake OpenAI-compatible chat server on 127.0.0.1, for tests and benchmarks.
+
+It speaks enough of ``POST /v1/chat/completions`` and ``GET /v1/models`` for the real ``openai`` client.
+By default it answers like a well-behaved model (free text for generation prompts, JSON for summaries and
+verdicts); a queue of ``Action``s overrides the next answers (HTTP errors, delays, malformed bodies), a fixed
+``latency_s`` simulates a remote model, and ``expected_key`` makes it answer 401 to any other key. It counts
+requests and the largest number in flight at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Action:
+    """How to answer one request: an HTTP status, a delay, and optionally a fixed message or raw body."""
+
+    status: int = 200
+    delay_s: float = 0.0
+    content: str | None = None
+    raw_body: bytes | None = None
+
+
+def default_reply(body: dict[str, Any]) -> str:
+    """A plausible deterministic answer for the project's prompts (judge, summary or generation)."""
+    prompt = body["messages"][-1]["content"]
+    digest = hashlib.sha256(prompt.encode()).hexdigest()[:6]
+    if '"winner"' in prompt:
+        return json.dumps({"winner": "A", "relevance": "A", "depth": "tie"})
+    if '"motivation"' in prompt:
+        products = prompt.split("\n", 1)[0].removeprefix("Products:").strip()
+        first_word = (products.split() or ["gear"])[0].lower()
+        return json.dumps({"motivation": f"equipping a {first_word} project {digest}"})
+    return f"Both products serve one project ({digest}): the customer is equipping it step by step."
+
+
+class FakeChatServer:
+    """Run with ``with FakeChatServer() as server: openai.OpenAI(base_url=server.base_url, ...)``."""
+
+    def __init__(
+        self,
+        latency_s: float = 0.0,
+        expected_key: str | None = None,
+        reply: Callable[[dict[str, Any]], str] = default_reply,
+    ) -> None:
+        self.latency_s = latency_s
+        self.expected_key = expected_key
+        self.reply = reply
+        self.script: deque[Action] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def n_requests(self) -> int:
+        with self._lock:
+            return len(self.requests)
+
+    def queue(self, *actions: Action) -> None:
+        with self._lock:
+            self.script.extend(actions)
+
+    def start(self) -> FakeChatServer:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fake-chat-server", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeChatServer:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def _next_action(self) -> Action:
+        with self._lock:
+            return self.script.popleft() if self.script else Action()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def _send(
+                self, status: int, payload: dict[str, Any] | None = None, raw: bytes | None = None
+            ) -> None:
+                data = raw if raw is not None else json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
+                    pass
+
+            def _authorised(self) -> bool:
+                if fake.expected_key is None:
+                    return True
+                if self.headers.get("Authorization") == f"Bearer {fake.expected_key}":
+                    return True
+                error = {
+                    "message": "Incorrect API key provided",
+                    "type": "invalid_request_error",
+                    "code": "invalid_api_key",
+                }
+                self._send(401, {"error": error})
+                return False
+
+            def do_GET(self) -> None:
+                if self._authorised():
+                    self._send(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                if not self._authorised():
+                    return
+                with fake._lock:
+                    fake.requests.append(body)
+                    fake.in_flight += 1
+                    fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+                try:
+                    action = fake._next_action()
+                    time.sleep(fake.latency_s + action.delay_s)
+                    if action.raw_body is not None:
+                        self._send(action.status, raw=action.raw_body)
+                    elif action.status != 200:
+                        self._send(
+                            action.status,
+                            {"error": {"message": f"scripted HTTP {action.status}", "type": "server_error"}},
+                        )
+                    else:
+                        content = action.content if action.content is not None else fake.reply(body)
+                        self._send(200, _completion(body, content))
+                finally:
+                    with fake._lock:
+                        fake.in_flight -= 1
+
+        return Handler
+
+
+def _completion(body: dict[str, Any], content: str) -> dict[str, Any]:
+    prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
+    completion_tokens = len(content.split())
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "fake-model"),
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
