@@ -14,7 +14,7 @@ from typing import Any
 _JSON_OBJECT = re.compile(r"\{.*?\}", re.S)
 _MOTIVATION_FIELD = re.compile(r'"motivation"\s*:\s*"([^"\n]+)"', re.I)
 _PURPOSE_LINE = re.compile(r"^\s*(?:motivation|purpose)\s*:\s*(.+)$", re.I | re.M)
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_WORD = re.compile(r"[a-z0-9]+")
 _PLACEHOLDERS = {"phrase", "short phrase", "motivation", "label", "purpose", "none", "n a", "unknown"}
 # Words that never make a motivation specific: generic-ness is judged on the remaining words.
 _FILLER = {

@@ -1,0 +1,77 @@
+"""The analysis agent and the judge against the fake server (real client, real HTTP)."""
+
+import json
+
+from momorec.agents.analysis import STATUS_FAILED, STATUS_GENERIC, STATUS_OK, Sampling, run_analysis_agent
+from momorec.agents.judge import Comparison, Contender, JudgeSettings, run_judge
+from momorec.agents.prompts import GENERATION_PROMPTS, SUMMARY_EXAMPLE_REPLY
+from momorec.llm.testing import Action
+
+
+def test_agent_generates_then_summarises_each_pair(client, fake_server, pairs, analysis_settings):
+    outcomes = run_analysis_agent(client, GENERATION_PROMPTS["goal_analyst"], pairs, analysis_settings)
+    assert [o.status for o in outcomes] == [STATUS_OK, STATUS_OK]
+    assert all(o.answer and o.motivation and len(o.motivation.split()) <= 12 for o in outcomes)
+    generation, summary = fake_server.requests[0], fake_server.requests[2]
+    assert "Kettle grill" in generation["messages"][-1]["content"]
+    assert summary["response_format"] == {"type": "json_object"}
+    assert summary["temperature"] > generation["temperature"]
+
+
+def test_unparseable_summary_is_retried_with_another_seed(client, fake_server, pairs, analysis_settings):
+    fake_server.queue(Action(content="an answer"), Action(content="I think they like grilling."))
+    outcomes = run_analysis_agent(client, GENERATION_PROMPTS["basket_story"], pairs[:1], analysis_settings)
+    assert outcomes[0].status == STATUS_OK and outcomes[0].summary_attempts == 2
+    seeds = [r["seed"] for r in fake_server.requests if "response_format" in r]
+    assert seeds == [11, 12]
+
+
+def test_summary_failing_every_attempt_is_recorded_not_invented(
+    client, fake_server, pairs, analysis_settings
+):
+    fake_server.queue(
+        Action(content="an answer"),
+        Action(content="not json"),
+        Action(content=SUMMARY_EXAMPLE_REPLY),  # copying the worked example does not count
+        Action(content='{"motivation": "' + "word " * 20 + '"}'),
+    )
+    outcome = run_analysis_agent(client, GENERATION_PROMPTS["basket_story"], pairs[:1], analysis_settings)[0]
+    assert outcome.status == STATUS_FAILED and outcome.motivation is None
+    assert outcome.answer == "an answer" and "unparseable" in outcome.error
+
+
+def test_generic_summaries_are_rejected(client, fake_server, pairs, analysis_settings):
+    generic = Action(content=json.dumps({"motivation": "to meet their daily needs"}))
+    fake_server.queue(Action(content="an answer"), generic, generic, generic)
+    outcome = run_analysis_agent(client, GENERATION_PROMPTS["goal_analyst"], pairs[:1], analysis_settings)[0]
+    assert outcome.status == STATUS_GENERIC and outcome.motivation == "to meet their daily needs"
+
+
+def test_failed_generation_is_a_failure_without_summary(client, fake_server, pairs, analysis_settings):
+    fake_server.queue(Action(status=400))
+    outcome = run_analysis_agent(client, GENERATION_PROMPTS["goal_analyst"], pairs[:1], analysis_settings)[0]
+    assert outcome.status == STATUS_FAILED and outcome.answer is None and "http_400" in outcome.error
+    assert fake_server.n_requests == 1
+
+
+def _comparison(pairs):
+    return Comparison(
+        pairs[0], Contender("x", "hosting a barbecue", "long answer x"), Contender("y", "grilling", "y")
+    )
+
+
+def test_judge_asks_both_orders_and_cancels_position_bias(client, fake_server, pairs):
+    settings = JudgeSettings(sampling=Sampling(temperature=0.0, max_tokens=40, seed=3))
+    judged = run_judge(client, [_comparison(pairs)], settings)[0]  # the fake judge always answers "A"
+    assert (judged.verdict_first_as_a, judged.verdict_first_as_b, judged.score_first) == ("A", "A", 0.5)
+    prompts = [r["messages"][-1]["content"] for r in fake_server.requests]
+    assert 'Label A: "hosting a barbecue"' in prompts[0] and 'Label B: "hosting a barbecue"' in prompts[1]
+
+
+def test_judge_scores_consistent_preference_and_drops_unparseable_orders(client, fake_server, pairs):
+    settings = JudgeSettings(sampling=Sampling(temperature=0.0, max_tokens=40, seed=3), attempts=2)
+    fake_server.queue(Action(content='{"winner": "A"}'), Action(content='{"winner": "B"}'))
+    assert run_judge(client, [_comparison(pairs)], settings)[0].score_first == 1.0
+    fake_server.queue(*[Action(content="B is better")] * 4)
+    judged = run_judge(client, [_comparison(pairs)], JudgeSettings(Sampling(0.0, 40, seed=50), attempts=2))[0]
+    assert judged.score_first is None and "no valid verdict" in judged.error
