@@ -1,0 +1,144 @@
+"""Unit tests of the motivation nodes on tiny tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from momorec.llm.errors import LLMConfigError
+from momorec.pipelines.motivation.nodes import (
+    PAIR_COLUMNS,
+    _agents,
+    aggregate_item_motivations,
+    evaluate_motivation_agreement,
+    rank_agents,
+    select_motivation_pairs,
+    select_pair_motivations,
+    summarise_llm_usage,
+)
+
+
+def test_select_pairs_keeps_the_most_supported_with_item_texts(copurchase_pairs, items):
+    selected = select_motivation_pairs(copurchase_pairs.sample(frac=1, random_state=0), items, max_pairs=3)
+    assert list(selected.columns) == PAIR_COLUMNS
+    assert selected[["item_a", "item_b"]].values.tolist() == [[0, 1], [2, 3], [4, 5]]  # ties by item_a
+    assert selected["rank"].tolist() == [0, 1, 2]
+    assert selected.loc[0, "title_b"] == "Grill tongs"
+    assert pd.isna(selected.loc[2, "category_b"])
+
+
+def test_select_pairs_rejects_bad_input(copurchase_pairs, items):
+    with pytest.raises(ValueError, match="copurchase_pairs: missing columns"):
+        select_motivation_pairs(copurchase_pairs.drop(columns="support"), items, 3)
+    with pytest.raises(ValueError, match="absent from items"):
+        select_motivation_pairs(copurchase_pairs, items[items["item_idx"] != 5], 5)
+    with pytest.raises(ValueError, match="max_pairs"):
+        select_motivation_pairs(copurchase_pairs, items, 0)
+
+
+def test_agents_are_prompt_by_model_and_unknown_prompts_fail(motivation_params):
+    assert [name for name, _, _ in _agents(motivation_params)] == [
+        "goal_analyst@smollm2",
+        "basket_story@smollm2",
+    ]
+    motivation_params["agents"]["prompts"] = ["no_such_prompt"]
+    with pytest.raises(LLMConfigError, match="no_such_prompt"):
+        _agents(motivation_params)
+
+
+def _answers(status_by_pair: dict[tuple[int, int], tuple[str | None, str]], agent: str) -> pd.DataFrame:
+    rows = [
+        {"item_a": a, "item_b": b, "agent": agent, "answer": "x", "motivation": m, "status": s, "error": None}
+        for (a, b), (m, s) in status_by_pair.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_pair_motivations_take_the_top_agent_and_mark_missing_pairs_failed(copurchase_pairs, items):
+    pairs = select_motivation_pairs(copurchase_pairs, items, 4)
+    leaderboard = pd.DataFrame({"agent": ["top", "other"], "rating": [1010.0, 990.0]})
+    answers = pd.concat(
+        [
+            _answers({(0, 1): ("hosting a barbecue", "ok"), (2, 3): (None, "failed")}, "top"),
+            _answers({(0, 1): ("other text", "ok"), (4, 5): ("running", "ok")}, "other"),
+        ]
+    )
+    chosen = select_pair_motivations(answers, pairs, leaderboard)
+    assert chosen.columns.tolist() == ["item_a", "item_b", "support", "motivation", "agent", "status"]
+    assert chosen["status"].tolist() == ["ok", "failed", "failed", "failed"]
+    assert chosen.loc[0, "motivation"] == "hosting a barbecue" and (chosen["agent"] == "top").all()
+
+
+def test_item_motivations_count_pairs_per_item_and_skip_failures():
+    pair_motivations = pd.DataFrame(
+        {
+            "item_a": [0, 0, 2, 3],
+            "item_b": [1, 2, 3, 4],
+            "support": [5, 4, 3, 2],
+            "motivation": ["grilling", "grilling", "coffee", None],
+            "agent": "a",
+            "status": ["ok", "ok", "ok", "failed"],
+        }
+    )
+    items = aggregate_item_motivations(pair_motivations)
+    assert items.values.tolist() == [
+        [0, "grilling", 2],
+        [1, "grilling", 1],
+        [2, "coffee", 1],
+        [2, "grilling", 1],
+        [3, "coffee", 1],
+    ]
+    assert str(items["item_idx"].dtype) == "int32"
+
+
+def test_rank_agents_uses_scored_comparisons_in_order(motivation_params):
+    judgments = pd.DataFrame(
+        {
+            "rank": [1, 0, 2],
+            "agent_a": ["goal_analyst@smollm2"] * 3,
+            "agent_b": ["basket_story@smollm2"] * 3,
+            "score_a": [0.0, 0.0, None],
+        }
+    )
+    board = rank_agents(judgments, motivation_params)
+    assert board["agent"].tolist() == ["basket_story@smollm2", "goal_analyst@smollm2"]
+    assert board["comparisons"].tolist() == [2, 2] and board["wins"].tolist() == [2, 0]
+
+
+def test_usage_summary_and_metrics():
+    stage = {"stage": "s", "requests": 3, "calls": 2, "cache_hits": 1, "attempts": 3, "retries": 1, "failures": 0,
+             "prompt_tokens": 30, "completion_tokens": 9, "failure_kinds": {}, "latencies_s": [0.1, 0.2]}  # fmt: skip
+    empty = {"stage": "e", "latencies_s": []}
+    usage, metrics = summarise_llm_usage(
+        stage, empty, {**stage, "stage": "t", "failures": 1, "failure_kinds": {"timeout": 1}}
+    )
+    assert (usage["calls"], usage["cache_hits"], usage["failures"]) == (4, 2, 1)
+    assert usage["failure_kinds"] == {"timeout": 1}
+    assert usage["latency_p50_s"] == pytest.approx(0.15)
+    assert usage["stages"]["e"]["latency_p50_s"] is None
+    assert metrics["calls"] == {"value": 4.0, "step": 0} and metrics["t.failures"]["value"] == 1.0
+    assert all(isinstance(m["value"], float) for m in metrics.values())
+
+
+def test_agreement_with_ground_truth(items, item_true_motivations):
+    pair_motivations = pd.DataFrame(
+        {
+            "item_a": [0, 2, 0, 1],
+            "item_b": [1, 3, 4, 2],
+            "support": [5, 4, 3, 2],
+            "motivation": ["hosting a summer barbecue", "buying gifts", "x y", None],
+            "agent": "a",
+            "status": ["ok", "ok", "ok", "failed"],
+        }
+    )
+    report = evaluate_motivation_agreement(pair_motivations, items, item_true_motivations)
+    # Pairs (0,1) and (2,3) share a true motivation, (0,4) does not; the failed pair is not counted.
+    assert report["fraction_sharing_true_motivation"] == pytest.approx(2 / 3, abs=1e-4)
+    assert report["fraction_text_names_shared_truth"] == 0.5  # "barbecue" named, "espresso" not
+    empty_truth = item_true_motivations.iloc[0:0]
+    assert (
+        evaluate_motivation_agreement(pair_motivations, items, empty_truth)[
+            "fraction_sharing_true_motivation"
+        ]
+        is None
+    )
