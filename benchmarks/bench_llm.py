@@ -1,0 +1,165 @@
+"""Throughput of the LLM layer: the embedded model on this machine, and concurrency scaling of the client.
+
+    .venv/bin/python benchmarks/bench_llm.py [--pairs 12] [--requests 64] [--skip-embedded]
+
+1. Embedded model: one agent (``goal_analyst``: generation + summary, the shipped sampling parameters) on
+   the ``--pairs`` most supported co-purchase pairs of ``data/`` (the built-in shop after a
+   ``kedro run --pipeline data_engineering``; a fixed list of sample pairs otherwise), cold cache, through
+   the same client and embedded server as ``kedro run``. Reports pairs per minute, seconds per call and
+   completion tokens per second. The machine is shared, so the load average is printed with the result.
+2. Concurrency scaling: ``--requests`` distinct requests against the fake OpenAI-compatible server with
+   100 ms simulated latency, through the real client (HTTP, cache writes), with 1, 4 and 16 workers.
+   Efficiency = throughput / (workers x single-worker throughput); the target is >= 0.7.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import write_section  # noqa: E402
+
+from momorec.agents.analysis import AnalysisSettings, Sampling, run_analysis_agent  # noqa: E402
+from momorec.agents.prompts import GENERATION_PROMPTS, ItemText  # noqa: E402
+from momorec.llm import CallSettings, ChatRequest, EndpointConfig, LLMCache, LLMClient, UsageRecorder  # noqa: E402
+from momorec.llm.embedded import EmbeddedServer  # noqa: E402
+from momorec.llm.testing import FakeChatServer  # noqa: E402
+
+SAMPLE_PAIRS = [
+    (
+        ItemText("Manual burr coffee grinder, ceramic", "Coffee"),
+        ItemText("Stovetop espresso maker, 6 cups", "Coffee"),
+    ),
+    (ItemText("Trail running shoes, size 42", "Running"), ItemText("Hydration vest, 5 L", "Running")),
+    (ItemText("Kettle charcoal grill, 57 cm", "Garden"), ItemText("Stainless grill tongs, 40 cm", "Kitchen")),
+    (ItemText("Aquarium filter, 80 L", "Pets > Fish"), ItemText("Water test kit, freshwater", "Pets > Fish")),
+]
+
+
+def shop_pairs(n: int) -> tuple[list[tuple[ItemText, ItemText]], str]:
+    pairs_path, items_path = (
+        ROOT / "data/04_feature/copurchase_pairs.parquet",
+        ROOT / "data/03_primary/items.parquet",
+    )
+    if not (pairs_path.exists() and items_path.exists()):
+        return (SAMPLE_PAIRS * (n // len(SAMPLE_PAIRS) + 1))[:n], "sample pairs (no data/ found)"
+    pairs = pd.read_parquet(pairs_path).head(n)
+    items = pd.read_parquet(items_path).set_index("item_idx")
+    texts = [
+        (
+            ItemText(str(items.at[a, "title"]), str(items.at[a, "category"] or "")),
+            ItemText(str(items.at[b, "title"]), str(items.at[b, "category"] or "")),
+        )
+        for a, b in pairs[["item_a", "item_b"]].itertuples(index=False)
+    ]
+    return texts, f"top {n} pairs of data/04_feature/copurchase_pairs.parquet"
+
+
+def bench_embedded(n_pairs: int, params: dict) -> dict:
+    pairs, source = shop_pairs(n_pairs)
+    settings = AnalysisSettings(
+        generation=Sampling.from_params(params["generation"]),
+        summary=Sampling.from_params(params["summary"]),
+        summary_attempts=int(params["summary"]["attempts"]),
+        generic_blocklist=tuple(params["generic_blocklist"]),
+    )
+    model = params["models"]["smollm2"]["model"]
+    usage = UsageRecorder("bench")
+    with tempfile.TemporaryDirectory() as folder:
+        server = EmbeddedServer(model_alias=model, n_threads=params["embedded"]["n_threads"])
+        started = time.perf_counter()
+        server.start()
+        startup = time.perf_counter() - started
+        client = LLMClient(
+            EndpointConfig(name="smollm2", model=model, base_url=server.base_url),
+            CallSettings(concurrency=1, timeout_s=300, show_progress=False),
+            LLMCache(Path(folder) / "cache.sqlite"),
+            usage,
+        )
+        load_before = os.getloadavg()[0]
+        started = time.perf_counter()
+        with server, client:
+            outcomes = run_analysis_agent(client, GENERATION_PROMPTS["goal_analyst"], pairs, settings)
+        elapsed = time.perf_counter() - started
+    numbers = usage.as_dict()
+    return {
+        "source": source,
+        "pairs": n_pairs,
+        "server_start_s": round(startup, 2),
+        "seconds": round(elapsed, 1),
+        "pairs_per_minute": round(60 * n_pairs / elapsed, 1),
+        "calls": numbers["calls"],
+        "seconds_per_call": round(elapsed / max(numbers["calls"], 1), 2),
+        "completion_tokens_per_s": round(numbers["completion_tokens"] / elapsed, 1),
+        "ok_pairs": sum(o.status == "ok" for o in outcomes),
+        "load_avg_before_after": f"{load_before:.1f} / {os.getloadavg()[0]:.1f}",
+    }
+
+
+def bench_concurrency(n_requests: int, workers: list[int]) -> pd.DataFrame:
+    rows = []
+    for n_workers in workers:
+        with FakeChatServer(latency_s=0.1) as server, tempfile.TemporaryDirectory() as folder:
+            client = LLMClient(
+                EndpointConfig(name="fake", model="fake-model", base_url=server.base_url),
+                CallSettings(concurrency=n_workers, show_progress=False),
+                LLMCache(Path(folder) / "cache.sqlite"),
+            )
+            requests = [
+                ChatRequest.from_messages(
+                    [{"role": "user", "content": f"bench {n_workers} {i}"}], max_tokens=8
+                )
+                for i in range(n_requests)
+            ]
+            started = time.perf_counter()
+            results = client.complete_many(requests)
+            elapsed = time.perf_counter() - started
+            client.close()
+            assert all(r.ok for r in results) and server.n_requests == n_requests
+            rows.append({"workers": n_workers, "requests": n_requests, "seconds": round(elapsed, 3),
+                         "requests_per_s": round(n_requests / elapsed, 2), "max_in_flight": server.max_in_flight})  # fmt: skip
+    table = pd.DataFrame(rows)
+    single = table.loc[table["workers"] == 1, "requests_per_s"].iloc[0]
+    table["efficiency_vs_linear"] = (table["requests_per_s"] / (table["workers"] * single)).round(3)
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pairs", type=int, default=12)
+    parser.add_argument("--requests", type=int, default=64)
+    parser.add_argument("--skip-embedded", action="store_true")
+    args = parser.parse_args()
+    params = yaml.safe_load((ROOT / "conf/base/parameters_motivation.yml").read_text())["motivation"]
+
+    scaling = bench_concurrency(args.requests, [1, 4, 16])
+    notes = [
+        "Concurrency: fake OpenAI-compatible server with 100 ms latency per request, real `openai` client over "
+        "HTTP, SQLite cache writes included; target efficiency >= 0.7 x linear."
+    ]
+    table = scaling.assign(benchmark="client concurrency (fake server, 100 ms)")
+    if not args.skip_embedded:
+        embedded = bench_embedded(args.pairs, params)
+        print(embedded)
+        notes.append(
+            f"Embedded model: SmolLM2-135M-Instruct Q4_1 via llama.cpp server (n_threads={params['embedded']['n_threads'] or 'auto'}), "
+            f"one agent (generation max_tokens={params['generation']['max_tokens']} + summary) on {embedded['source']}, "
+            f"cold cache: {embedded['pairs']} pairs in {embedded['seconds']} s = **{embedded['pairs_per_minute']} pairs/min** "
+            f"({embedded['calls']} calls, {embedded['seconds_per_call']} s/call, {embedded['completion_tokens_per_s']} "
+            f"completion tokens/s, server start {embedded['server_start_s']} s, {embedded['ok_pairs']} pairs with an ok "
+            f"motivation). Load average before/after: {embedded['load_avg_before_after']} (the machine is shared)."
+        )
+    write_section("llm", "benchmarks/bench_llm.py", table, "\n\n".join(notes))
+
+
+if __name__ == "__main__":
+    main()
