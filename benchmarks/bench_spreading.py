@@ -9,6 +9,7 @@ Run: .venv/bin/python benchmarks/bench_spreading.py [--n 100000] [--skip-exact]
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -95,6 +96,7 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=20_000)
     parser.add_argument("--skip-exact", action="store_true")
     args = parser.parse_args()
+    load_at_start = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     rows = bench_clustering(args.n, args.skip_exact) + bench_spreading(args.n, args.sources)
     table = pd.DataFrame(rows).round(4)
     notes = (
@@ -102,7 +104,9 @@ def main() -> None:
         "(a hard case for LSH). Exact = blocked all-pairs cos > τ graph + connected components (the reference). "
         "pair_precision / pair_recall: share of LSH same-cluster pairs that exact also joins / share of exact "
         "same-cluster pairs that LSH finds; rand_index over all pairs. LSH only drops edges, so precision is 1 "
-        "and more tables raise recall. Planes per table chosen for buckets of ~2,000 (parameter)."
+        "and more tables raise recall. Planes per table chosen for buckets of ~2,000 (parameter). "
+        f"Spreading: {args.sources:,} motivated items in 500 clusters vote for {args.n:,} targets. "
+        f"Load average at start (2 cores shared with other work): {load_at_start}."
     )
     write_section("spreading", "benchmarks/bench_spreading.py", table, notes)
 
