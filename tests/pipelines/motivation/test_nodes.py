@@ -100,9 +100,33 @@ def test_rank_agents_uses_scored_comparisons_in_order(motivation_params):
             "score_a": [0.0, 0.0, None],
         }
     )
-    board = rank_agents(judgments, motivation_params)
+    answers = _answers({(0, 1): ("m", "ok")}, "goal_analyst@smollm2")
+    board = rank_agents(judgments, answers, motivation_params)
     assert board["agent"].tolist() == ["basket_story@smollm2", "goal_analyst@smollm2"]
     assert board["comparisons"].tolist() == [2, 2] and board["wins"].tolist() == [2, 0]
+    assert board.columns.tolist()[:6] == ["agent", "rating", "wins", "losses", "ties", "comparisons"]
+
+
+def test_equal_ratings_are_broken_by_usable_answers_then_configuration_order(motivation_params):
+    ties = pd.DataFrame(
+        {
+            "rank": [0],
+            "agent_a": ["goal_analyst@smollm2"],
+            "agent_b": ["basket_story@smollm2"],
+            "score_a": [0.5],
+        }
+    )
+    answers = pd.concat(
+        [
+            _answers({(0, 1): ("m", "ok"), (2, 3): (None, "failed")}, "goal_analyst@smollm2"),
+            _answers({(0, 1): ("m", "ok"), (2, 3): ("n", "ok")}, "basket_story@smollm2"),
+        ]
+    )
+    board = rank_agents(ties, answers, motivation_params)
+    assert board["agent"].tolist() == ["basket_story@smollm2", "goal_analyst@smollm2"]
+    assert board["ok_fraction"].tolist() == [1.0, 0.5] and board["ties"].tolist() == [1, 1]
+    even = answers.assign(status="ok")
+    assert rank_agents(ties, even, motivation_params)["agent"].iloc[0] == "goal_analyst@smollm2"
 
 
 def test_usage_summary_and_metrics():

@@ -57,7 +57,15 @@ def test_pipeline_produces_the_contract_outputs_and_reruns_without_calls(
     assert len(pair_motivations) == 4 and (pair_motivations["status"] == "ok").all()
     assert pair_motivations["support"].tolist() == [9, 7, 7, 3]
     board = catalog.load("agent_leaderboard")
-    assert board.columns.tolist() == ["agent", "rating", "wins", "losses", "ties", "comparisons"]
+    assert board.columns.tolist() == [
+        "agent",
+        "rating",
+        "wins",
+        "losses",
+        "ties",
+        "comparisons",
+        "ok_fraction",
+    ]
     assert board["comparisons"].tolist() == [2, 2]  # one comparison per arena pair
     assert pair_motivations["agent"].unique().tolist() == [board["agent"].iloc[0]]
     item_motivations = catalog.load("item_motivations")

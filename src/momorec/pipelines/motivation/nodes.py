@@ -248,19 +248,34 @@ def judge_arena(
     return judgments, usage.as_dict()
 
 
-def rank_agents(arena_judgments: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
-    """The ELO leaderboard (agent, rating, wins, losses, ties, comparisons), best first."""
+def rank_agents(
+    arena_judgments: pd.DataFrame, arena_answers: pd.DataFrame, params: Mapping[str, Any]
+) -> pd.DataFrame:
+    """The ELO leaderboard (agent, rating, wins, losses, ties, comparisons, ok_fraction), best first.
+
+    Equal ratings (e.g. a judge that only ever ties) are broken by the fraction of arena pairs for which the
+    agent produced a usable motivation, then by configuration order.
+    """
     elo = params["elo"]
+    agents = [name for name, _, _ in _agents(params)]
     games = arena_judgments.dropna(subset=["score_a"]).sort_values(
         ["rank", "agent_a", "agent_b"], kind="stable"
     )
-    return elo_leaderboard(
+    board = elo_leaderboard(
         games[["agent_a", "agent_b", "score_a"]].astype({"agent_a": str, "agent_b": str}),
-        agents=[name for name, _, _ in _agents(params)],
+        agents=agents,
         initial_rating=float(elo["initial_rating"]),
         k=float(elo["k"]),
         beta=float(elo["beta"]),
     )
+    ok_fraction = (arena_answers["status"] == STATUS_OK).groupby(arena_answers["agent"].astype(str)).mean()
+    board["ok_fraction"] = board["agent"].map(ok_fraction).fillna(0.0).astype("float64")
+    board["order"] = board["agent"].map({agent: i for i, agent in enumerate(agents)})
+    board["rounded"] = board["rating"].round(6)
+    board = board.sort_values(
+        ["rounded", "ok_fraction", "order"], ascending=[False, False, True], kind="stable"
+    )
+    return board.drop(columns=["order", "rounded"]).reset_index(drop=True)
 
 
 def generate_top_agent_motivations(

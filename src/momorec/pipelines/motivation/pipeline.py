@@ -42,7 +42,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 rank_agents,
-                inputs=["arena_judgments", "params:motivation"],
+                inputs=["arena_judgments", "arena_answers", "params:motivation"],
                 outputs="agent_leaderboard",
                 name="rank_agents_by_elo",
             ),
