@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from typing import Any
 
 from momorec.llm.cache import LLMCache
@@ -37,7 +38,11 @@ def build_client(
             startup_timeout_s=float(embedded_params.get("startup_timeout_s", 60)),
             disable_extra_buffers=bool(embedded_params.get("disable_extra_buffers", True)),
         )
-    return LLMClient(endpoint, CallSettings.from_params(client_params), cache, usage, embedded)
+    settings = CallSettings.from_params(client_params)
+    if embedded is not None:
+        # llama.cpp's server answers one request at a time: queueing more only inflates measured latencies.
+        settings = replace(settings, concurrency=1)
+    return LLMClient(endpoint, settings, cache, usage, embedded)
 
 
 @contextmanager
