@@ -32,15 +32,16 @@ class ResidualQuantization:
 
 
 def _row_hashes(rows: np.ndarray, chunk: int = 8192) -> np.ndarray:
-    """Two 64-bit hashes per row from the exact bit patterns (wrapping integer sums: order-independent)."""
+    """Two 64-bit hashes per row from its exact bit patterns (wrapping integer arithmetic: order-independent)."""
     rng = np.random.default_rng(12345)
-    multipliers = rng.integers(1, 2**63 - 1, size=(2, rows.shape[1]), dtype=np.int64).astype(np.uint64) | 1
-    bits_dtype = np.uint32 if rows.dtype.itemsize == 4 else np.uint64
+    words = rows.view(np.uint32).reshape(len(rows), -1)
+    multipliers = rng.integers(1, 2**32 - 1, size=(2, words.shape[1]), dtype=np.uint64).astype(np.uint32) | 1
     hashes = np.empty((len(rows), 2), dtype=np.uint64)
     for start in range(0, len(rows), chunk):
-        bits = rows[start : start + chunk].view(bits_dtype).astype(np.uint64)
-        hashes[start : start + chunk, 0] = (bits * multipliers[0]).sum(axis=1)
-        hashes[start : start + chunk, 1] = (bits * multipliers[1]).sum(axis=1)
+        block = words[start : start + chunk]
+        for column in range(2):
+            # uint32 products wrap; summing them in uint64 gives one 64-bit hash per row.
+            hashes[start : start + chunk, column] = (block * multipliers[column]).sum(axis=1, dtype=np.uint64)
     return hashes
 
 
@@ -59,8 +60,15 @@ def _distinct_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     counts = np.bincount(group_of_sorted)
     first = np.full(len(counts), len(rows), dtype=np.int64)
     np.minimum.at(first, group_of_sorted, order)
+    if len(counts) == len(rows):
+        return rows, counts  # all distinct: no copy
     appearance = np.argsort(first, kind="stable")
     return rows[first[appearance]], counts[appearance]
+
+
+def _energy(vectors: np.ndarray) -> float:
+    """Sum of squares: per-row float32 dot products, summed in float64 (no full float64 copy)."""
+    return float(np.einsum("ij,ij->i", vectors, vectors).sum(dtype=np.float64))
 
 
 def nearest_codes(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
@@ -134,7 +142,7 @@ def _fit(
     import faiss
 
     n, dim = data.shape
-    total_energy = float((data.astype(np.float64) ** 2).sum())
+    total_energy = _energy(data)
     residual = data.copy()
     codebooks = np.zeros((n_layers, n_codes, dim), dtype=np.float32)
     codes = np.zeros((n, n_layers), dtype=np.int64)
@@ -165,7 +173,7 @@ def _fit(
         k_effective.append(int(k))
         if k < n_codes:
             logger.info("residual k-means layer %d: K clamped from %d to %d distinct rows", layer, n_codes, k)
-        error = float((residual.astype(np.float64) ** 2).sum())
+        error = _energy(residual)
         rows.append(
             {
                 "layer": layer,
