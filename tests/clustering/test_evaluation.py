@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from momorec.clustering.evaluation import (
+    ami,
     label_accuracy,
     majority_label_per_cluster,
     nmi,
@@ -38,3 +39,11 @@ def test_majority_label_and_accuracy():
     accuracy = label_accuracy(np.array([0, 1, 9]), np.array([4, 3, 4]), mapping)
     assert accuracy == pytest.approx(1 / 3)  # the unknown cluster 9 counts as wrong
     assert isinstance(mapping, pd.Series)
+
+
+def test_ami_does_not_reward_singleton_clusters():
+    truth = np.repeat(np.arange(5), 4)
+    singletons = np.arange(20)
+    assert nmi(truth, singletons) > 0.6  # NMI is inflated by one cluster per item
+    assert ami(truth, singletons) == pytest.approx(0.0, abs=1e-9)
+    assert ami(truth, truth + 10) == pytest.approx(1.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import normalized_mutual_info_score
+from sklearn.metrics import adjusted_mutual_info_score, normalized_mutual_info_score
 
 
 def purity(true_labels: np.ndarray, predicted_clusters: np.ndarray) -> float:
@@ -24,6 +24,13 @@ def nmi(true_labels: np.ndarray, predicted_clusters: np.ndarray) -> float:
     if len(true_labels) == 0:
         return float("nan")
     return float(normalized_mutual_info_score(true_labels, predicted_clusters))
+
+
+def ami(true_labels: np.ndarray, predicted_clusters: np.ndarray) -> float:
+    """Adjusted mutual information: like NMI but 0 for chance, so many tiny clusters are not rewarded."""
+    if len(true_labels) == 0:
+        return float("nan")
+    return float(adjusted_mutual_info_score(true_labels, predicted_clusters))
 
 
 def majority_label_per_cluster(clusters: np.ndarray, true_labels: np.ndarray) -> pd.Series:

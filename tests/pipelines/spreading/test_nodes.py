@@ -136,6 +136,8 @@ def test_evaluation_with_ground_truth(
     assert truth_input["cluster_purity"] == pytest.approx(1.0)
     # Long-tail items 2, 3, 6, 7, 10 have their theme's words; item 11 has no text and gets nothing.
     assert truth_input["longtail_true_motivation_accuracy"] == pytest.approx(5 / 6)
+    assert truth_input["longtail_reachable_share"] == 1.0
+    assert truth_input["cluster_ami"] == pytest.approx(1.0)
 
 
 def test_evaluation_without_ground_truth_reports_nulls(
@@ -170,6 +172,7 @@ def test_evaluation_without_ground_truth_reports_nulls(
     )
     assert report["ground_truth_available"] is False
     assert generated["cluster_nmi"] is None and generated["longtail_true_motivation_accuracy"] is None
+    assert generated["cluster_ami"] is None
     assert generated["heldout_cluster_accuracy"] is not None  # needs no ground truth
     assert truth_input == {"available": False}
     json.dumps(report, allow_nan=False)  # serialisable, no NaN

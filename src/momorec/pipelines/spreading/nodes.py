@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from momorec.clustering.evaluation import label_accuracy, majority_label_per_cluster, nmi, purity
+from momorec.clustering.evaluation import ami, label_accuracy, majority_label_per_cluster, nmi, purity
 from momorec.clustering.motivation_clusters import cluster_motivation_table
 from momorec.clustering.motivation_spreading import spread_clusters
 from momorec.embeddings.contrastive_tuning import (
@@ -310,6 +310,7 @@ def _score_assignment(
         else float("nan"),
         "cluster_nmi": float("nan"),
         "cluster_purity": float("nan"),
+        "cluster_ami": float("nan"),
         "heldout_true_motivation_accuracy": float("nan"),
         "longtail_items_evaluated": 0,
         "longtail_true_motivation_accuracy": float("nan"),
@@ -320,6 +321,7 @@ def _score_assignment(
         result["head_items_with_truth"] = len(head_truth)
         result["cluster_nmi"] = nmi(head_labels, head_truth["cluster_id"].to_numpy())
         result["cluster_purity"] = purity(head_labels, head_truth["cluster_id"].to_numpy())
+        result["cluster_ami"] = ami(head_labels, head_truth["cluster_id"].to_numpy())
         kept_truth = kept[kept["item_idx"].isin(label_of.index)]
         kept_map = majority_label_per_cluster(
             kept_truth["cluster_id"].to_numpy(), label_of.loc[kept_truth["item_idx"]].to_numpy()
@@ -336,6 +338,10 @@ def _score_assignment(
         result["longtail_items_evaluated"] = len(tail)
         result["longtail_spread_coverage"] = float((tail["source"] == "spread").mean()) if len(tail) else None
         if len(tail):
+            # Upper bound of the accuracy: a tail item can only be right if its true motivation is the
+            # majority label of some head cluster.
+            tail_labels = label_of.loc[tail["item_idx"]].to_numpy()
+            result["longtail_reachable_share"] = float(np.isin(tail_labels, full_map.to_numpy()).mean())
             result["longtail_true_motivation_accuracy"] = label_accuracy(
                 tail["cluster_id"].to_numpy(), label_of.loc[tail["item_idx"]].to_numpy(), full_map
             )
