@@ -133,3 +133,12 @@ def test_utilisation_plot_is_a_figure(sid_params):
     )
     figure = nodes.plot_codebook_utilisation(quality, sid_params)
     assert len(figure.axes) == 1 and figure.axes[0].get_xlabel() == "layer"
+
+
+def test_single_item_and_all_identical_items(sid_params):
+    single, codebooks, quality = nodes.residual_semantic_ids(np.ones((1, 4), np.float32), sid_params)
+    assert single.drop(columns="item_idx").to_numpy().tolist() == [[0, 0, 0, 0]]
+    assert quality["k_effective"].tolist() == [1, 1, 1]
+    same, _, _ = nodes.residual_semantic_ids(np.ones((4, 4), np.float32) / 2, sid_params)
+    assert (same[["code_0", "code_1", "code_2"]] == 0).all().all()
+    assert same["dedup"].tolist() == [0, 1, 2, 3]

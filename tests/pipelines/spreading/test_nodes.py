@@ -179,3 +179,19 @@ def test_evaluation_without_ground_truth_reports_nulls(
     assert metrics["ground_truth_available"] == {"value": 0.0, "step": 0}
     assert not any("nmi" in key for key in metrics)
     assert metrics["items_generated"]["value"] == 6.0
+
+
+def test_single_item_shop(encoder, encoder_params, clustering_params, vote_params):
+    items = pd.DataFrame(
+        {"item_idx": [0], "item_id": ["X"], "title": ["drill"], "category": [None], "brand": [None]}
+    )
+    motivations = pd.DataFrame({"item_idx": [0], "motivation": ["drilling holes"], "support": [2]})
+    table = nodes.build_motivation_table(motivations)
+    clusters = nodes.cluster_motivations(
+        table, nodes.embed_motivations(table, encoder, encoder_params), clustering_params
+    )
+    embeddings = nodes.embed_item_texts(items, encoder, encoder_params)
+    assignment = nodes.assign_item_motivations(items, motivations, clusters, embeddings, vote_params)
+    assert assignment[["cluster_id", "source"]].to_dict("records") == [
+        {"cluster_id": 0, "source": "generated"}
+    ]
