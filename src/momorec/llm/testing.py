@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -83,7 +84,10 @@ class FakeChatServer:
 
     def start(self) -> FakeChatServer:
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-chat-server", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-chat-server",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -106,6 +110,15 @@ class FakeChatServer:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = (
+                "HTTP/1.1"  # keep-alive: one TCP connection per client worker, like a real server
+            )
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out in two writes; without this, Nagle + delayed ACK add ~40 ms each.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
 
@@ -136,7 +149,11 @@ class FakeChatServer:
                 return False
 
             def do_GET(self) -> None:
-                if self._authorised():
+                if self.path.rstrip("/").endswith("/stats"):  # for a server run in another process
+                    with fake._lock:
+                        stats = {"n_requests": len(fake.requests), "max_in_flight": fake.max_in_flight}
+                    self._send(200, stats)
+                elif self._authorised():
                     self._send(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
 
             def do_POST(self) -> None:
@@ -185,3 +202,16 @@ def _completion(body: dict[str, Any], content: str) -> dict[str, Any]:
             "total_tokens": prompt_tokens + completion_tokens,
         },
     }
+
+
+def main() -> None:
+    """``python -m momorec.llm.testing [latency_s]``: serve until killed; prints the base URL first."""
+    import sys
+
+    server = FakeChatServer(latency_s=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0)
+    print(server.base_url, flush=True)
+    server._server.serve_forever(poll_interval=0.05)
+
+
+if __name__ == "__main__":
+    main()
