@@ -54,7 +54,9 @@ def test_candidates_and_targets(trained):
 def test_target_inside_the_list_has_its_list_position(trained):
     data, models = trained
     candidates, targets = build_candidates(models, data, np.arange(12), n_candidates=16, max_length=8)
-    merged = targets.merge(candidates, on=["user_idx", "split", "seed", "item_idx"], suffixes=("_target", "_list"))
+    merged = targets.merge(
+        candidates, on=["user_idx", "split", "seed", "item_idx"], suffixes=("_target", "_list")
+    )
     assert len(merged) > 0
     assert (merged["rank_list"] <= merged["rank_target"]).all()  # ties counted against the target
 

@@ -46,4 +46,6 @@ def test_cost_per_1000_users():
     row = cost_row("profiles", usage, users=20, wall_seconds=3.0, prompt_tokens=100, completion_tokens=20)
     assert row["requests_per_1000_users"] == pytest.approx(500.0)
     assert row["tokens_per_1000_users"] == pytest.approx(6000.0)
-    assert row["llm_seconds"] == pytest.approx(2.0) and row["wall_seconds_per_1000_users"] == pytest.approx(150.0)
+    assert row["llm_seconds"] == pytest.approx(2.0) and row["wall_seconds_per_1000_users"] == pytest.approx(
+        150.0
+    )

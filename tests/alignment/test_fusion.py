@@ -83,7 +83,9 @@ def test_selection_picks_the_best_weight_smallest_on_ties():
     weight, _ = select_fusion_weight(frame, _targets(items=(10, 10), base_rank=0), "align", [0.0, 0.5, 1.0])
     assert weight == 0.0
     agreeing = frame.assign(align=-frame["rank"].astype(float))  # alignment agrees with the recommender
-    weight, curve = select_fusion_weight(agreeing, _targets(items=(10, 10), base_rank=0), "align", [0.0, 0.5, 1.0])
+    weight, curve = select_fusion_weight(
+        agreeing, _targets(items=(10, 10), base_rank=0), "align", [0.0, 0.5, 1.0]
+    )
     assert curve["value"].nunique() == 1 and weight == 0.0
 
 

@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 
 from momorec.alignment.llm_setup import build_client
-from momorec.alignment.profiles import check_training_prefix, generate_profiles, item_lines, profile_prompts
+from momorec.alignment.profiles import (
+    PROFILE_ITEM_FIELDS,
+    check_training_prefix,
+    generate_profiles,
+    item_lines,
+    profile_prompts,
+)
 from momorec.alignment.structured_calls import SamplingPlan
 from tests.alignment.tiny_data import schema_responder, train_part
 
@@ -44,17 +50,19 @@ def test_held_out_items_never_appear_in_a_prompt_unless_bought_before(interactio
     """A user's validation/test item title is only in the prompt if the same item is in the training prefix."""
     train = train_part(interactions)
     prompts = profile_prompts(train, items, np.arange(12)).set_index("user_idx")
-    lines = item_lines(items)
+    lines = item_lines(items, fields=PROFILE_ITEM_FIELDS)
     for row in interactions[interactions["split"] != "train"].itertuples():
         bought_before = row.item_idx in set(train.loc[train["user_idx"] == row.user_idx, "item_idx"])
-        prompt = json.loads(prompts.loc[row.user_idx, "messages_json"])[1]["content"]
+        prompt = json.loads(prompts.loc[row.user_idx, "messages_json"])[-1]["content"]
         assert (f"- {lines[row.item_idx]}\n" in prompt + "\n") == bought_before
 
 
 def test_prompt_lists_the_prefix_in_order_and_caps_its_length(items):
     train = pd.DataFrame({"user_idx": [5] * 4, "item_idx": [3, 1, 2, 0], "position": [0, 1, 2, 3]})
-    content = json.loads(profile_prompts(train, items, [5], max_history_items=3)["messages_json"][0])[1]["content"]
-    lines = item_lines(items)
+    content = json.loads(profile_prompts(train, items, [5], max_history_items=3)["messages_json"][0])[-1][
+        "content"
+    ]
+    lines = item_lines(items, fields=PROFILE_ITEM_FIELDS)
     assert f"- {lines[1]}\n- {lines[2]}\n- {lines[0]}\n" in content
     assert lines[3] not in content
 

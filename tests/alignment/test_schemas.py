@@ -64,10 +64,28 @@ def test_malformed_profiles_are_rejected_with_a_reason(change, expected):
     assert any(expected in problem for problem in problems), problems
 
 
-def test_missing_keys_are_reported_not_filled():
-    partial = {k: v for k, v in GOOD_TRAITS.items() if k != "price_tier"}
+def test_missing_required_keys_are_reported_not_filled():
+    partial = {k: v for k, v in GOOD_TRAITS.items() if k != "core_functions"}
     clean, problems = TRAIT_SCHEMA.validate(partial)
-    assert clean is None and problems == ["traits.price_tier: missing"]
+    assert clean is None and problems == ["traits.core_functions: missing"]
+
+
+def test_absent_optional_keys_mean_nothing_said():
+    clean, problems = PROFILE_SCHEMA.validate({"primary_motivations": ["home workouts"]})
+    assert problems == []
+    assert clean == {
+        "primary_motivations": ["home workouts"],
+        "functional_needs": [],
+        "aesthetic_signals": [],
+        "social_signals": [],
+        "price_sensitivity": "unknown",
+    }
+    assert PROFILE_SCHEMA.to_text(clean) == "Motivations: home workouts"
+
+
+def test_placeholders_are_rejected():
+    clean, problems = PROFILE_SCHEMA.validate({**GOOD_PROFILE, "functional_needs": ["..."]})
+    assert clean is None and "placeholder" in problems[0]
 
 
 def test_non_object_is_rejected():

@@ -19,15 +19,18 @@ from momorec.alignment.structured_calls import SamplingPlan, generate_structured
 from momorec.llm import LLMClient
 
 PROFILE_SYSTEM = (
-    "You study shoppers for a recommender system. Reply with a single JSON object and nothing else."
+    "You study shoppers for a recommender system. Reply with a single JSON object and nothing else: "
+    "short phrases of a few words, no product names."
 )
 PROFILE_INSTRUCTION = (
     "A shopper bought these products, oldest first:\n{history}\n\n"
     "Summarise what drives this shopper as a JSON object with exactly these keys:\n{schema}\n"
     "Every phrase must be supported by the products above. Use an empty list where the purchases say "
     'nothing, and "unknown" for price sensitivity when prices give no hint.\n'
-    "Shape only (not content): {example}"
+    "Shape only, not content: {example}"
 )
+# Item fields shown next to the title in a profile prompt (brand and description add tokens, not motives).
+PROFILE_ITEM_FIELDS = ("category", "price")
 PROFILE_COLUMNS = [
     "user_idx", "n_train_items", "status", "profile_json", "profile_text", "attempts", "error",
     "prompt_tokens", "completion_tokens",
@@ -55,20 +58,30 @@ def check_training_prefix(train_interactions: pd.DataFrame) -> None:
         )
 
 
-def item_lines(items: pd.DataFrame, description_chars: int = 0) -> pd.Series:
-    """One short line per item (title, category, brand, price), indexed by item_idx."""
+def item_lines(
+    items: pd.DataFrame, description_chars: int = 0, fields: Sequence[str] = ("category", "brand", "price")
+) -> pd.Series:
+    """One short line per item: the title, then the non-empty ``fields`` in brackets; indexed by item_idx.
+
+    Only the last level of a category path is shown ("Kettlebells", not the whole tree): it names the
+    product type in a few tokens, which keeps prompts short for small models.
+    """
     missing = {"item_idx", "title"} - set(items.columns)
     if missing:
         raise ValueError(f"items: missing column(s) {sorted(missing)}")
     line = items["title"].astype("string").fillna("").str.strip()
     line = line.where(line != "", "(untitled item)")
     extras = []
-    for column in ("category", "brand"):
-        if column in items.columns:
+    for column in fields:
+        if column not in items.columns:
+            continue
+        if column == "price":
+            price = pd.to_numeric(items["price"], errors="coerce")
+            extras.append(("$" + price.round(2).astype("string")).fillna(""))
+        elif column == "category":
+            extras.append(items[column].astype("string").fillna("").str.split(">").str[-1].str.strip())
+        else:
             extras.append(items[column].astype("string").fillna("").str.strip())
-    if "price" in items.columns:
-        price = pd.to_numeric(items["price"], errors="coerce")
-        extras.append(("$" + price.round(2).astype("string")).fillna(""))
     if description_chars > 0 and "description" in items.columns:
         extras.append(
             items["description"].astype("string").fillna("").str.strip().str.slice(0, description_chars)
@@ -84,7 +97,7 @@ def profile_prompts(
     train_interactions: pd.DataFrame,
     items: pd.DataFrame,
     user_idx: Sequence[int],
-    max_history_items: int = 20,
+    max_history_items: int = 10,
 ) -> pd.DataFrame:
     """(user_idx, n_train_items, messages_json): the profile request of each user, built from the prefix.
 
@@ -96,7 +109,7 @@ def profile_prompts(
     prefix = prefix.sort_values(["user_idx", "position"], kind="stable")
     counts = prefix.groupby("user_idx").size().reindex(users, fill_value=0)
     shown = prefix.groupby("user_idx").tail(max_history_items)
-    lines = item_lines(items)
+    lines = item_lines(items, fields=PROFILE_ITEM_FIELDS)
     unknown = ~shown["item_idx"].isin(lines.index)
     if unknown.any():
         raise ValueError(

@@ -2,8 +2,11 @@
 
 A schema is a list of fields, each either a *list of short phrases* (bounded count and word length) or a
 *choice* among allowed values. Validation only normalises form (surrounding whitespace, letter case of
-choices, blank or repeated phrases dropped); it never fills a missing field or repairs a wrong type: such an
-answer is rejected with the reasons, so the caller can retry or record a failure.
+choices, blank or repeated phrases dropped). Required fields must be present; an *optional* field that is
+absent means "the answer says nothing about it" and becomes an empty list (or ``unknown`` for a choice),
+which adds no content. A wrong type, a value outside the allowed set, a placeholder phrase ("...") or a
+phrase or list that is too long is never repaired: the answer is rejected with the reasons, so the caller
+can retry or record a failure.
 """
 
 from __future__ import annotations
@@ -28,12 +31,21 @@ class FieldSpec:
     max_items: int = 3
     max_words: int = 12
     allowed: tuple[str, ...] = ()
+    required: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in (PHRASE, CHOICE):
             raise ValueError(f"field {self.name}: kind must be {PHRASE!r} or {CHOICE!r}, got {self.kind!r}")
         if self.kind == CHOICE and not self.allowed:
             raise ValueError(f"field {self.name}: a choice field needs allowed values")
+        if not self.required and (
+            self.min_items > 0 or (self.kind == CHOICE and "unknown" not in self.allowed)
+        ):
+            raise ValueError(f"field {self.name}: an optional field needs an empty value (min 0 / 'unknown')")
+
+    def empty_value(self) -> Any:
+        """What an absent optional field means: nothing said (an empty list, or ``unknown``)."""
+        return "unknown" if self.kind == CHOICE else []
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,10 @@ class StructuredSchema:
         problems: list[str] = []
         for spec in self.fields:
             if spec.name not in value:
-                problems.append(f"{self.name}.{spec.name}: missing")
+                if spec.required:
+                    problems.append(f"{self.name}.{spec.name}: missing")
+                else:
+                    clean[spec.name] = spec.empty_value()
                 continue
             checked, field_problems = _validate_field(spec, value[spec.name], self.name)
             problems.extend(field_problems)
@@ -113,6 +128,9 @@ def _validate_field(spec: FieldSpec, raw: Any, schema_name: str) -> tuple[Any, l
         phrase = " ".join(item.split())
         if not phrase or phrase.lower() in (p.lower() for p in phrases):
             continue
+        if not any(character.isalnum() for character in phrase):
+            problems.append(f"{where}[{position}]: placeholder {phrase!r}, not a phrase")
+            continue
         if len(phrase.split()) > spec.max_words:
             problems.append(f"{where}[{position}]: {len(phrase.split())} words, at most {spec.max_words}")
             continue
@@ -147,10 +165,28 @@ PROFILE_SCHEMA = StructuredSchema(
     name="profile",
     fields=(
         FieldSpec("primary_motivations", PHRASE, "why this shopper buys", min_items=1, max_items=3),
-        FieldSpec("functional_needs", PHRASE, "practical jobs the purchases do", max_items=4),
-        FieldSpec("aesthetic_signals", PHRASE, "look, style or feel the shopper prefers", max_items=3),
-        FieldSpec("social_signals", PHRASE, "gifting, status, sharing or community cues", max_items=3),
-        FieldSpec("price_sensitivity", CHOICE, "how much price seems to matter", allowed=PRICE_SENSITIVITY),
+        FieldSpec("functional_needs", PHRASE, "practical jobs the purchases do", max_items=4, required=False),
+        FieldSpec(
+            "aesthetic_signals",
+            PHRASE,
+            "look, style or feel the shopper prefers",
+            max_items=3,
+            required=False,
+        ),
+        FieldSpec(
+            "social_signals",
+            PHRASE,
+            "gifting, status, sharing or community cues",
+            max_items=3,
+            required=False,
+        ),
+        FieldSpec(
+            "price_sensitivity",
+            CHOICE,
+            "how much price seems to matter",
+            allowed=PRICE_SENSITIVITY,
+            required=False,
+        ),
     ),
     labels={
         "primary_motivations": "Motivations",
@@ -166,9 +202,9 @@ TRAIT_SCHEMA = StructuredSchema(
     fields=(
         FieldSpec("core_functions", PHRASE, "what the item does for its owner", min_items=1, max_items=4),
         FieldSpec("motivations_served", PHRASE, "reasons someone would buy it", min_items=1, max_items=3),
-        FieldSpec("aesthetic_traits", PHRASE, "look, style or feel", max_items=3),
-        FieldSpec("social_traits", PHRASE, "gift, status or shared-use value", max_items=3),
-        FieldSpec("price_tier", CHOICE, "apparent price level", allowed=PRICE_TIERS),
+        FieldSpec("aesthetic_traits", PHRASE, "look, style or feel", max_items=3, required=False),
+        FieldSpec("social_traits", PHRASE, "gift, status or shared-use value", max_items=3, required=False),
+        FieldSpec("price_tier", CHOICE, "apparent price level", allowed=PRICE_TIERS, required=False),
     ),
     labels={
         "core_functions": "Functions",

@@ -14,14 +14,15 @@ from momorec.alignment.structured_calls import SamplingPlan, generate_structured
 from momorec.llm import LLMClient
 
 TRAIT_SYSTEM = (
-    "You describe products for a recommender system. Reply with a single JSON object and nothing else."
+    "You describe products for a recommender system. Reply with a single JSON object and nothing else: "
+    "short phrases of a few words."
 )
 TRAIT_INSTRUCTION = (
     "Product: {item}\n\n"
     "Describe what this product offers a buyer as a JSON object with exactly these keys:\n{schema}\n"
     'Stay with what the product text supports; use an empty list where it says nothing, and "unknown" '
     "for the price tier when there is no price hint.\n"
-    "Shape only (not content): {example}"
+    "Shape only, not content: {example}"
 )
 TRAIT_COLUMNS = [
     "item_idx", "status", "traits_json", "traits_text", "attempts", "error", "prompt_tokens", "completion_tokens",

@@ -24,7 +24,14 @@ from momorec.alignment.fusion import (
     select_fusion_weight,
 )
 from momorec.alignment.llm_setup import build_client
-from momorec.alignment.profiles import generate_profiles, item_lines, ok_texts, profile_prompts, sampling_plan
+from momorec.alignment.profiles import (
+    PROFILE_ITEM_FIELDS,
+    generate_profiles,
+    item_lines,
+    ok_texts,
+    profile_prompts,
+    sampling_plan,
+)
 from momorec.alignment.similarity import embedding_alignment_scores
 from momorec.alignment.traits import generate_traits, trait_prompts
 from momorec.embeddings import load_encoder
@@ -39,7 +46,7 @@ RERANK_VARIANTS = {
     "rerank_llm": "llm_score",
     "rerank_embedding_llm": "embedding_llm_score",
 }
-PROMPT_SALT = "alignment-v1"
+PROMPT_SALT = "alignment-v2"  # bump when a prompt changes meaning, so cached answers are not reused
 
 
 def _require(frame: pd.DataFrame, name: str, columns: list[str]) -> None:
@@ -232,7 +239,7 @@ def score_llm_compatibility(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """LLM ratings of the budgeted users' candidates, the request log and the stage's usage."""
     rated_users = alignment_users.loc[alignment_users["llm_rated"], "user_idx"].to_numpy()
-    titles = item_lines(items)
+    titles = item_lines(items, fields=PROFILE_ITEM_FIELDS)
     traits = pd.Series(ok_texts(item_traits, "item_idx", "traits_text"), dtype="string")
     descriptions = titles.astype("string")
     with_traits = descriptions.index.isin(traits.index)
