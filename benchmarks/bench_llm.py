@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,9 +91,13 @@ def bench_embedded(n_pairs: int, params: dict) -> dict:
             usage,
         )
         load_before = os.getloadavg()[0]
+        server_process = psutil.Process(server._process.pid)
+        cpu_before = sum(server_process.cpu_times()[:2])
         started = time.perf_counter()
         with server, client:
             outcomes = run_analysis_agent(client, GENERATION_PROMPTS["goal_analyst"], pairs, settings)
+            # CPU seconds the model used: unlike wall time, barely affected by other processes on the machine.
+            server_cpu = sum(server_process.cpu_times()[:2]) - cpu_before
         elapsed = time.perf_counter() - started
     numbers = usage.as_dict()
     return {
@@ -104,6 +109,7 @@ def bench_embedded(n_pairs: int, params: dict) -> dict:
         "calls": numbers["calls"],
         "seconds_per_call": round(elapsed / max(numbers["calls"], 1), 2),
         "completion_tokens_per_s": round(numbers["completion_tokens"] / elapsed, 1),
+        "server_cpu_s_per_call": round(server_cpu / max(numbers["calls"], 1), 2),
         "ok_pairs": sum(o.status == "ok" for o in outcomes),
         "load_avg_before_after": f"{load_before:.1f} / {os.getloadavg()[0]:.1f}",
     }
@@ -172,7 +178,8 @@ def main() -> None:
             f"one agent (generation max_tokens={params['generation']['max_tokens']} + summary) on {embedded['source']}, "
             f"cold cache: {embedded['pairs']} pairs in {embedded['seconds']} s = **{embedded['pairs_per_minute']} pairs/min** "
             f"({embedded['calls']} calls, {embedded['seconds_per_call']} s/call, {embedded['completion_tokens_per_s']} "
-            f"completion tokens/s, server start {embedded['server_start_s']} s, {embedded['ok_pairs']} pairs with an ok "
+            f"completion tokens/s, {embedded['server_cpu_s_per_call']} server CPU-seconds per call, server start "
+            f"{embedded['server_start_s']} s, {embedded['ok_pairs']} pairs with an ok "
             f"motivation). Load average before/after: {embedded['load_avg_before_after']} (the machine is shared)."
         )
     write_section("llm", "benchmarks/bench_llm.py", table, "\n\n".join(notes))

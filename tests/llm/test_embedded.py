@@ -6,7 +6,7 @@ import pytest
 
 from momorec.agents.analysis import AnalysisSettings, Sampling, run_analysis_agent
 from momorec.agents.prompts import GENERATION_PROMPTS, ItemText
-from momorec.llm import CallSettings, EndpointConfig, LLMCache, LLMClient, UsageRecorder
+from momorec.llm import CallSettings, ChatRequest, EndpointConfig, LLMCache, LLMClient, UsageRecorder
 from momorec.llm.embedded import EMBEDDED_MODEL_ALIAS, EmbeddedServer, find_embedded_gguf
 
 
@@ -58,3 +58,45 @@ def test_the_real_embedded_model_gives_a_parsed_motivation_for_one_pair(tmp_path
     assert outcome.status in {"ok", "rejected_generic"}, outcome.error
     assert outcome.motivation and len(outcome.motivation.split()) <= 12
     assert usage.as_dict()["completion_tokens"] > 0
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_the_server_stops_when_a_node_fails_and_when_its_parent_is_killed(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    _gguf_or_skip()
+    endpoint = EndpointConfig(name="smollm2", model=EMBEDDED_MODEL_ALIAS)
+    client = LLMClient(endpoint, CallSettings(concurrency=1, timeout_s=120, show_progress=False))
+    with pytest.raises(RuntimeError, match="node failed"), client:  # noqa: PT012
+        assert client.complete(
+            ChatRequest.from_messages([{"role": "user", "content": "Hi"}], max_tokens=4)
+        ).ok
+        server = client._embedded
+        raise RuntimeError("node failed")
+    assert not server.running
+
+    # A parent killed with SIGKILL runs no clean-up: the server must notice and exit by itself.
+    parent = subprocess.Popen(
+        [sys.executable, "-c", "from momorec.llm.embedded import EmbeddedServer; import time; "
+         "s = EmbeddedServer(); s.start(); print(s._process.pid, flush=True); time.sleep(600)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    server_pid = int(parent.stdout.readline())
+    assert psutil.pid_exists(server_pid)
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if not psutil.pid_exists(server_pid) or psutil.Process(server_pid).status() == psutil.STATUS_ZOMBIE:
+            break
+        time.sleep(0.2)
+    else:
+        os.kill(server_pid, signal.SIGKILL)
+        pytest.fail("the embedded server outlived its killed parent")

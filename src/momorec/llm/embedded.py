@@ -108,6 +108,8 @@ class EmbeddedServer:
         # llama.cpp's OpenMP workers spin while waiting; on a shared 2-core machine that makes each token
         # up to 10x slower as soon as another process competes for the cores. Passive waiting avoids it.
         environment.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # If this process is killed outright (no atexit), the server notices and exits instead of lingering.
+        environment["MOMOREC_LLAMA_PARENT_PID"] = str(os.getpid())
         if self.disable_extra_buffers:
             environment["MOMOREC_LLAMA_NO_EXTRA_BUFFERS"] = "1"
         # Kept open for the life of the server (its stdout); closed by stop().
