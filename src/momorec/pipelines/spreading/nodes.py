@@ -102,6 +102,7 @@ def prepare_encoder(
         "pearson_after": after["pearson"],
         "spearman_after": after["spearman"],
     }
+    report = {key: _none_if_nan(value) for key, value in report.items()}
     logger.info("contrastive tuning: %s", report)
     return EncoderBundle(base_model=model_name, tuned=True, model=model), report
 
