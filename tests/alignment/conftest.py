@@ -1,4 +1,4 @@
-"""Fixtures of the alignment tests: a scripted fake OpenAI server, LLM parameters pointing at it, tiny data."""
+"""Fixtures of the alignment tests: the LLM layer's fake OpenAI server, clients on it, tiny data."""
 
 from __future__ import annotations
 
@@ -8,26 +8,13 @@ from typing import Any
 
 import pytest
 
-from tests.alignment.fake_llm import FakeChatServer, Responder
-from tests.alignment.tiny_data import schema_responder, tiny_interactions, tiny_items, train_part
+from momorec.alignment.llm_setup import build_client
+from momorec.llm import LLMCache, LLMClient
+from momorec.llm.testing import FakeChatServer
+from tests.alignment.tiny_data import Responder, schema_responder, tiny_interactions, tiny_items, train_part
 
 
-@pytest.fixture
-def fake_server() -> Iterator[Callable[[Responder], FakeChatServer]]:
-    """``start(responder)`` runs a fake server for the rest of the test."""
-    servers: list[FakeChatServer] = []
-
-    def start(responder: Responder = schema_responder) -> FakeChatServer:
-        server = FakeChatServer(responder).__enter__()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.__exit__(None, None, None)
-
-
-def make_llm_params(base_url: str, cache_path: Path | None) -> dict[str, Any]:
+def make_llm_params(base_url: str) -> dict[str, Any]:
     return {
         "name": "alignment",
         "endpoint": {"model": "fake-model", "base_url": base_url},
@@ -38,13 +25,34 @@ def make_llm_params(base_url: str, cache_path: Path | None) -> dict[str, Any]:
             "backoff_s": 0.01,
             "show_progress": False,
         },
-        "cache_path": str(cache_path) if cache_path else None,
     }
 
 
+def start_fake_server(responder: Responder = schema_responder) -> FakeChatServer:
+    """The LLM layer's fake server answering with ``responder(messages, body)``."""
+    return FakeChatServer(reply=lambda body: responder(body["messages"], body)).start()
+
+
 @pytest.fixture
-def llm_params_for(tmp_path: Path) -> Callable[[FakeChatServer], dict[str, Any]]:
-    return lambda server: make_llm_params(server.base_url, tmp_path / "llm_cache.sqlite")
+def fake_server() -> Iterator[Callable[..., FakeChatServer]]:
+    """``start(responder)`` runs a fake server for the rest of the test."""
+    servers: list[FakeChatServer] = []
+
+    def start(responder: Responder = schema_responder) -> FakeChatServer:
+        servers.append(start_fake_server(responder))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def client_for(tmp_path: Path) -> Callable[[FakeChatServer], LLMClient]:
+    """A client on the server, caching in this test's own SQLite file (a second client shares it)."""
+    return lambda server: build_client(
+        make_llm_params(server.base_url), "test", LLMCache(tmp_path / "llm.sqlite")
+    )
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from momorec.alignment.compatibility import compatibility_requests, compatibility_validator, rate_candidates
-from momorec.alignment.llm_setup import build_client
 from momorec.alignment.structured_calls import SamplingPlan
 from tests.alignment.tiny_data import schema_responder
 
@@ -47,7 +46,7 @@ def test_requests_only_for_budgeted_users_with_a_profile(items):
     assert "1. camping tent\n2. kitchen pot\n3. kitchen pan" in content
 
 
-def test_ratings_and_failures(fake_server, llm_params_for):
+def test_ratings_and_failures(fake_server, client_for):
     descriptions = pd.Series(["camping tent", "kitchen pot", "x", "x", "x", "camping stove"], index=range(6))
     profiles = {0: "Motivations: enjoys camping", 1: "Motivations: enjoys garden"}
     requests = compatibility_requests(_candidates(), profiles, descriptions, rated_users=[0, 1])
@@ -57,7 +56,7 @@ def test_ratings_and_failures(fake_server, llm_params_for):
         return "sorry" if "garden" in messages[-1]["content"] else schema_responder(messages, body)
 
     server = fake_server(responder)
-    with build_client(llm_params_for(server), stage="test") as client:
+    with client_for(server) as client:
         ratings, log, _ = rate_candidates(client, requests, SamplingPlan(max_attempts=2, max_tokens=40))
     assert log.set_index("user_idx")["status"].to_dict() == {0: "ok", 1: "failed"}
     assert set(ratings["user_idx"]) == {0}
@@ -65,9 +64,9 @@ def test_ratings_and_failures(fake_server, llm_params_for):
     assert user0.to_dict() == {0: 9.0, 1: 2.0, 5: 9.0}
 
 
-def test_no_requests_no_calls(fake_server, llm_params_for):
+def test_no_requests_no_calls(fake_server, client_for):
     server = fake_server(schema_responder)
     empty = compatibility_requests(_candidates(), {}, pd.Series(dtype=str), rated_users=[0])
-    with build_client(llm_params_for(server), stage="test") as client:
+    with client_for(server) as client:
         ratings, log, seconds = rate_candidates(client, empty, SamplingPlan())
     assert ratings.empty and log.empty and seconds == 0.0 and server.requests == []

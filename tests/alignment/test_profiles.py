@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from momorec.alignment.llm_setup import build_client
 from momorec.alignment.profiles import (
     PROFILE_ITEM_FIELDS,
     check_training_prefix,
@@ -30,7 +29,7 @@ def _change_held_out_items(interactions: pd.DataFrame, n_items: int) -> pd.DataF
 
 
 def test_prompts_and_profiles_do_not_change_when_only_held_out_items_change(
-    interactions, items, fake_server, llm_params_for
+    interactions, items, fake_server, client_for
 ):
     users = np.arange(12)
     changed = _change_held_out_items(interactions, len(items))
@@ -39,7 +38,7 @@ def test_prompts_and_profiles_do_not_change_when_only_held_out_items_change(
     assert prompts["messages_json"].tolist() == prompts_changed["messages_json"].tolist()  # byte-identical
 
     server = fake_server(schema_responder)
-    with build_client(llm_params_for(server), stage="test") as client:
+    with client_for(server) as client:
         profiles, _ = generate_profiles(client, prompts, SamplingPlan())
         profiles_changed, _ = generate_profiles(client, prompts_changed, SamplingPlan())
     assert profiles.equals(profiles_changed)

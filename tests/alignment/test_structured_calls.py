@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from momorec.alignment.llm_setup import build_client
 from momorec.alignment.schemas import TRAIT_SCHEMA, validated_or_problems
 from momorec.alignment.structured_calls import SamplingPlan, generate_structured
+from momorec.llm.testing import Action
 from tests.alignment.tiny_data import schema_responder
 
 MESSAGES = [{"role": "system", "content": "You describe products"}, {"role": "user", "content": "Product: x"}]
@@ -16,7 +16,7 @@ def validate(text):
     return validated_or_problems(TRAIT_SCHEMA, text)
 
 
-def test_malformed_then_valid_is_retried_with_a_new_seed(fake_server, llm_params_for):
+def test_malformed_then_valid_is_retried_with_a_new_seed(fake_server, client_for):
     def responder(messages, body):
         # The first attempt (seed 0) gets a broken answer, the retry a valid one.
         return (
@@ -28,7 +28,7 @@ def test_malformed_then_valid_is_retried_with_a_new_seed(fake_server, llm_params
         )
 
     server = fake_server(responder)
-    with build_client(llm_params_for(server), stage="test") as client:
+    with client_for(server) as client:
         table, _ = generate_structured(client, ["a"], [MESSAGES], validate, SamplingPlan(max_attempts=3))
     row = table.iloc[0]
     assert row["status"] == "ok" and row["attempts"] == 2 and row["error"] == ""
@@ -38,11 +38,12 @@ def test_malformed_then_valid_is_retried_with_a_new_seed(fake_server, llm_params
     assert server.requests[0]["temperature"] == 0.0 and server.requests[1]["temperature"] == 0.7
 
 
-def test_always_malformed_is_recorded_as_failed(fake_server, llm_params_for):
+def test_always_malformed_is_recorded_as_failed(fake_server, client_for):
     server = fake_server(lambda messages, body: '{"core_functions": "camping"}')
-    with build_client(llm_params_for(server), stage="test") as client:
+    other = [MESSAGES[0], {"role": "user", "content": "Product: y"}]  # distinct requests, distinct cache keys
+    with client_for(server) as client:
         table, _ = generate_structured(
-            client, [1, 2], [MESSAGES, MESSAGES], validate, SamplingPlan(max_attempts=3)
+            client, [1, 2], [MESSAGES, other], validate, SamplingPlan(max_attempts=3)
         )
     assert table["status"].tolist() == ["failed", "failed"]
     assert table["attempts"].tolist() == [3, 3]
@@ -51,12 +52,11 @@ def test_always_malformed_is_recorded_as_failed(fake_server, llm_params_for):
     assert len(server.requests) == 6
 
 
-def test_a_rerun_is_answered_from_the_cache(fake_server, llm_params_for):
+def test_a_rerun_is_answered_from_the_cache(fake_server, client_for):
     server = fake_server(schema_responder)
-    params = llm_params_for(server)
     outputs = []
     for _ in range(2):
-        with build_client(params, stage="test") as client:
+        with client_for(server) as client:
             table, _ = generate_structured(client, ["a"], [MESSAGES], validate, SamplingPlan())
             outputs.append((table, client.usage.as_dict()))
     assert len(server.requests) == 1
@@ -64,10 +64,11 @@ def test_a_rerun_is_answered_from_the_cache(fake_server, llm_params_for):
     assert outputs[0][0].equals(outputs[1][0])
 
 
-def test_a_failed_call_is_a_failure_not_an_answer(fake_server, llm_params_for):
+def test_a_failed_call_is_a_failure_not_an_answer(fake_server, client_for):
     # HTTP 400 is not retried by the client: each attempt fails and the task is recorded as failed.
-    server = fake_server(lambda messages, body: 400)
-    with build_client(llm_params_for(server), stage="test") as client:
+    server = fake_server()
+    server.queue(Action(status=400), Action(status=400))
+    with client_for(server) as client:
         table, _ = generate_structured(client, ["a"], [MESSAGES], validate, SamplingPlan(max_attempts=2))
     assert table.loc[0, "status"] == "failed" and table.loc[0, "value_json"] == ""
     assert table.loc[0, "error"].startswith("call failed (http_400)")

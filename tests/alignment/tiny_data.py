@@ -5,9 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+Responder = Callable[[list[dict[str, str]], dict[str, Any]], str]
+"""Maps (messages, request body) to the assistant's text."""
 
 CATEGORIES = ["Camping", "Kitchen", "Garden", "Toys"]
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.alignment.conftest import make_llm_params
-from tests.alignment.fake_llm import FakeChatServer
-from tests.alignment.tiny_data import schema_responder, tiny_interactions, tiny_items, train_part
+from momorec.llm.testing import FakeChatServer
+from tests.alignment.conftest import make_llm_params, start_fake_server
+from tests.alignment.tiny_data import tiny_interactions, tiny_items, train_part
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -38,12 +38,17 @@ def alignment_params() -> dict[str, Any]:
 
 
 @pytest.fixture
-def fake_llm(tmp_path) -> Iterator[tuple[FakeChatServer, dict[str, Any]]]:
-    with FakeChatServer(schema_responder) as server:
-        yield server, make_llm_params(server.base_url, tmp_path / "llm_cache.sqlite")
+def fake_llm() -> Iterator[tuple[FakeChatServer, dict[str, Any]]]:
+    server = start_fake_server()
+    yield server, make_llm_params(server.base_url)
+    server.stop()
 
 
 @pytest.fixture
 def tiny_log():
     interactions = tiny_interactions()
-    return {"interactions": interactions, "train_interactions": train_part(interactions), "items": tiny_items()}
+    return {
+        "interactions": interactions,
+        "train_interactions": train_part(interactions),
+        "items": tiny_items(),
+    }

@@ -28,7 +28,9 @@ def test_select_alignment_users(tiny_log, alignment_params):
 
     alignment_params["compatibility"]["enabled"] = False
     alignment_params["users"]["max_users"] = None
-    everyone = select_alignment_users(tiny_log["interactions"], tiny_log["train_interactions"], alignment_params)
+    everyone = select_alignment_users(
+        tiny_log["interactions"], tiny_log["train_interactions"], alignment_params
+    )
     assert len(everyone) == 12 and not everyone["llm_rated"].any()
 
 
@@ -39,15 +41,21 @@ def test_users_without_a_test_target_are_not_evaluated(tiny_log, alignment_param
     users = select_alignment_users(interactions, tiny_log["train_interactions"], alignment_params)
     assert 0 not in set(users["user_idx"])
     with pytest.raises(ValueError, match="missing column"):
-        select_alignment_users(interactions.drop(columns="split"), tiny_log["train_interactions"], alignment_params)
+        select_alignment_users(
+            interactions.drop(columns="split"), tiny_log["train_interactions"], alignment_params
+        )
 
 
 def _scored(split: str, seed: int = 0) -> pd.DataFrame:
     rows = []
     for user in range(4):
         for rank, item in enumerate([10, 11, 12, 13]):
-            rows.append((user, split, seed, item, 4.0 - rank, float(rank) if user % 2 else -float(rank), rank))
-    frame = pd.DataFrame(rows, columns=["user_idx", "split", "seed", "item_idx", "score", "embedding_score", "rank"])
+            rows.append(
+                (user, split, seed, item, 4.0 - rank, float(rank) if user % 2 else -float(rank), rank)
+            )
+    frame = pd.DataFrame(
+        rows, columns=["user_idx", "split", "seed", "item_idx", "score", "embedding_score", "rank"]
+    )
     return frame.assign(llm_score=np.nan, embedding_llm_score=frame["embedding_score"])
 
 
@@ -57,7 +65,9 @@ def _targets(split: str, item: int = 13) -> pd.DataFrame:
 
 def test_assemble_combines_normalised_scores(alignment_params):
     embedded = _scored("valid").drop(columns="llm_score")
-    ratings = pd.DataFrame({"user_idx": [0, 0], "split": "valid", "seed": 0, "item_idx": [10, 11], "llm_score": [9.0, 1.0]})
+    ratings = pd.DataFrame(
+        {"user_idx": [0, 0], "split": "valid", "seed": 0, "item_idx": [10, 11], "llm_score": [9.0, 1.0]}
+    )
     table = assemble_scored_candidates(embedded, ratings, alignment_params)
     user0 = table[table["user_idx"] == 0].set_index("item_idx")
     # item 10: embedding 1.0 (best of its list) and llm 1.0 -> 1.0; item 12: only embedding (1/3).

@@ -8,6 +8,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from kedro_datasets.pandas import ParquetDataset
 
+from momorec.datasets.llm_cache import LLMCacheDataset
 from momorec.pipelines.alignment import create_pipeline
 from momorec.pipelines.alignment.nodes import RERANK_VARIANTS
 from tests.pipelines.alignment.conftest import TINY_RECOMMENDER
@@ -17,11 +18,13 @@ KEPT = ["recommender_candidates", "item_traits", "user_motivation_profiles", "al
         "alignment_fusion_weights", "alignment_llm_cost"]  # fmt: skip
 
 
-def _catalog(tiny_log, params, folder=None) -> DataCatalog:
-    kept = {name: ParquetDataset(filepath=str(folder / f"{name}.parquet")) for name in KEPT} if folder else {}
+def _catalog(tiny_log, params, folder) -> DataCatalog:
+    kept = {name: ParquetDataset(filepath=str(folder / f"{name}.parquet")) for name in KEPT}
     return DataCatalog(
         {
             **{name: MemoryDataset(value) for name, value in tiny_log.items()},
+            # The LLM layer's cache dataset, shared by both runs of a test (same file).
+            "llm_cache": LLMCacheDataset(filepath=str(folder.parent / "llm_cache.sqlite")),
             "params:alignment": MemoryDataset(params),
             "params:recommender": MemoryDataset(TINY_RECOMMENDER),
             **kept,
@@ -36,7 +39,11 @@ def test_wiring_keeps_held_out_labels_away_from_profiles_and_weight_selection():
     # (its node reads `interactions` just to know which users have held-out rows).
     assert "interactions" not in nodes["build_profile_prompts"].inputs
     assert "train_interactions" in nodes["build_profile_prompts"].inputs
-    assert nodes["generate_user_profiles"].inputs == ["alignment_profile_prompts", "params:alignment"]
+    assert nodes["generate_user_profiles"].inputs == [
+        "alignment_profile_prompts",
+        "llm_cache",
+        "params:alignment",
+    ]
     assert "alignment_test_targets" not in nodes["select_fusion_weights"].inputs
     readers = [node.name for node in pipeline.nodes if "alignment_test_targets" in node.inputs]
     assert readers == ["evaluate_reranking"]
@@ -48,13 +55,14 @@ def test_wiring_keeps_held_out_labels_away_from_profiles_and_weight_selection():
 def test_profile_slice_runs_on_the_fake_server(tiny_log, alignment_params, fake_llm, tmp_path):
     server, llm_params = fake_llm
     alignment_params["llm"] = llm_params
-    catalog = _catalog(tiny_log, alignment_params, tmp_path)
+    (tmp_path / "run").mkdir()
+    catalog = _catalog(tiny_log, alignment_params, tmp_path / "run")
     pipeline = create_pipeline().from_nodes("select_alignment_users").to_nodes("generate_user_profiles")
     SequentialRunner().run(pipeline, catalog)
     profiles = catalog["user_motivation_profiles"].load()
     assert len(profiles) == 8 and (profiles["status"] == "ok").all()
     assert profiles["profile_text"].str.startswith("Motivations: enjoys").all()
-    assert catalog["alignment_profile_usage"].load()["calls"] == 8 == len(server.requests)
+    assert catalog["alignment_profile_usage"].load()["calls"] == 8 == server.n_requests
 
 
 @pytest.mark.slow
@@ -81,13 +89,13 @@ def test_whole_pipeline_runs_and_reports_every_variant(tiny_log, alignment_param
     cost = catalog["alignment_llm_cost"].load().set_index("stage")
     assert cost.loc["profiles", "requests"] == 8
     assert cost.loc["compatibility", "requests"] == 3 * 2 * 2  # budgeted users x splits x seeds
-    assert cost.loc["total", "requests"] == len(server.requests)
+    assert cost.loc["total", "requests"] == server.n_requests
     metrics = catalog["alignment_metrics"].load()
     assert "base.all.ndcg_at_10" in metrics and "cost.requests_per_1000_users" in metrics
 
     # A second run is served from the LLM cache: no new request reaches the server.
-    before = len(server.requests)
+    before = server.n_requests
     catalog_again = _catalog(tiny_log, alignment_params, tmp_path / "second")
     SequentialRunner().run(create_pipeline(), catalog_again)
-    assert len(server.requests) == before
+    assert server.n_requests == before
     pd.testing.assert_frame_equal(catalog_again["alignment_results"].load(), results)

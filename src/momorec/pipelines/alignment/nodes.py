@@ -35,6 +35,7 @@ from momorec.alignment.profiles import (
 from momorec.alignment.similarity import embedding_alignment_scores
 from momorec.alignment.traits import generate_traits, trait_prompts
 from momorec.embeddings import load_encoder
+from momorec.llm import LLMCache
 from momorec.models.sequences import UserSequences
 
 logger = logging.getLogger(__name__)
@@ -174,11 +175,11 @@ def _usage_record(client, wall_seconds: float, results: pd.DataFrame) -> dict[st
 
 
 def generate_user_profiles(
-    profile_prompts_table: pd.DataFrame, params: dict[str, Any]
+    profile_prompts_table: pd.DataFrame, llm_cache: LLMCache, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """``user_motivation_profiles`` (validated; failures recorded with their reason) and the stage's usage."""
     plan = sampling_plan(params["profiles"], salt=f"{PROMPT_SALT}|profile")
-    with build_client(params["llm"], stage="alignment_profiles") as client:
+    with build_client(params["llm"], "alignment_profiles", llm_cache) as client:
         profiles, seconds = generate_profiles(client, profile_prompts_table, plan)
         usage = _usage_record(client, seconds, profiles)
     failed = int((profiles["status"] != "ok").sum())
@@ -198,11 +199,11 @@ def build_trait_prompts(
 
 
 def generate_item_traits(
-    trait_prompts_table: pd.DataFrame, params: dict[str, Any]
+    trait_prompts_table: pd.DataFrame, llm_cache: LLMCache, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """``item_traits`` (validated; failures recorded) and the stage's usage."""
     plan = sampling_plan(params["traits"], salt=f"{PROMPT_SALT}|traits")
-    with build_client(params["llm"], stage="alignment_traits") as client:
+    with build_client(params["llm"], "alignment_traits", llm_cache) as client:
         traits, seconds = generate_traits(client, trait_prompts_table, plan)
         usage = _usage_record(client, seconds, traits)
     failed = int((traits["status"] != "ok").sum())
@@ -235,6 +236,7 @@ def score_llm_compatibility(
     item_traits: pd.DataFrame,
     items: pd.DataFrame,
     alignment_users: pd.DataFrame,
+    llm_cache: LLMCache,
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """LLM ratings of the budgeted users' candidates, the request log and the stage's usage."""
@@ -253,7 +255,7 @@ def score_llm_compatibility(
         rated_users,
     )
     plan = sampling_plan(params["compatibility"], salt=f"{PROMPT_SALT}|compatibility")
-    with build_client(params["llm"], stage="alignment_compatibility") as client:
+    with build_client(params["llm"], "alignment_compatibility", llm_cache) as client:
         ratings, log, seconds = rate_candidates(client, requests, plan)
         usage = _usage_record(client, seconds, log)
     failed = int((log["status"] != "ok").sum()) if len(log) else 0

@@ -78,7 +78,7 @@ def create_pipeline(base_variant: str = "sasrec", **kwargs) -> Pipeline:
             ),
             Node(
                 generate_user_profiles,
-                inputs=["alignment_profile_prompts", "params:alignment"],
+                inputs=["alignment_profile_prompts", "llm_cache", "params:alignment"],
                 outputs=["user_motivation_profiles", "alignment_profile_usage"],
                 name="generate_user_profiles",
             ),
@@ -90,7 +90,7 @@ def create_pipeline(base_variant: str = "sasrec", **kwargs) -> Pipeline:
             ),
             Node(
                 generate_item_traits,
-                inputs=["alignment_trait_prompts", "params:alignment"],
+                inputs=["alignment_trait_prompts", "llm_cache", "params:alignment"],
                 outputs=["item_traits", "alignment_trait_usage"],
                 name="generate_item_traits",
             ),
@@ -113,6 +113,7 @@ def create_pipeline(base_variant: str = "sasrec", **kwargs) -> Pipeline:
                     "item_traits",
                     "items",
                     "alignment_users",
+                    "llm_cache",
                     "params:alignment",
                 ],
                 outputs=["alignment_llm_scores", "alignment_llm_requests", "alignment_compatibility_usage"],

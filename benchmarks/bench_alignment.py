@@ -1,0 +1,98 @@
+"""Benchmark: the alignment pipeline on the project's data (default: the built-in shop), run twice.
+
+The first run pays for every LLM call the cache does not hold yet (cold when the alignment prompts are new),
+the second is answered from the LLM cache (warm), so the gap is the LLM cost. Each node is run and timed on
+its own against the project's catalog (the datasets are written where `kedro run --pipeline alignment`
+writes them). Prints and writes the "alignment" section of benchmarks/RESULTS.md: seconds per node, the
+LLM cost per 1,000 users and the base vs re-ranked test metrics.
+
+    .venv/bin/python benchmarks/bench_alignment.py [--env scientific] [--runs 2]
+
+Needs `data_engineering` to have run in that environment (interactions, train_interactions, items).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _results import write_section  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env", default=None, help="Kedro environment (default: the project's default)")
+    parser.add_argument("--runs", type=int, default=2, help="1 = first run only; 2 = first and cached run")
+    args = parser.parse_args()
+    os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+    from kedro.io import MemoryDataset
+    from kedro.pipeline import Pipeline
+    from kedro.runner import SequentialRunner
+
+    from momorec.pipelines.alignment import create_pipeline
+
+    bootstrap_project(ROOT)
+    pipeline = create_pipeline()
+    timings: dict[str, list[float]] = {}
+    with KedroSession.create(project_path=ROOT, env=args.env) as session:
+        context = session.load_context()
+        for _ in range(args.runs):
+            catalog = context.catalog
+            # Outside `kedro run` there is no MLflow run to log metrics to: keep them in memory here.
+            catalog["alignment_metrics"] = MemoryDataset()
+            for node in pipeline.nodes:  # topologically sorted
+                started = time.perf_counter()
+                SequentialRunner().run(Pipeline([node]), catalog)
+                timings.setdefault(node.name, []).append(time.perf_counter() - started)
+        results = catalog.load("alignment_results")
+        cost = catalog.load("alignment_llm_cost")
+        params = catalog.load("params:alignment")
+
+    table = pd.DataFrame(
+        {
+            "node": list(timings),
+            **{f"run {i + 1} s": [round(t[i], 1) for t in timings.values()] for i in range(args.runs)},
+        }
+    )
+    total = {"node": "total", **{c: round(table[c].sum(), 1) for c in table.columns if c != "node"}}
+    table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+
+    headline = results[(results["k"] == 10) & results["metric"].isin(["recall", "ndcg"])].copy()
+    headline["value"] = headline["mean"].map("{:.4f}".format) + " ± " + headline["std"].map("{:.4f}".format)
+    headline = headline.pivot_table(
+        index=["segment", "variant"], columns="metric", values="value", aggfunc="first"
+    ).reset_index()
+    users = results.drop_duplicates("segment").set_index("segment")["n_users"].to_dict()
+    cost_view = cost[
+        ["stage", "requests", "calls", "cache_hits", "failures", "prompt_tokens", "completion_tokens",
+         "requests_per_1000_users", "tokens_per_1000_users", "wall_seconds_per_1000_users"]
+    ].round(1)  # fmt: skip
+    weights = results.drop_duplicates("variant")[["variant", "fusion_weight"]]
+    notes = (
+        f"Environment `{args.env or 'default'}`: {params['users']['max_users']} users sampled, top-"
+        f"{params['candidates']['n_candidates']} re-ranked, seeds {params['seeds']}, LLM ratings for "
+        f"{params['compatibility']['max_users']} users, endpoint `{params['llm']['endpoint']['model']}` "
+        f"({params['llm']['endpoint']['base_url'] or 'embedded llama.cpp'}). Users per segment: {users}.\n\n"
+        "Run 1 pays for the calls not yet in the LLM cache; run 2 is answered from the cache. The shared "
+        "2-core machine was also running other engineers' jobs, so the seconds are upper bounds.\n\n"
+        f"LLM cost of run {args.runs} (the last run; tokens count every request, cached or not):\n\n"
+        f"{cost_view.to_markdown(index=False)}\n\n"
+        f"Chosen fusion weights (validation users only):\n\n{weights.to_markdown(index=False)}\n\n"
+        f"Test metrics @10, mean ± sample std over seeds:\n\n{headline.to_markdown(index=False)}\n"
+    )
+    write_section("alignment", "benchmarks/bench_alignment.py", table, notes)
+
+
+if __name__ == "__main__":
+    main()
