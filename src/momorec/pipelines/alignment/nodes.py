@@ -68,8 +68,11 @@ def select_alignment_users(
     """
     _require(interactions, "interactions", ["user_idx", "split"])
     _require(train_interactions, "train_interactions", ["user_idx"])
-    has = interactions.groupby("user_idx")["split"].agg(lambda s: {"valid", "test"} <= set(s))
-    eligible = np.sort(has.index[has.to_numpy()].to_numpy().astype(np.int64))
+    split = interactions["split"].astype(str)
+    eligible = np.intersect1d(
+        interactions.loc[split == "valid", "user_idx"].to_numpy().astype(np.int64),
+        interactions.loc[split == "test", "user_idx"].to_numpy().astype(np.int64),
+    )  # sorted, unique
     rng = np.random.default_rng(int(params["users"]["seed"]))
     order = rng.permutation(len(eligible))
     max_users = params["users"].get("max_users")
