@@ -7,7 +7,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from momorec.models.sasrec import SASRec, _init_weights
+from momorec.models.sasrec import SASRec
 
 
 def semantic_id_matrix(
@@ -78,8 +78,16 @@ class MoMoREC(SASRec):
             nn.Linear(hidden, hidden),
         )
         self.fusion_mlp = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.GELU(), nn.Linear(hidden, hidden))
-        for module in [self.code_tables, self.code_projections, self.code_mlp, self.fusion_mlp]:
-            module.apply(_init_weights)
+        # PyTorch's default init here, not SASRec's N(0, 0.02): stacked layers that small shrink every item to
+        # nearly the same vector, and the model then falls back to ranking by popularity.
+        # Both halves of the fusion input are layer-normalised: at SASRec's small init (std 0.02) the ID part
+        # would otherwise be drowned by the code vector, and normalised inputs keep Adam's relative steps large.
+        self.id_norm = nn.LayerNorm(hidden)
+        self.code_norm = nn.LayerNorm(hidden)
+        for table in self.code_tables:
+            nn.init.normal_(table.weight, std=0.02)
+            with torch.no_grad():
+                table.weight[0] = 0.0
 
     def item_representations(self) -> torch.Tensor:
         projected = [
@@ -89,7 +97,8 @@ class MoMoREC(SASRec):
             )
         ]
         code_vector = self.code_mlp(torch.cat(projected, dim=-1))
-        representation = self.fusion_mlp(torch.cat([self.item_embedding.weight, code_vector], dim=-1))
+        fused = torch.cat([self.id_norm(self.item_embedding.weight), self.code_norm(code_vector)], dim=-1)
+        representation = self.fusion_mlp(fused)
         # Padding must stay a zero vector: it is not an item.
         not_padding = torch.ones_like(representation[:, :1])
         not_padding[0] = 0.0
