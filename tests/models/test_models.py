@@ -68,3 +68,13 @@ def test_text_initialised_embeddings_are_loaded():
     assert torch.allclose(model.item_embedding.weight[1:], torch.as_tensor(vectors))
     with pytest.raises(ValueError, match="shape"):
         SASRec(12, initial_item_embeddings=vectors[:, :8], **TINY)
+
+
+def test_momorec_items_are_distinct_at_initialisation():
+    """Regression: with tiny init every item got nearly the same vector and the model ranked by popularity."""
+    torch.manual_seed(0)
+    codes = np.zeros((20, 3), dtype=np.int64)  # every item shares one semantic ID: only the ID part differs
+    table = MoMoREC(20, codes, code_embedding_size=8, **TINY).item_representations()[1:].detach()
+    similarity = torch.nn.functional.cosine_similarity(table[:, None], table[None], dim=-1)
+    off_diagonal = similarity[~torch.eye(20, dtype=torch.bool)]
+    assert float(off_diagonal.mean()) < 0.9
