@@ -2,6 +2,11 @@
 
 from kedro.config import OmegaConfigLoader
 
+from momorec.llm.hooks import LLMCredentialsHook
+
+# The LLM clients are built inside nodes; this hook hands them the `llm` section of credentials.yml.
+HOOKS = (LLMCredentialsHook(),)
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
