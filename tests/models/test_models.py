@@ -74,6 +74,7 @@ def test_text_initialised_embeddings_are_loaded():
         SASRec(12, initial_item_embeddings=vectors[:, :8], **TINY)
 
 
+@pytest.mark.slow
 def test_momorec_learns_the_next_item_pattern():
     """Regression: with SASRec's tiny init on the fusion layers, MoMoREC learnt little beyond popularity."""
     data = UserSequences.from_interactions(make_interactions(n_users=60, n_items=30), n_items=30)
