@@ -6,7 +6,7 @@ its own against the project's catalog (the datasets are written where `kedro run
 writes them). Prints and writes the "alignment" section of benchmarks/RESULTS.md: seconds per node, the
 LLM cost per 1,000 users and the base vs re-ranked test metrics.
 
-    .venv/bin/python benchmarks/bench_alignment.py [--env scientific] [--runs 2]
+    .venv/bin/python benchmarks/bench_alignment.py [--env scientific] [--runs 2] [--max-users N] [--rated-users N]
 
 Needs `data_engineering` to have run in that environment (interactions, train_interactions, items).
 """
@@ -34,35 +34,55 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default=None, help="Kedro environment (default: the project's default)")
     parser.add_argument("--runs", type=int, default=2, help="1 = first run only; 2 = first and cached run")
+    parser.add_argument("--max-users", type=int, default=None, help="override alignment.users.max_users")
+    parser.add_argument(
+        "--rated-users", type=int, default=None, help="override alignment.compatibility.max_users"
+    )
     args = parser.parse_args()
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 
-    from kedro.framework.session import KedroSession
+    from kedro.config import OmegaConfigLoader
     from kedro.framework.startup import bootstrap_project
-    from kedro.io import MemoryDataset
+    from kedro.io import DataCatalog, MemoryDataset
     from kedro.pipeline import Pipeline
     from kedro.runner import SequentialRunner
 
     from momorec.pipelines.alignment import create_pipeline
 
     bootstrap_project(ROOT)
+    overrides = {}
+    if args.max_users is not None:
+        overrides["alignment.users.max_users"] = args.max_users
+    if args.rated_users is not None:
+        overrides["alignment.compatibility.max_users"] = args.rated_users
+    # The project's configuration, read as `kedro run` reads it (settings.py loader arguments), without the
+    # session's hooks: the benchmark needs no credentials and no MLflow run.
+    from momorec import settings
+
+    loader = OmegaConfigLoader(conf_source=str(ROOT / "conf"), env=args.env, **settings.CONFIG_LOADER_ARGS)
+    parameters = loader["parameters"]
+    for dotted, value in overrides.items():
+        *path, key = dotted.split(".")
+        target = parameters
+        for part in path:
+            target = target[part]
+        target[key] = value
     pipeline = create_pipeline()
     timings: dict[str, list[float]] = {}
-    with KedroSession.create(project_path=ROOT, env=args.env) as session:
-        context = session.load_context()
-        for run in range(args.runs):
-            catalog = context.catalog
-            # Outside `kedro run` there is no MLflow run to log metrics to: keep them in memory here.
-            catalog["alignment_metrics"] = MemoryDataset()
-            for node in pipeline.nodes:  # topologically sorted
-                if run > 0 and node.name in TRAINING_NODES:
-                    continue  # the later runs reuse the persisted users and candidates: they time the LLM side
-                started = time.perf_counter()
-                SequentialRunner().run(Pipeline([node]), catalog)
-                timings.setdefault(node.name, []).append(time.perf_counter() - started)
-        results = catalog.load("alignment_results")
-        cost = catalog.load("alignment_llm_cost")
-        params = catalog.load("params:alignment")
+    for run in range(args.runs):
+        catalog = DataCatalog.from_config(loader["catalog"])
+        for name in ("alignment", "recommender"):
+            catalog[f"params:{name}"] = MemoryDataset(parameters[name])
+        catalog["alignment_metrics"] = MemoryDataset()  # no MLflow run to log to here
+        for node in pipeline.nodes:  # topologically sorted
+            if run > 0 and node.name in TRAINING_NODES:
+                continue  # the later runs reuse the persisted users and candidates: they time the LLM side
+            started = time.perf_counter()
+            SequentialRunner().run(Pipeline([node]), catalog)
+            timings.setdefault(node.name, []).append(time.perf_counter() - started)
+    results = catalog.load("alignment_results")
+    cost = catalog.load("alignment_llm_cost")
+    params = parameters["alignment"]
 
     table = pd.DataFrame(
         {
