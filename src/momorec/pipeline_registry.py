@@ -4,12 +4,14 @@ from kedro.pipeline import Pipeline
 
 from momorec.pipelines import (
     data_engineering,
+    leak_canary,
     motivation,
     recommender,
     reporting,
     semantic_id,
     spreading,
 )
+from momorec.pipelines.recommender.nodes import VARIANT_SPECS
 
 # The order of the method: pairs -> agents -> clusters/spreading -> codes -> recommender -> report.
 STAGES = {
@@ -20,13 +22,24 @@ STAGES = {
     "recommender": recommender,
     "reporting": reporting,
 }
+FEATURE_STAGES = ("data_engineering", "motivation", "spreading", "semantic_id")
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Register every stage under its own name and all of them together as ``__default__``."""
-    pipelines = {name: module.create_pipeline() for name, module in STAGES.items() if name != "reporting"}
-    # The report presents what the other stages produce; anything they don't is listed as missing.
-    produced = set().union(*(p.all_outputs() for p in pipelines.values()))
+    """Register every stage under its own name and the whole flow as ``__default__``.
+
+    Besides the six stages, ``leak_canary`` rebuilds the features from full sequences for the recommender's
+    canary variant. The recommender trains the variants whose input some pipeline produces, and the report
+    presents what the others produce; anything else is reported as missing, never made up.
+    """
+    pipelines = {name: STAGES[name].create_pipeline() for name in FEATURE_STAGES}
+    pipelines["leak_canary"] = leak_canary.create_pipeline()
+    features = set().union(*(p.all_outputs() for p in pipelines.values()))
+    variants = [
+        name for name, spec in VARIANT_SPECS.items() if spec["input"] is None or spec["input"] in features
+    ]
+    pipelines["recommender"] = recommender.create_pipeline(variants=variants)
+    produced = features | pipelines["recommender"].all_outputs()
     pipelines["reporting"] = reporting.create_pipeline(available=produced)
     pipelines["__default__"] = sum(pipelines.values(), start=Pipeline([]))
     return pipelines

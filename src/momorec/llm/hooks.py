@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from kedro.config import MissingConfigException
 from kedro.framework.hooks import hook_impl
 
 from momorec.llm.config import register_credentials
@@ -22,7 +23,7 @@ class LLMCredentialsHook:
     def after_context_created(self, context) -> None:
         try:
             credentials = context.config_loader["credentials"]
-        except KeyError:  # no credentials file in any environment
+        except (KeyError, MissingConfigException):  # no credentials file in any environment
             credentials = {}
         section = credentials.get("llm") or {}
         register_credentials(section)
