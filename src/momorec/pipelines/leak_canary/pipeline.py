@@ -62,4 +62,6 @@ def create_pipeline(**kwargs) -> Pipeline:
         namespace=NAMESPACE,
         inputs={"interactions", *shared},
         outputs={"item_semantic_ids": "leak_canary_item_semantic_ids"},
+        # Same settings as the honest run: only the interactions differ.
+        parameters={name for name in rewired.inputs() if name.startswith("params:")},
     )
