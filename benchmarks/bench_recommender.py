@@ -4,7 +4,8 @@ Workloads: Amazon 2018 Industrial & Scientific (if ../shared/data or MOMOREC_SHA
 synthetic log of about 1M interactions (Zipf item popularity, no item repeated per user). SASRec uses the
 RecBole anchor's settings (hidden 64, 2 blocks, 2 heads, dropout 0.5, max length 50, batch 256, CE over all
 items); MoMoREC adds a 6 x 64 semantic-ID table. Inference = one full-ranking test pass over every user
-(history masked), including the item-representation pass, best of 3, in this process.
+(history masked), including the item-representation pass; the two models' passes alternate and the best of
+``--repeats`` is kept, in this process.
 
     .venv/bin/python benchmarks/bench_recommender.py [--skip-synthetic] [--accuracy-seeds 0]
 
@@ -109,16 +110,25 @@ def peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-def bench(name: str, data: UserSequences, epochs: int) -> list[dict]:
-    rows = []
+def bench(name: str, data: UserSequences, epochs: int, repeats: int = 5) -> list[dict]:
+    models = {}
     for variant in ("sasrec", "momorec"):
         torch.manual_seed(0)
         if variant == "sasrec":
-            model = SASRec(data.n_items, **ANCHOR)
+            models[variant] = SASRec(data.n_items, **ANCHOR)
         else:
-            model = MoMoREC(data.n_items, random_codes(data.n_items), code_embedding_size=32, **ANCHOR)
-        seconds = epoch_seconds(model, data, epochs)
-        inference = inference_seconds(model, data)
+            models[variant] = MoMoREC(
+                data.n_items, random_codes(data.n_items), code_embedding_size=32, **ANCHOR
+            )
+    seconds = {variant: epoch_seconds(model, data, epochs) for variant, model in models.items()}
+    # Inference passes alternate between the two models so that changing load on a shared machine hits both.
+    passes = {variant: float("inf") for variant in models}
+    for _ in range(repeats):
+        for variant, model in models.items():
+            passes[variant] = min(passes[variant], inference_seconds(model, data, repeats=1))
+    rows = []
+    for variant, model in models.items():
+        inference = passes[variant]
         rows.append(
             {
                 "workload": name,
@@ -130,7 +140,7 @@ def bench(name: str, data: UserSequences, epochs: int) -> list[dict]:
                 ),
                 "train_transitions": int(np.maximum(data.train_lengths - 1, 0).sum()),
                 "parameters": model.n_parameters(),
-                "epoch_s": round(seconds, 2),
+                "epoch_s": round(seconds[variant], 2),
                 "full_ranking_pass_s": round(inference, 3),
                 "users_per_s": round(data.n_users / inference),
                 "s_per_1000_users": round(inference / data.n_users * 1000, 4),
@@ -168,6 +178,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per workload (Scientific)")
     parser.add_argument("--skip-synthetic", action="store_true")
+    parser.add_argument("--repeats", type=int, default=5, help="alternating timed inference passes per model")
     parser.add_argument("--accuracy-seeds", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -176,9 +187,9 @@ def main() -> None:
     if data is None:
         notes.append("Scientific data not found: skipped.")
     else:
-        rows += bench("scientific", data, args.epochs)
+        rows += bench("scientific", data, args.epochs, args.repeats)
     if not args.skip_synthetic:
-        rows += bench("synthetic_1M", synthetic(), 1)
+        rows += bench("synthetic_1M", synthetic(), 1, max(1, args.repeats // 2))
     table = pd.DataFrame(rows)
     for workload, group in table.groupby("workload", sort=False):
         base = group.set_index("variant")["full_ranking_pass_s"]

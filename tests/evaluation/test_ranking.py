@@ -13,6 +13,7 @@ from tests.models.conftest import make_interactions
 
 def _random_scorer(n_items: int):
     weights = torch.randn(n_items + 1, n_items, generator=torch.Generator().manual_seed(0))
+    weights[0] = 0.0  # padding carries no signal, as in the models
 
     def score(sequences: torch.Tensor) -> torch.Tensor:
         return weights[sequences].sum(1)
@@ -111,3 +112,20 @@ def test_segments_split_users_by_target_and_history_length():
     assert by_key[("all", "recall")]["value"] == 2 / 3 and by_key[("all", "recall")]["n_users"] == 3
     assert by_key[("long_tail_target", "recall")]["value"] == 0.5
     assert by_key[("head_target", "mrr")]["value"] == 1.0
+
+
+def test_evaluate_split_matches_a_direct_full_ranking():
+    """Sorting users by length and trimming padding must not change any user's rank."""
+    data = UserSequences.from_interactions(make_interactions(n_users=50, n_items=30, max_len=12), n_items=30)
+    score = _random_scorer(30)
+
+    def position_aware(sequences: torch.Tensor) -> torch.Tensor:
+        # depends on the true (unpadded) sequence only, like a model
+        return score(sequences) + 0.1 * (sequences > 0).sum(1, keepdim=True) * torch.arange(30)
+
+    split = evaluate_split(position_aware, data, "test", max_length=10, mask_history=True, chunk_size=8)
+    _, inputs, targets = data.evaluation_inputs("test", 10)
+    offsets, items = data.history("test")
+    excluded = history_mask(offsets[:-1], np.diff(offsets), items, 30)
+    exact = target_ranks(position_aware(torch.as_tensor(inputs)), torch.as_tensor(targets), excluded).numpy()
+    assert np.array_equal(split.ranks, np.minimum(exact, 20))

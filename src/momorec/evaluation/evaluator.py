@@ -38,11 +38,17 @@ def evaluate_split(
     Ranks are exact below ``max_k`` and censored at ``max_k`` (enough for metrics at k <= max_k).
     """
     rows, inputs, targets = data.evaluation_inputs(split, max_length)
+    # Users sorted by input length, so each chunk holds similar lengths and little padding is computed.
+    order = np.argsort((inputs > 0).sum(1), kind="stable")
     history = None
     if mask_history:
         offsets, items = data.history(split)
-        history = (offsets[rows], offsets[rows + 1] - offsets[rows], items)
-    ranks = rank_targets_chunked(score_fn, inputs, targets, data.n_items, history, chunk_size, device, max_k)
+        starts = offsets[rows[order]]
+        history = (starts, offsets[rows[order] + 1] - starts, items)
+    ranks = np.empty(len(rows), dtype=np.int64)
+    ranks[order] = rank_targets_chunked(
+        score_fn, inputs[order], targets[order], data.n_items, history, chunk_size, device, max_k
+    )
     return SplitRanks(split, rows, targets, ranks)
 
 

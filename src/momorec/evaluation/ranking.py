@@ -50,8 +50,14 @@ def _chunks(n: int, chunk_size: int):
 def _masked_scores(
     score_fn: ScoreFn, inputs: np.ndarray, part: slice, history: History | None, device: torch.device | str
 ) -> torch.Tensor:
+    # Columns that are padding for every row of the chunk are dropped: sequences are left-padded, so this
+    # changes nothing for the model and saves most of the work when the chunk holds short histories.
+    tokens = inputs[part]
+    present = tokens > 0
+    first = np.where(present.any(1), present.argmax(1), tokens.shape[1])
+    width = max(1, tokens.shape[1] - int(first.min())) if len(tokens) else 1
     # A fresh float tensor (score_fn may return a broadcast view) with history items set to -inf in place.
-    scores = score_fn(torch.as_tensor(inputs[part], device=device)).float().clone()
+    scores = score_fn(torch.as_tensor(tokens[:, -width:], device=device)).float().clone()
     if history is not None:
         starts, lengths, items = history
         rows, cols = history_coordinates(starts[part], lengths[part], items)
