@@ -52,14 +52,18 @@ def _variant_node(variant: str) -> Node:
 
 
 def create_pipeline(variants: Iterable[str] | None = None, **kwargs) -> Pipeline:
-    """The recommender pipeline for ``variants``.
+    """The recommender pipeline for ``variants`` (default: every variant of ``VARIANT_SPECS``).
 
-    Default: ``MOMOREC_RECOMMENDER_VARIANTS`` (comma-separated) when set, else every variant of ``VARIANT_SPECS``.
+    ``MOMOREC_RECOMMENDER_VARIANTS`` (comma-separated), when set, keeps only the variants it names.
     """
-    if variants is None:
-        from_environment = os.environ.get(VARIANTS_ENVIRONMENT_VARIABLE, "").strip()
-        variants = [v.strip() for v in from_environment.split(",") if v.strip()] if from_environment else None
     variants = list(VARIANT_SPECS) if variants is None else list(variants)
+    from_environment = os.environ.get(VARIANTS_ENVIRONMENT_VARIABLE, "").strip()
+    if from_environment:
+        wanted = [v.strip() for v in from_environment.split(",") if v.strip()]
+        unknown = sorted(set(wanted) - set(VARIANT_SPECS))
+        if unknown:
+            raise ValueError(f"{VARIANTS_ENVIRONMENT_VARIABLE}: unknown variant(s) {unknown}")
+        variants = [v for v in variants if v in wanted]
     unknown = sorted(set(variants) - set(VARIANT_SPECS))
     if unknown or not variants:
         raise ValueError(f"recommender variants {unknown or '[]'} invalid; known: {sorted(VARIANT_SPECS)}")
