@@ -26,6 +26,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _results import write_section  # noqa: E402
 
+
+def paid_calls(cache, users: pd.DataFrame) -> pd.DataFrame:
+    """What the cached alignment calls cost when they were made (count, tokens, latency), per stage.
+
+    Read from the LLM cache, so it holds whether this run was cold or warm: every call the alignment
+    prompts (current salt) ever needed, for all users cached so far; scaled to 1,000 of this run's users.
+    """
+    import sqlite3
+
+    from momorec.pipelines.alignment.nodes import PROMPT_SALT
+
+    with sqlite3.connect(f"file:{cache.path}?mode=ro", uri=True) as connection:
+        rows = connection.execute(
+            "SELECT request_json, prompt_tokens, completion_tokens, latency_s FROM completions "
+            "WHERE request_json LIKE ?",
+            (f"%{PROMPT_SALT}|%",),
+        ).fetchall()
+    frame = pd.DataFrame(rows, columns=["request", "prompt_tokens", "completion_tokens", "latency_s"])
+    frame["stage"] = frame["request"].str.extract(rf"{PROMPT_SALT}\|(\w+)", expand=False)
+    table = frame.groupby("stage").agg(
+        calls=("latency_s", "size"),
+        prompt_tokens=("prompt_tokens", "sum"),
+        completion_tokens=("completion_tokens", "sum"),
+        llm_seconds=("latency_s", "sum"),
+        seconds_per_call=("latency_s", "mean"),
+    )
+    return table.reset_index().round(2)
+
+
 # Nodes run in the first run only (deterministic given the seeds; the candidates are persisted).
 TRAINING_NODES = ("select_alignment_users", "build_recommender_candidates")
 
@@ -83,11 +112,15 @@ def main() -> None:
     results = catalog.load("alignment_results")
     cost = catalog.load("alignment_llm_cost")
     params = parameters["alignment"]
+    paid = paid_calls(catalog.load("llm_cache"), catalog.load("alignment_users"))
 
     table = pd.DataFrame(
         {
             "node": list(timings),
-            **{f"run {i + 1} s": [round(t[i], 1) for t in timings.values()] for i in range(args.runs)},
+            **{
+                f"run {i + 1} s": [round(t[i], 1) if i < len(t) else None for t in timings.values()]
+                for i in range(args.runs)
+            },
         }
     )
     total = {"node": "total", **{c: round(table[c].sum(), 1) for c in table.columns if c != "node"}}
@@ -114,6 +147,8 @@ def main() -> None:
         "2-core machine was also running other engineers' jobs, so the seconds are upper bounds.\n\n"
         f"LLM cost of run {args.runs} (the last run; tokens count every request, cached or not):\n\n"
         f"{cost_view.to_markdown(index=False)}\n\n"
+        "Every call the alignment prompts have needed so far, read from the LLM cache (what a cold run "
+        f"pays; includes earlier runs' users):\n\n{paid.to_markdown(index=False)}\n\n"
         f"Chosen fusion weights (validation users only):\n\n{weights.to_markdown(index=False)}\n\n"
         f"Test metrics @10, mean ± sample std over seeds:\n\n{headline.to_markdown(index=False)}\n"
     )
