@@ -36,7 +36,7 @@ from momorec.alignment.similarity import embedding_alignment_scores
 from momorec.alignment.traits import generate_traits, trait_prompts
 from momorec.embeddings import load_encoder
 from momorec.llm import LLMCache
-from momorec.models.sequences import UserSequences
+from momorec.pipelines.recommender.nodes import build_user_sequences
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def build_recommender_candidates(
     recommender_params = {**recommender_params, "training": {**recommender_params["training"], **overrides}}
     base_variant = "sasrec" if item_semantic_ids is None else "momorec"
     logger.info("alignment: training the %s base model for seeds %s", base_variant, list(params["seeds"]))
-    data = UserSequences.from_interactions(interactions, n_items=len(items))
+    data = build_user_sequences(interactions, items)  # the recommender pipeline's own, with its checks
     models = {
         int(seed): train_base_model(data, recommender_params, int(seed), base_variant, item_semantic_ids)
         for seed in params["seeds"]
