@@ -50,7 +50,10 @@ class MoMoREC(SASRec):
     The item-ID embedding is kept. Each ID layer has its own code table (index 0 = padding for code -1),
     projected to the hidden size; the projections are concatenated, passed through a three-layer MLP,
     concatenated with the item-ID embedding, and a final MLP gives the item representation. That
-    representation feeds the input sequence and scores every candidate.
+    representation feeds the input sequence and scores every candidate. One addition to that recipe: the ID
+    embedding and the code vector are each layer-normalised before the concatenation (see ``__init__``).
+    The representation table is computed once per forward pass (once per batch in training, once per
+    evaluation pass), so inference costs SASRec's plus one small MLP pass over the items.
     """
 
     def __init__(
