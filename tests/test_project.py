@@ -24,9 +24,13 @@ def test_all_six_stages_are_registered_in_order():
         "recommender",
         "reporting",
     ]
-    assert set(pipelines) == {*STAGES, "leak_canary", "__default__"}
-    stage_nodes = set().union(*(set(pipelines[name].nodes) for name in pipelines if name != "__default__"))
+    assert set(pipelines) == {*STAGES, "leak_canary", "alignment", "__default__"}
+    stage_nodes = set().union(*(set(pipelines[name].nodes) for name in [*STAGES, "leak_canary"]))
     assert set(pipelines["__default__"].nodes) == stage_nodes
+    # The explicit alignment run re-ranks and rebuilds the report with its results.
+    alignment_report = pipelines["alignment"].only_nodes("build_report").nodes[0]
+    assert "alignment_results" in alignment_report.inputs
+    assert "alignment_results" not in pipelines["__default__"].only_nodes("build_report").nodes[0].inputs
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -41,7 +45,7 @@ def test_configuration_loads_in_every_environment(repo_root, env):
         # so each intermediate can be inspected and `--pipeline <stage>` runs on persisted inputs.
         undeclared = sorted(
             name
-            for name in register_pipelines()["__default__"].datasets()
+            for name in set().union(*(p.datasets() for p in register_pipelines().values()))
             if not name.startswith("params:") and name != "parameters" and name not in catalog
         )
         assert undeclared == []

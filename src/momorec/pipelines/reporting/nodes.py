@@ -32,6 +32,8 @@ SECTION_SOURCES: dict[str, str] = {
     "recommender_results": "Recommendation results",
     "recommender_efficiency": "Efficiency (paper Table 5)",
     "layer_sweep_results": "Number of semantic-ID layers (paper Figure 6)",
+    "alignment_results": "Motivation-aware re-ranking: base vs re-ranked (M-LLM3REC-style alignment)",
+    "alignment_llm_cost": "Re-ranking LLM cost per 1,000 users",
 }
 
 MAIN_METRICS = [
