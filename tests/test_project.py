@@ -24,7 +24,7 @@ def test_all_six_stages_are_registered_in_order():
         "recommender",
         "reporting",
     ]
-    assert set(pipelines) == {*STAGES, "leak_canary", "alignment", "__default__"}
+    assert set(pipelines) == {*STAGES, "leak_canary", "alignment", "layer_sweep", "__default__"}
     stage_nodes = set().union(*(set(pipelines[name].nodes) for name in [*STAGES, "leak_canary"]))
     assert set(pipelines["__default__"].nodes) == stage_nodes
     # The explicit alignment run re-ranks and rebuilds the report with its results.

@@ -5,6 +5,7 @@ from kedro.pipeline import Pipeline
 from momorec.pipelines import (
     alignment,
     data_engineering,
+    layer_sweep,
     leak_canary,
     motivation,
     recommender,
@@ -35,7 +36,7 @@ def register_pipelines() -> dict[str, Pipeline]:
 
     ``alignment`` (LLM user profiles and re-ranking) is too slow with the embedded model for the default
     run's budget: it is an explicit ``kedro run --pipeline alignment``, which also rebuilds the report with
-    its results.
+    its results. So is ``layer_sweep`` (MoMoREC re-trained for 1 … L ID layers, the paper's Figure 6).
     """
     pipelines = {name: STAGES[name].create_pipeline() for name in FEATURE_STAGES}
     pipelines["leak_canary"] = leak_canary.create_pipeline()
@@ -52,4 +53,6 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines["alignment"] = reranking + reporting.create_pipeline(
         available=produced | reranking.all_outputs()
     )
+    sweep = layer_sweep.create_pipeline()
+    pipelines["layer_sweep"] = sweep + reporting.create_pipeline(available=produced | sweep.all_outputs())
     return pipelines

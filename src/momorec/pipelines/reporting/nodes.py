@@ -26,7 +26,7 @@ SECTION_SOURCES: dict[str, str] = {
     "llm_usage": "LLM usage and cost",
     "agent_leaderboard": "Judge: ELO leaderboard of the motivation agents (paper Table 8)",
     "motivation_quality": "Motivation quality against the shop's ground truth",
-    "embedding_correlations": "Embedding model: correlations before/after tuning (paper Tables 6/9)",
+    "encoder_tuning_report": "Embedding model: correlations before/after tuning (paper Tables 6/9)",
     "spreading_evaluation": "Motivation clusters and spreading",
     "semantic_id_quality": "Semantic-ID quality per layer",
     "recommender_results": "Recommendation results",
@@ -148,7 +148,12 @@ def plot_codebook_utilisation(quality: pd.DataFrame) -> plt.Figure:
 
 def plot_layer_sweep(sweep: pd.DataFrame, metric: str = "ndcg", k: int = 10) -> plt.Figure:
     """Test metric against the number of semantic-ID layers used (mean ± std)."""
-    rows = sweep[(sweep["metric"].str.lower() == metric) & (sweep["k"] == k)].sort_values("n_layers")
+    rows = sweep[(sweep["metric"].str.lower() == metric) & (sweep["k"] == k)]
+    if "segment" in rows:
+        rows = rows[rows["segment"] == "all"]
+    if "history_masked" in rows:
+        rows = rows[rows["history_masked"]]
+    rows = rows.sort_values("n_layers")
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.errorbar(rows["n_layers"], rows["mean"], yerr=rows["std"].fillna(0), marker="o", capsize=3)
     ax.set_xlabel("semantic-ID layers used")
