@@ -70,14 +70,12 @@ def test_slice_from_sequences_to_one_variant(parameters):
     assert outcome["variant"] == "sasrec" and sorted(outcome["valid_ndcg_at_10"]) == [0, 1, 2]
 
 
-def test_environment_variable_restricts_the_graph(monkeypatch):
-    monkeypatch.setenv("MOMOREC_RECOMMENDER_VARIANTS", "sasrec, most_popular")
-    pipeline = create_pipeline()
+def test_variants_argument_restricts_the_graph():
+    pipeline = create_pipeline(variants=["sasrec", "most_popular"])
     assert {n.name for n in pipeline.nodes if n.name.startswith("train_")} == {
         "train_and_evaluate_sasrec",
         "train_and_evaluate_most_popular",
     }
     assert not any(name.endswith("semantic_ids") for name in pipeline.inputs())
-    monkeypatch.setenv("MOMOREC_RECOMMENDER_VARIANTS", "sasrec,bert4rec")
     with pytest.raises(ValueError, match="bert4rec"):
-        create_pipeline()
+        create_pipeline(variants=["sasrec", "bert4rec"])

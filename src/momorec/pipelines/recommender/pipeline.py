@@ -1,18 +1,13 @@
 """Wiring of the recommender pipeline: one training/evaluation node per variant, then results and registry.
 
-Switching variants off:
-- ``params:recommender.variants`` lists the variants that train; a node whose variant is not listed returns
-  a "skipped" outcome at once and is left out of every table. This is the everyday switch.
-- Kedro still loads the input dataset of a switched-off variant (e.g. ``leak_canary_item_semantic_ids``).
-  When that dataset is neither produced in the run nor on disk, leave the variant's node out of the graph:
-  ``create_pipeline(variants=[...])`` (for a registry entry), or from the command line
-  ``MOMOREC_RECOMMENDER_VARIANTS=sasrec,most_popular kedro run --pipeline recommender`` (the graph is fixed
-  when pipelines are registered, before parameters are read, hence an environment variable).
+Which variants exist in the graph: ``create_pipeline(variants=[...])``. The project's registry passes the
+variants whose input dataset some pipeline produces (``leak_canary_item_semantic_ids`` comes from the
+``leak_canary`` pipeline, for example). Which of them train: ``params:recommender.variants``; a node whose
+variant is not listed returns a "skipped" outcome at once and is left out of every table.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from functools import partial, update_wrapper
 
@@ -28,8 +23,6 @@ from momorec.pipelines.recommender.nodes import (
     train_and_evaluate_variant_without_input,
     training_curves,
 )
-
-VARIANTS_ENVIRONMENT_VARIABLE = "MOMOREC_RECOMMENDER_VARIANTS"
 
 
 def _variant_node(variant: str) -> Node:
@@ -52,18 +45,8 @@ def _variant_node(variant: str) -> Node:
 
 
 def create_pipeline(variants: Iterable[str] | None = None, **kwargs) -> Pipeline:
-    """The recommender pipeline for ``variants`` (default: every variant of ``VARIANT_SPECS``).
-
-    ``MOMOREC_RECOMMENDER_VARIANTS`` (comma-separated), when set, keeps only the variants it names.
-    """
+    """The recommender pipeline for ``variants`` (default: every variant of ``VARIANT_SPECS``)."""
     variants = list(VARIANT_SPECS) if variants is None else list(variants)
-    from_environment = os.environ.get(VARIANTS_ENVIRONMENT_VARIABLE, "").strip()
-    if from_environment:
-        wanted = [v.strip() for v in from_environment.split(",") if v.strip()]
-        unknown = sorted(set(wanted) - set(VARIANT_SPECS))
-        if unknown:
-            raise ValueError(f"{VARIANTS_ENVIRONMENT_VARIABLE}: unknown variant(s) {unknown}")
-        variants = [v for v in variants if v in wanted]
     unknown = sorted(set(variants) - set(VARIANT_SPECS))
     if unknown or not variants:
         raise ValueError(f"recommender variants {unknown or '[]'} invalid; known: {sorted(VARIANT_SPECS)}")
