@@ -79,3 +79,44 @@ def test_codebook_and_sweep_figures():
     markdown, _, figures = build_report(semantic_id_quality=quality, layer_sweep_results=sweep)
     assert set(figures) == {"codebook_utilisation.png", "layer_sweep.png"}
     assert "figures/codebook_utilisation.png" in markdown
+
+
+def test_main_table_uses_masked_results_and_shows_unmasked_separately():
+    rows = []
+    for masked, value in [(True, 0.30), (False, 0.10)]:
+        rows.append(
+            {
+                "variant": "sasrec",
+                "segment": "all",
+                "metric": "recall",
+                "k": 10,
+                "mean": value,
+                "std": 0.01,
+                "n_seeds": 3,
+                "history_masked": masked,
+            }
+        )
+    rows.append(
+        {
+            "variant": "sasrec",
+            "segment": "cold_start_users",
+            "metric": "recall",
+            "k": 10,
+            "mean": float("nan"),
+            "std": float("nan"),
+            "n_seeds": 3,
+            "history_masked": True,
+        }
+    )
+    markdown, _, _ = build_report(recommender_results=pd.DataFrame(rows))
+    main, rest = markdown.split("**Same, history not masked")
+    assert "0.3000 ± 0.0100" in main and "0.1000" not in main
+    assert "0.1000 ± 0.0100" in rest.split("##")[0]
+    assert "n/a (no users)" in markdown
+
+
+def test_statistics_are_formatted_for_people():
+    markdown, _, _ = build_report(
+        dataset_statistics={"interactions": 32154, "sparsity": 0.991814, "k": {"core": 5}}
+    )
+    assert "32,154" in markdown and "0.9918" in markdown and "k.core" in markdown

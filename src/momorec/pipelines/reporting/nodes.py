@@ -17,6 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # reports are rendered headless
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 # The datasets the report knows how to present, in report order, with the section title they feed.
@@ -59,25 +60,48 @@ class Section:
     figures: list[str] = field(default_factory=list)
 
 
+def _format_value(value: Any) -> str:
+    """Integers with thousands separators, other numbers with 4 significant digits, the rest as text."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int | np.integer) or (
+        isinstance(value, float | np.floating) and float(value).is_integer()
+    ):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        return "n/a" if np.isnan(value) else f"{float(value):.4g}"
+    return str(value)
+
+
+def _flatten(value: dict, prefix: str = "") -> list[tuple[str, Any]]:
+    rows = []
+    for key, item in value.items():
+        name = f"{prefix}{key}"
+        rows.extend(_flatten(item, f"{name}.") if isinstance(item, dict) else [(name, item)])
+    return rows
+
+
 def _as_frame(value: Any) -> pd.DataFrame:
-    """Present a dict (possibly nested one level) or a DataFrame as a two-column or tabular frame."""
+    """Present a (nested) dict as name/value rows, a list as a table, a DataFrame as it is."""
     if isinstance(value, pd.DataFrame):
         return value
     if isinstance(value, dict):
-        rows = []
-        for key, item in value.items():
-            if isinstance(item, dict):
-                rows.extend((f"{key}.{sub}", sub_value) for sub, sub_value in item.items())
-            else:
-                rows.append((key, item))
-        return pd.DataFrame(rows, columns=["name", "value"])
+        return pd.DataFrame(
+            [(name, _format_value(item)) for name, item in _flatten(value)], columns=["name", "value"]
+        )
     if isinstance(value, list):
         return pd.DataFrame(value)
-    return pd.DataFrame({"value": [value]})
+    return pd.DataFrame({"value": [_format_value(value)]})
 
 
 def _metric_column(results: pd.DataFrame) -> pd.Series:
     return results["metric"].str.lower() + "@" + results["k"].astype(int).astype(str)
+
+
+def _mean_std_cells(frame: pd.DataFrame) -> pd.Series:
+    """'mean ± std' strings; 'n/a' where a segment had no users."""
+    cells = frame["mean"].map("{:.4f}".format) + " ± " + frame["std"].fillna(0).map("{:.4f}".format)
+    return cells.where(frame["mean"].notna(), "n/a (no users)")
 
 
 def _mean_std_table(results: pd.DataFrame, variants: list[str] | None = None) -> pd.DataFrame:
@@ -85,9 +109,7 @@ def _mean_std_table(results: pd.DataFrame, variants: list[str] | None = None) ->
     frame = results.assign(metric_k=_metric_column(results))
     if variants is not None:
         frame = frame[frame["variant"].isin(variants)]
-    frame = frame.assign(
-        cell=frame["mean"].map("{:.4f}".format) + " ± " + frame["std"].fillna(0).map("{:.4f}".format)
-    )
+    frame = frame.assign(cell=_mean_std_cells(frame))
     table = frame.pivot_table(index="variant", columns="metric_k", values="cell", aggfunc="first")
     ordered = [m for m in MAIN_METRICS if m in table.columns] + [
         m for m in table.columns if m not in MAIN_METRICS
@@ -163,17 +185,32 @@ def plot_layer_sweep(sweep: pd.DataFrame, metric: str = "ndcg", k: int = 10) -> 
     return fig
 
 
-def _recommender_sections(results: pd.DataFrame, figures: dict[str, plt.Figure]) -> list[Section]:
+def _recommender_sections(all_results: pd.DataFrame, figures: dict[str, plt.Figure]) -> list[Section]:
     sections = []
+    # The protocol's setting (history masked) drives every table and figure; the unmasked numbers, which
+    # compare with benchmarks that rank already-seen items too, get a table of their own.
+    unmasked = pd.DataFrame()
+    results = all_results
+    if "history_masked" in all_results:
+        results = all_results[all_results["history_masked"].astype(bool)]
+        unmasked = all_results[~all_results["history_masked"].astype(bool)]
     overall = results[results["segment"] == "all"]
     headline = overall[overall["variant"] != "leak_canary"]
     main = Section(
         SECTION_SOURCES["recommender_results"],
-        "Full ranking over all items, leave-one-out test item, mean ± std over seeds "
-        f"({int(results['n_seeds'].max()) if 'n_seeds' in results else '?'} seeds). The leak canary is "
-        "excluded here: it is shown only under ablations.",
+        "Full ranking over all items, leave-one-out test item, the user's own history masked, mean ± std "
+        f"over seeds ({int(results['n_seeds'].max()) if 'n_seeds' in results else '?'} seeds). The leak canary "
+        "is excluded here: it is shown only under ablations.",
         tables=[("Main results (paper Table 2 layout)", _mean_std_table(headline))],
     )
+    if not unmasked.empty:
+        honest_unmasked = unmasked[(unmasked["segment"] == "all") & (unmasked["variant"] != "leak_canary")]
+        main.tables.append(
+            (
+                "Same, history not masked (as in RecBole's default evaluation)",
+                _mean_std_table(honest_unmasked),
+            )
+        )
     if not overall.empty:
         figures["metric_bars"] = plot_metric_bars(results)
         main.figures.append("metric_bars")
@@ -193,9 +230,7 @@ def _recommender_sections(results: pd.DataFrame, figures: dict[str, plt.Figure])
     if not segments.empty:
         table = segments.assign(metric_k=_metric_column(segments))
         table = table[table["metric_k"].isin(["recall@10", "ndcg@10"])]
-        table = table.assign(
-            cell=table["mean"].map("{:.4f}".format) + " ± " + table["std"].fillna(0).map("{:.4f}".format)
-        )
+        table = table.assign(cell=_mean_std_cells(table))
         pivot = table.pivot_table(
             index="variant", columns=["segment", "metric_k"], values="cell", aggfunc="first"
         )
@@ -261,7 +296,12 @@ def _to_markdown(sections: list[Section], missing: list[str], created: str) -> s
         for caption, table in section.tables:
             if len(section.tables) > 1 or caption != section.title:
                 lines += [f"**{caption}**", ""]
-            lines += [table.to_markdown(index=False, floatfmt=".4g") if not table.empty else "_(empty)_", ""]
+            lines += [
+                table.to_markdown(index=False, floatfmt=".4g", disable_numparse=True)
+                if not table.empty
+                else "_(empty)_",
+                "",
+            ]
         lines += [f"![{name}](figures/{name}.png)" for name in section.figures]
         if section.figures:
             lines.append("")
