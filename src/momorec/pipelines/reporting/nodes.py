@@ -287,6 +287,11 @@ def build_report(**sources: Any) -> tuple[str, str, dict[str, plt.Figure]]:
     return markdown, page, {f"{name}.png": figure for name, figure in figures.items()}
 
 
+def _readable(table: pd.DataFrame) -> pd.DataFrame:
+    """Numbers as people read them (see ``_format_value``); text columns as they are."""
+    return table.apply(lambda column: column.map(_format_value) if column.dtype.kind in "iuf" else column)
+
+
 def _to_markdown(sections: list[Section], missing: list[str], created: str) -> str:
     lines = ["# momorec run report", "", f"Created {created}.", ""]
     for section in sections:
@@ -297,7 +302,7 @@ def _to_markdown(sections: list[Section], missing: list[str], created: str) -> s
             if len(section.tables) > 1 or caption != section.title:
                 lines += [f"**{caption}**", ""]
             lines += [
-                table.to_markdown(index=False, floatfmt=".4g", disable_numparse=True)
+                _readable(table).to_markdown(index=False, disable_numparse=True)
                 if not table.empty
                 else "_(empty)_",
                 "",
@@ -331,7 +336,7 @@ def _to_html(
             if caption != section.title:
                 parts.append(f"<h3>{html.escape(caption)}</h3>")
             parts.append(
-                table.to_html(index=False, float_format="{:.4g}".format, border=0)
+                _readable(table).to_html(index=False, border=0)
                 if not table.empty
                 else "<p><em>(empty)</em></p>"
             )
