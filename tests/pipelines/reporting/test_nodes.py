@@ -79,6 +79,7 @@ def test_codebook_and_sweep_figures():
     markdown, _, figures = build_report(semantic_id_quality=quality, layer_sweep_results=sweep)
     assert set(figures) == {"codebook_utilisation.png", "layer_sweep.png"}
     assert "figures/codebook_utilisation.png" in markdown
+    assert "| ID layers used" in markdown  # one compact row per number of layers
 
 
 def test_main_table_uses_masked_results_and_shows_unmasked_separately():

@@ -185,6 +185,15 @@ def plot_layer_sweep(sweep: pd.DataFrame, metric: str = "ndcg", k: int = 10) -> 
     return fig
 
 
+def _layer_sweep_table(sweep: pd.DataFrame) -> pd.DataFrame:
+    """Layers × metrics, 'mean ± std', all users with history masked (as the main results)."""
+    rows = sweep[sweep["segment"] == "all"] if "segment" in sweep else sweep
+    if "history_masked" in rows:
+        rows = rows[rows["history_masked"].astype(bool)]
+    table = _mean_std_table(rows.assign(variant=rows["n_layers"].astype(int)))
+    return table.rename(columns={"variant": "ID layers used"})
+
+
 def _recommender_sections(all_results: pd.DataFrame, figures: dict[str, plt.Figure]) -> list[Section]:
     sections = []
     # The protocol's setting (history masked) drives every table and figure; the unmasked numbers, which
@@ -277,6 +286,8 @@ def build_report(**sources: Any) -> tuple[str, str, dict[str, plt.Figure]]:
         if name == "layer_sweep_results" and isinstance(value, pd.DataFrame) and "n_layers" in value:
             figures["layer_sweep"] = plot_layer_sweep(value)
             section.figures.append("layer_sweep")
+            section.text = "MoMoREC re-trained with the first n semantic-ID layers; test metrics, all users."
+            section.tables = [(title, _layer_sweep_table(value))]
         sections.append(section)
 
     missing = [f"`{name}` ({title})" for name, title in SECTION_SOURCES.items() if name not in sources]
