@@ -74,3 +74,13 @@ def test_dedup_makes_every_tuple_unique_in_row_order():
 def test_perplexity_counts_equally_used_codes():
     assert code_perplexity(np.array([0, 1, 2, 3])) == pytest.approx(4.0)
     assert code_perplexity(np.array([5, 5, 5])) == pytest.approx(1.0)
+
+
+def test_codebooks_reconstruct_when_every_row_is_its_own_centroid():
+    # Fewer distinct rows than K: the layer is exact and its codebook must hold those rows (a regression:
+    # the codebook once aliased the residual and was zeroed by the residual update).
+    vectors = np.random.default_rng(3).normal(size=(5, 6)).astype(np.float32)
+    result = fit_residual_kmeans(vectors, n_layers=2, n_codes=8, show_progress=False)
+    rebuilt = sum(result.codebooks[layer][result.codes[:, layer]] for layer in range(2))
+    np.testing.assert_allclose(rebuilt, vectors, atol=1e-6)
+    assert result.codebooks[0, :5].any()

@@ -67,3 +67,14 @@ def test_topk_ranks_equal_exact_ranks_censored(k):
 def test_bad_shapes_are_rejected():
     with pytest.raises(ValueError):
         target_ranks(torch.zeros(3), torch.zeros(3, dtype=torch.long))
+
+
+def test_long_tail_flags_refuse_a_stale_item_table():
+    import pandas as pd
+
+    from momorec.evaluation.segments import long_tail_flags
+
+    stats = pd.DataFrame({"item_idx": [0, 1, 2], "is_long_tail": [True, False, True]})
+    assert long_tail_flags(stats, 3).tolist() == [True, False, True]
+    with pytest.raises(ValueError, match="every item_idx"):
+        long_tail_flags(stats.iloc[:2], 3)

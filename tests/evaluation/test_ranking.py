@@ -98,7 +98,7 @@ def test_test_input_includes_the_validation_item_and_masking_hides_it():
 
 
 def test_segments_split_users_by_target_and_history_length():
-    stats = {"item_idx": [0, 1, 2], "is_long_tail": [False, True, True]}
+    stats = {"item_idx": [0, 1, 2, 3], "is_long_tail": [False, True, True, True]}
     import pandas as pd
 
     flags = long_tail_flags(pd.DataFrame(stats), 4)

@@ -84,3 +84,19 @@ def test_momorec_learns_the_next_item_pattern():
     fit(model, data, TrainingConfig(epochs=10, patience=10, batch_size=16, learning_rate=0.01))
     ranks = evaluate_split(model_score_fn(model), data, "test", 8).ranks
     assert metric_values(ranks)[("ndcg", 10)] > 0.9
+
+
+def test_dedup_digit_is_recomputed_for_fewer_layers():
+    import pandas as pd
+
+    from momorec.models.momorec import semantic_id_matrix
+
+    # Two items share code_0 but differ in code_1, so the table's dedup digit is 0 for both; using one
+    # layer, the digit must separate them.
+    table = pd.DataFrame(
+        {"item_idx": [0, 1, 2], "code_0": [4, 4, -1], "code_1": [1, 2, -1], "dedup": [0, 0, -1]}
+    )
+    full = semantic_id_matrix(table, n_items=3, n_layers_used=None, use_dedup=True)
+    assert full.tolist() == [[4, 1, 0], [4, 2, 0], [-1, -1, -1]]
+    one_layer = semantic_id_matrix(table, n_items=3, n_layers_used=1, use_dedup=True)
+    assert one_layer.tolist() == [[4, 0], [4, 1], [-1, -1]]

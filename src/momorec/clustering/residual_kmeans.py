@@ -153,7 +153,8 @@ def _fit(
         k = min(n_codes, len(distinct))
         if k == len(distinct):
             # As many codes as distinct rows: each distinct row is its own centroid (k-means would be exact).
-            centroids = distinct
+            # A copy: when every row is distinct, `distinct` is `residual` itself, which is updated below.
+            centroids = distinct.copy()
         else:
             kmeans = faiss.Kmeans(
                 dim,

@@ -7,14 +7,18 @@ import pandas as pd
 
 
 def long_tail_flags(item_stats: pd.DataFrame, n_items: int) -> np.ndarray:
-    """Bool per item_idx from ``item_stats.is_long_tail`` (items absent from the table count as long-tail)."""
+    """Bool per item_idx from ``item_stats.is_long_tail``; the table must cover every item exactly once.
+
+    A table that misses items is stale or belongs to another data set: labelling those items would be
+    guesswork, so it is an error.
+    """
     missing = {"item_idx", "is_long_tail"} - set(item_stats.columns)
     if missing:
         raise ValueError(f"item_stats: missing column(s) {sorted(missing)}")
-    flags = np.ones(n_items, dtype=bool)
+    flags = np.zeros(n_items, dtype=bool)
     idx = item_stats["item_idx"].to_numpy().astype(np.int64)
-    if len(idx) and (idx.min() < 0 or idx.max() >= n_items):
-        raise ValueError(f"item_stats.item_idx: values outside 0..{n_items - 1}")
+    if len(idx) != n_items or not np.array_equal(np.sort(idx), np.arange(n_items)):
+        raise ValueError(f"item_stats must list every item_idx 0..{n_items - 1} once; got {len(idx)} rows")
     flags[idx] = item_stats["is_long_tail"].to_numpy().astype(bool)
     return flags
 

@@ -7,6 +7,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from momorec.clustering.residual_kmeans import dedup_digits
 from momorec.models.sasrec import SASRec
 
 
@@ -27,19 +28,26 @@ def semantic_id_matrix(
         if not 1 <= n_layers_used <= len(code_columns):
             raise ValueError(f"n_layers_used={n_layers_used}, but the table has {len(code_columns)} layers")
         code_columns = code_columns[:n_layers_used]
-    if use_dedup:
-        if "dedup" not in item_semantic_ids.columns:
-            raise ValueError("item_semantic_ids: use_dedup is set but there is no 'dedup' column")
-        code_columns = [*code_columns, "dedup"]
+    if use_dedup and "dedup" not in item_semantic_ids.columns:
+        raise ValueError("item_semantic_ids: use_dedup is set but there is no 'dedup' column")
     item_idx = item_semantic_ids["item_idx"].to_numpy()
     if item_semantic_ids["item_idx"].duplicated().any():
         raise ValueError("item_semantic_ids: duplicated item_idx")
     if len(item_idx) and (item_idx.min() < 0 or item_idx.max() >= n_items):
         raise ValueError(f"item_semantic_ids.item_idx: values outside 0..{n_items - 1}")
-    codes = np.full((n_items, len(code_columns)), -1, dtype=np.int64)
     values = item_semantic_ids[code_columns].fillna(-1).to_numpy().astype(np.int64)
     if (values < -1).any():
         raise ValueError("item_semantic_ids: codes must be >= 0 (or -1 for none)")
+    if use_dedup:
+        # The table's digit separates items sharing all L codes; with fewer layers it must separate items
+        # sharing the shorter prefix, so it is recomputed on the layers actually used.
+        dedup = item_semantic_ids["dedup"].fillna(-1).to_numpy().astype(np.int64)
+        if n_layers_used is not None:
+            present = (values >= 0).all(axis=1)
+            dedup = np.full(len(values), -1, dtype=np.int64)
+            dedup[present] = dedup_digits(values[present])
+        values = np.column_stack([values, dedup])
+    codes = np.full((n_items, values.shape[1]), -1, dtype=np.int64)
     codes[item_idx] = values
     return codes
 

@@ -249,7 +249,7 @@ def _recommender_sections(all_results: pd.DataFrame, figures: dict[str, plt.Figu
             Section(
                 "Long-tail and cold-start segments",
                 "Targets are long-tail when their item had few training interactions; cold-start users have "
-                "fewer than 3 training interactions.",
+                "fewer training interactions than `recommender.evaluation.cold_start_below`.",
                 tables=[("Segments", pivot.reset_index())],
                 figures=["segments"],
             )
