@@ -239,7 +239,10 @@ def test_key_resolution_order(monkeypatch):
     register_credentials({})
     assert resolve_api_key("m") is None
     monkeypatch.setenv("OPENAI_API_KEY", "from-openai-env")
-    assert resolve_api_key("m").reveal() == "from-openai-env"
+    assert resolve_api_key("m", base_url="https://api.openai.com/v1").reveal() == "from-openai-env"
+    # A user's OpenAI key is never handed to another endpoint (local server, vLLM, proxy).
+    assert resolve_api_key("m", base_url="http://127.0.0.1:8000/v1") is None
+    assert resolve_api_key("m") is None
     monkeypatch.setenv("MOMOREC_LLM_API_KEY", "from-momorec-env")
     assert resolve_api_key("m").reveal() == "from-momorec-env"
     register_credentials({"api_key": "from-credentials", "special": {"api_key": "per-model"}})

@@ -2,6 +2,9 @@
 
 from types import SimpleNamespace
 
+import pytest
+from kedro.config import MissingConfigException
+
 from momorec.llm.config import register_credentials, resolve_api_key
 from momorec.llm.hooks import LLMCredentialsHook
 
@@ -21,10 +24,15 @@ def test_hook_registers_the_llm_credentials(monkeypatch):
         register_credentials({})
 
 
-def test_hook_tolerates_a_project_without_credentials_files():
+@pytest.mark.parametrize("missing", [KeyError, MissingConfigException])
+def test_hook_tolerates_a_project_without_credentials_files(monkeypatch, missing):
     class NoCredentials(dict):
         def __getitem__(self, key):
-            raise KeyError(key)
+            raise missing(key)
 
+    monkeypatch.delenv("MOMOREC_LLM_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    register_credentials({"api_key": "left-over-from-an-earlier-run"})
     LLMCredentialsHook().after_context_created(SimpleNamespace(config_loader=NoCredentials()))
+    assert resolve_api_key("m") is None  # the hook replaced the earlier credentials with none
     register_credentials({})

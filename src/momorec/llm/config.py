@@ -2,7 +2,7 @@
 
 The key is resolved from (in order) the Kedro credentials registered by ``momorec.llm.hooks``
 (``conf/local/credentials.yml``: ``llm: {api_key: ...}`` or ``llm: {<model name>: {api_key: ...}}``), the
-environment variable named by ``api_key_env`` and finally ``OPENAI_API_KEY``. It is wrapped in ``Secret`` so
+environment variable named by ``api_key_env`` and finally, for OpenAI's own endpoints only, ``OPENAI_API_KEY``. It is wrapped in ``Secret`` so
 that no repr, log line or ``describe()`` can show it.
 """
 
@@ -67,12 +67,18 @@ def _registered_key(model_name: str) -> str | None:
         return str(value) if value else None
 
 
-def resolve_api_key(model_name: str, api_key_env: str | None = DEFAULT_KEY_ENV) -> Secret | None:
-    """The API key for ``model_name`` from credentials or the environment, or ``None`` when none is set."""
+def resolve_api_key(
+    model_name: str, api_key_env: str | None = DEFAULT_KEY_ENV, base_url: str | None = None
+) -> Secret | None:
+    """The API key for ``model_name`` from credentials or the environment, or ``None`` when none is set.
+
+    ``OPENAI_API_KEY`` is only used for OpenAI's own endpoints: handing a user's OpenAI key to a local
+    server, a shared vLLM or a proxy would leak it.
+    """
     for value in (
         _registered_key(model_name),
         os.environ.get(api_key_env) if api_key_env else None,
-        os.environ.get("OPENAI_API_KEY"),
+        os.environ.get("OPENAI_API_KEY") if _is_openai_platform(base_url) else None,
     ):
         if value:
             return Secret(value)
@@ -129,7 +135,7 @@ class EndpointConfig:
             base_url=base_url,
             api_key=None
             if base_url is None
-            else resolve_api_key(name, params.get("api_key_env", DEFAULT_KEY_ENV)),
+            else resolve_api_key(name, params.get("api_key_env", DEFAULT_KEY_ENV), base_url),
             require_api_key=bool(params.get("require_api_key", False)),
         )
 

@@ -2,7 +2,7 @@
 
 Kedro passes credentials to datasets only; the LLM clients are built inside nodes, so this hook registers
 ``conf/<env>/credentials.yml``'s ``llm`` entry (e.g. ``llm: {api_key: ...}``) once the context exists.
-Without the hook, keys still come from the environment (``MOMOREC_LLM_API_KEY`` / ``OPENAI_API_KEY``).
+Without the hook, keys still come from the environment (``MOMOREC_LLM_API_KEY``; ``OPENAI_API_KEY`` for OpenAI only).
 Enable it in ``settings.py``: ``HOOKS = (..., LLMCredentialsHook())``.
 """
 
