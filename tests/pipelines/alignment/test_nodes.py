@@ -94,6 +94,8 @@ def test_fusion_weights_never_read_test_labels(alignment_params):
 
 def test_evaluate_reranking_base_and_variants(alignment_params):
     scored = _scored("test")
+    # Users 0 and 1 are inside the LLM budget, but only user 0 got a rating (user 1's failed).
+    scored.loc[scored["user_idx"] == 0, "llm_score"] = 0.5
     users = pd.DataFrame({"user_idx": range(4), "n_train_items": [1, 5, 5, 5], "is_cold_start": [True] + [False] * 3,
                           "llm_rated": [True, True, False, False]})  # fmt: skip
     weights = pd.DataFrame({"variant": list(RERANK_VARIANTS), "fusion_weight": [1.0, 0.0, 0.0]})
@@ -106,6 +108,7 @@ def test_evaluate_reranking_base_and_variants(alignment_params):
     assert by_variant["base"] == pytest.approx(by_variant["rerank_llm"]) == pytest.approx(1 / np.log2(5))
     assert (recall["mean"] == 1.0).all()
     assert set(results["segment"]) == {"all", "cold_start_users", "warm_users", "llm_rated_users"}
+    assert set(results.loc[results["segment"] == "llm_rated_users", "n_users"]) == {1}
 
 
 def test_cost_summary_has_a_total(tiny_log):

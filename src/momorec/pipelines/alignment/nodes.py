@@ -343,7 +343,9 @@ def evaluate_reranking(
         weights,
         [int(k) for k in params["evaluation"]["ks"]],
         int(params["evaluation"]["cold_start_below"]),
-        alignment_users.loc[alignment_users["llm_rated"], "user_idx"].to_numpy(),
+        # Users the LLM actually rated on the test split: a budgeted user whose profile or rating failed
+        # has no LLM score and would only dilute this segment.
+        test.loc[test[RERANK_VARIANTS["rerank_llm"]].notna(), "user_idx"].unique(),
     )
 
 
