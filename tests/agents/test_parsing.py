@@ -56,3 +56,8 @@ def test_parse_verdict_is_strict():
     for bad in ['{"relevance": "A", "depth": "B"}', '{"winner": "C"}', "A is better", ""]:
         with pytest.raises(ParseError):
             parse_verdict(bad)
+
+
+def test_verdict_with_a_nested_object_and_chatter_parses():
+    answer = 'Verdict: {"relevance": "A", "depth": "B", "winner": "A", "notes": {"why": "x"}} done'
+    assert parse_verdict(answer)["winner"] == "A"

@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-_JSON_OBJECT = re.compile(r"\{.*?\}", re.S)
 _MOTIVATION_FIELD = re.compile(r'"motivation"\s*:\s*"([^"\n]+)"', re.I)
 _PURPOSE_LINE = re.compile(r"^\s*(?:motivation|purpose)\s*:\s*(.+)$", re.I | re.M)
 _WORD = re.compile(r"[a-z0-9]+")
@@ -28,16 +27,22 @@ class ParseError(ValueError):
     """The answer does not contain what was asked for, in the asked format."""
 
 
-def _json_objects(text: str) -> Iterable[dict[str, Any]]:
-    stripped = text.strip().removeprefix("```json").removeprefix("```").removesuffix("```").strip()
-    candidates = [stripped] + _JSON_OBJECT.findall(stripped)
-    for candidate in candidates:
+def iter_json_objects(text: str) -> Iterable[dict[str, Any]]:
+    """Every JSON object in ``text``, in order; code fences and chatter around them are allowed.
+
+    Scans with ``json.JSONDecoder.raw_decode`` from each ``{``, so nested objects parse whole.
+    """
+    decoder = json.JSONDecoder()
+    start = text.find("{")
+    while start != -1:
         try:
-            value = json.loads(candidate)
-        except (json.JSONDecodeError, ValueError):
+            value, end = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            start = text.find("{", start + 1)
             continue
         if isinstance(value, dict):
             yield value
+        start = text.find("{", end)
 
 
 def clean_phrase(phrase: str) -> str:
@@ -55,7 +60,7 @@ def parse_motivation(text: str | None, max_words: int = 12) -> str:
     if not text or not text.strip():
         raise ParseError("empty answer")
     phrase: str | None = None
-    for obj in _json_objects(text):
+    for obj in iter_json_objects(text):
         lowered = {str(k).lower(): v for k, v in obj.items()}
         if isinstance(lowered.get("motivation"), str):
             phrase = lowered["motivation"]
@@ -103,7 +108,7 @@ def parse_verdict(text: str | None) -> dict[str, str]:
     """
     if not text or not text.strip():
         raise ParseError("empty verdict")
-    for obj in _json_objects(text):
+    for obj in iter_json_objects(text):
         lowered = {str(k).lower(): str(v).strip().strip(".").lower() for k, v in obj.items()}
         verdict = {
             criterion: VERDICTS.get(lowered.get(criterion, ""), "") for criterion in ("relevance", "depth")

@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from momorec.agents.parsing import iter_json_objects
+
 PHRASE = "phrases"
 CHOICE = "choice"
 
@@ -147,14 +149,8 @@ def parse_json_object(text: str | None) -> tuple[Any, str | None]:
     """
     if text is None or not text.strip():
         return None, "empty answer"
-    decoder = json.JSONDecoder()
-    start = text.find("{")
-    while start != -1:
-        try:
-            value, _ = decoder.raw_decode(text, start)
-            return value, None
-        except json.JSONDecodeError:
-            start = text.find("{", start + 1)
+    for value in iter_json_objects(text):
+        return value, None
     return None, f"no JSON object in the answer: {text[:120]!r}"
 
 
