@@ -11,6 +11,7 @@ row has cosine 0 to everything, so spreading gives such items no motivation (sou
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ class EncoderBundle:
     model: Any = None
 
     def get_model(self) -> Any:
-        return self.model if self.model is not None else load_encoder(self.base_model)
+        return self.model if self.model is not None else _shared_base_encoder(self.base_model)
 
 
 def resolve_model_path(model_name_or_path: str) -> str:
@@ -53,6 +54,15 @@ def load_encoder(model_name_or_path: str = DEFAULT_MODEL, device: str = "cpu") -
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(resolve_model_path(model_name_or_path), device=device)
+
+
+@functools.lru_cache(maxsize=2)
+def _shared_base_encoder(model_name_or_path: str) -> Any:
+    """One loaded copy of an untuned encoder per process: several nodes of a run embed with it.
+
+    Only for reading: ``load_encoder`` stays uncached because tuning changes the model it returns.
+    """
+    return load_encoder(model_name_or_path)
 
 
 def build_item_texts(
