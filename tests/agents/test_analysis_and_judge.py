@@ -75,3 +75,13 @@ def test_judge_scores_consistent_preference_and_drops_unparseable_orders(client,
     fake_server.queue(*[Action(content="B is better")] * 4)
     judged = run_judge(client, [_comparison(pairs)], JudgeSettings(Sampling(0.0, 40, seed=50), attempts=2))[0]
     assert judged.score_first is None and "no valid verdict" in judged.error
+
+
+def test_judge_retries_sample_instead_of_repeating_a_greedy_answer(client, fake_server, pairs):
+    fake_server.queue(Action(content="B is better"), Action(content="B is better"))
+    settings = JudgeSettings(sampling=Sampling(temperature=0.0, max_tokens=40, seed=3), attempts=2)
+    run_judge(client, [_comparison(pairs)], settings)
+    temperatures = [request.get("temperature") for request in fake_server.requests]
+    assert (
+        temperatures[:2] == [0.0, 0.0] and all(t >= 0.7 for t in temperatures[2:]) and len(temperatures) == 4
+    )

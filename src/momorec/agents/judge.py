@@ -18,6 +18,8 @@ from momorec.llm.client import ChatRequest, LLMClient
 
 # Score of the first agent of a comparison for each verdict, by order (order 1 shows it as label B).
 _SCORE_AS_A = {"A": 1.0, "B": 0.0, "tie": 0.5}
+# Temperature of the retries of an unparseable verdict (the first attempt uses the configured one).
+RETRY_TEMPERATURE = 0.7
 _SCORE_AS_B = {"A": 0.0, "B": 1.0, "tie": 0.5}
 
 
@@ -75,7 +77,10 @@ def judge_request(
     )
     return ChatRequest.from_messages(
         messages,
-        temperature=settings.sampling.temperature,
+        # A greedy (temperature 0) retry with another seed repeats the same unparseable answer: retries sample.
+        temperature=settings.sampling.temperature
+        if attempt == 0
+        else max(settings.sampling.temperature, RETRY_TEMPERATURE),
         max_tokens=settings.sampling.max_tokens,
         top_p=settings.sampling.top_p,
         seed=settings.sampling.seed + attempt,
