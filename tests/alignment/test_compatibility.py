@@ -62,6 +62,8 @@ def test_ratings_and_failures(fake_server, client_for):
     assert set(ratings["user_idx"]) == {0}
     user0 = ratings[ratings["split"] == "valid"].set_index("item_idx")["llm_score"]
     assert user0.to_dict() == {0: 9.0, 1: 2.0, 5: 9.0}
+    schema = server.requests[-1]["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["scores"]["minItems"] == schema["properties"]["scores"]["maxItems"] == 3
 
 
 def test_no_requests_no_calls(fake_server, client_for):

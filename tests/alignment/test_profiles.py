@@ -15,6 +15,7 @@ from momorec.alignment.profiles import (
     item_lines,
     profile_prompts,
 )
+from momorec.alignment.schemas import PROFILE_SCHEMA
 from momorec.alignment.structured_calls import SamplingPlan
 from tests.alignment.tiny_data import schema_responder, train_part
 
@@ -43,6 +44,21 @@ def test_prompts_and_profiles_do_not_change_when_only_held_out_items_change(
         profiles_changed, _ = generate_profiles(client, prompts_changed, SamplingPlan())
     assert profiles.equals(profiles_changed)
     assert (profiles["status"] == "ok").all()
+    sent = server.requests[-1]["response_format"]  # the client's fake endpoint is not embedded: json_schema
+    assert json.loads(json.dumps(sent["json_schema"]["schema"])) == json.loads(
+        PROFILE_SCHEMA.to_json_schema()
+    )
+
+
+def test_an_unconstrained_plan_sends_json_mode_without_a_schema(
+    train_interactions, items, fake_server, client_for
+):
+    server = fake_server(schema_responder)
+    with client_for(server) as client:
+        generate_profiles(
+            client, profile_prompts(train_interactions, items, [0]), SamplingPlan(constrained=False)
+        )
+    assert server.requests[-1]["response_format"] == {"type": "json_object"}
 
 
 def test_held_out_items_never_appear_in_a_prompt_unless_bought_before(interactions, items):
@@ -88,3 +104,32 @@ def test_unknown_items_and_missing_columns_are_clear_errors(items, train_interac
         check_training_prefix(train_interactions.drop(columns="position"))
     with pytest.raises(ValueError, match="not in items"):
         profile_prompts(train_interactions, items[items["item_idx"] > 3], np.arange(12))
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_the_embedded_model_writes_schema_valid_profiles_when_decoding_is_constrained(
+    train_interactions, items
+):
+    """SmolLM2-135M rarely writes a valid profile unconstrained; the schema makes the structure reliable."""
+    from momorec.llm import CallSettings, EndpointConfig, LLMClient
+    from momorec.llm.embedded import EMBEDDED_MODEL_ALIAS, find_embedded_gguf
+
+    try:
+        find_embedded_gguf()
+    except Exception as error:
+        pytest.skip(f"embedded model not installed: {error}")
+    client = LLMClient(
+        EndpointConfig(name="smollm2", model=EMBEDDED_MODEL_ALIAS),
+        CallSettings(concurrency=1, timeout_s=120, show_progress=False),
+    )
+    with client:
+        profiles, _ = generate_profiles(
+            client,
+            profile_prompts(train_interactions, items, [0, 1]),
+            SamplingPlan(max_attempts=2, max_tokens=200),
+        )
+    assert (profiles["status"] == "ok").all(), profiles["error"].tolist()
+    for text in profiles["profile_json"]:
+        clean = json.loads(text)
+        assert 1 <= len(clean["primary_motivations"]) <= 3

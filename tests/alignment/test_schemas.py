@@ -116,3 +116,26 @@ def test_prompt_description_names_every_key():
     for name in PROFILE_SCHEMA.field_names:
         assert f'"{name}"' in description
     assert set(json.loads(schema_example(TRAIT_SCHEMA))) == set(TRAIT_SCHEMA.field_names)
+
+
+@pytest.mark.parametrize(("schema", "good"), [(PROFILE_SCHEMA, GOOD_PROFILE), (TRAIT_SCHEMA, GOOD_TRAITS)])
+def test_the_json_schema_for_constrained_decoding_matches_the_validator(schema, good):
+    jsonschema = pytest.importorskip("jsonschema")
+    spec = json.loads(schema.to_json_schema())
+    assert spec["required"] == list(schema.field_names)  # a constrained answer carries every key
+    good = schema.validate(good)[0]
+    jsonschema.validate(good, spec)  # what the validator accepts (normalised), the schema accepts
+    first = schema.fields[0]  # a required list with min_items >= 1
+    for bad in (
+        {**good, first.name: []},  # too few phrases
+        {**good, first.name: [f"phrase {i}" for i in range(first.max_items + 1)]},  # too many phrases
+        {**good, "extra": ["x"]},  # a key outside the schema
+        {key: value for key, value in good.items() if key != first.name},  # a missing key
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, spec)
+        assert (
+            schema.validate(bad)[1] or "extra" in bad
+        )  # the validator rejects the same (extras are dropped)
+    choice = next(spec_ for spec_ in schema.fields if spec_.allowed)
+    assert spec["properties"][choice.name]["enum"] == list(choice.allowed)

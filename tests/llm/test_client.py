@@ -251,3 +251,55 @@ def test_key_resolution_order(monkeypatch):
         assert resolve_api_key("special").reveal() == "per-model"
     finally:
         register_credentials({})
+
+
+SCHEMA = json.dumps({"type": "object", "properties": {"x": {"type": "string"}}, "required": ["x"]})
+
+
+def test_requests_without_a_schema_keep_their_cache_keys_and_a_schema_changes_them():
+    plain = ChatRequest.from_messages([{"role": "user", "content": "hi"}], json_mode=True)
+    assert "json_schema" not in plain.as_record("m")  # keys of caches written before schemas existed hold
+    constrained = ChatRequest.from_messages(
+        [{"role": "user", "content": "hi"}], json_mode=True, json_schema=SCHEMA
+    )
+    assert constrained.cache_key("m") != plain.cache_key("m")
+
+
+@pytest.mark.parametrize(
+    ("base_url", "style", "expected"),
+    [
+        (
+            "http://h/v1",
+            "auto",
+            {"type": "json_schema", "json_schema": {"name": "answer", "schema": "S", "strict": False}},
+        ),
+        (
+            "http://h/v1",
+            "json_schema",
+            {"type": "json_schema", "json_schema": {"name": "answer", "schema": "S", "strict": False}},
+        ),
+        (None, "auto", {"type": "json_object", "schema": "S"}),  # the embedded llama-cpp-python server
+        ("http://h/v1", "json_object_schema", {"type": "json_object", "schema": "S"}),
+        ("http://h/v1", "json_object", {"type": "json_object"}),
+    ],
+)
+def test_the_schema_is_sent_in_the_style_the_server_reads(base_url, style, expected):
+    expected = json.loads(json.dumps(expected).replace('"S"', SCHEMA))
+    endpoint = EndpointConfig(name="m", model="m", base_url=base_url, structured_output=style)
+    assert endpoint.response_format(json_mode=True, json_schema=SCHEMA) == expected
+    assert endpoint.response_format(json_mode=False, json_schema=None) is None
+    assert endpoint.response_format(json_mode=True, json_schema=None) == {"type": "json_object"}
+
+
+def test_an_unknown_structured_output_style_is_refused():
+    with pytest.raises(LLMConfigError, match="structured_output"):
+        EndpointConfig.from_params("m", {"model": "m", "structured_output": "grammar"})
+
+
+def test_the_schema_reaches_the_server(fake_server, make_client):
+    client = make_client(fake_server.base_url)
+    request = ChatRequest.from_messages(
+        [{"role": "user", "content": "hi"}], json_mode=True, json_schema=SCHEMA
+    )
+    assert client.complete(request).ok
+    assert fake_server.requests[-1]["response_format"]["json_schema"]["schema"] == json.loads(SCHEMA)

@@ -53,6 +53,23 @@ def compatibility_validator(n_candidates: int):
     return validate
 
 
+def compatibility_json_schema(n_candidates: int) -> str:
+    """``{"scores": [n integers 0..10]}`` as JSON-schema text (integers: grammar converters lack ranges)."""
+    scores = {
+        "type": "array",
+        "items": {"enum": list(range(int(MAX_SCORE) + 1))},
+        "minItems": n_candidates,
+        "maxItems": n_candidates,
+    }
+    schema = {
+        "type": "object",
+        "properties": {"scores": scores},
+        "required": ["scores"],
+        "additionalProperties": False,
+    }
+    return json.dumps(schema, sort_keys=True)
+
+
 def compatibility_requests(
     candidates: pd.DataFrame,
     profile_texts: Mapping[int, str],
@@ -113,7 +130,7 @@ def rate_candidates(
             group.index.tolist(),
             [json.loads(m) for m in group["messages_json"]],
             compatibility_validator(int(length)),
-            plan,
+            plan.with_schema(compatibility_json_schema(int(length))),
             description="compatibility ratings",
         )
         logs.append(result.set_index("key"))

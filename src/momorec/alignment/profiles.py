@@ -150,7 +150,7 @@ def generate_profiles(
         prompts["user_idx"].tolist(),
         [json.loads(m) for m in prompts["messages_json"]],
         lambda text: validated_or_problems(PROFILE_SCHEMA, text),
-        plan,
+        plan.with_schema(PROFILE_SCHEMA.to_json_schema()),
         description="user profiles",
     )
     table = prompts[["user_idx", "n_train_items"]].reset_index(drop=True).join(results.drop(columns="key"))
@@ -170,5 +170,7 @@ def ok_texts(table: pd.DataFrame, key: str, text_column: str) -> Mapping[int, st
 
 def sampling_plan(params: Mapping[str, Any], salt: str) -> SamplingPlan:
     """A ``SamplingPlan`` from a stage's parameters (max_attempts, temperature, retry_temperature, …)."""
-    known = {"max_attempts", "temperature", "retry_temperature", "max_tokens", "seed", "json_mode"}
+    known = {
+        "max_attempts", "temperature", "retry_temperature", "max_tokens", "seed", "json_mode", "constrained",
+    }  # fmt: skip
     return SamplingPlan(**{k: v for k, v in params.items() if k in known}, salt=salt)

@@ -20,6 +20,16 @@ from momorec.agents.parsing import iter_json_objects
 
 PHRASE = "phrases"
 CHOICE = "choice"
+# Longest word a constrained phrase may hold (a bound keeps a runaway token stream from filling the answer).
+MAX_WORD_CHARS = 24
+
+
+def phrase_pattern(max_words: int) -> str:
+    """A regular expression for one constrained phrase: 1 to ``max_words`` words, the first starting with a
+    letter (no placeholders such as ``...``), no quotes, brackets or line breaks."""
+    first = f"[A-Za-z][A-Za-z0-9'&/.+-]{{0,{MAX_WORD_CHARS - 1}}}"
+    word = f"[A-Za-z0-9][A-Za-z0-9'&/.+-]{{0,{MAX_WORD_CHARS - 1}}}"
+    return f"^{first}( {word}){{0,{max_words - 1}}}$"
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,34 @@ class StructuredSchema:
                     f"{spec.max_words} words ({spec.description})"
                 )
         return "\n".join(lines)
+
+    def to_json_schema(self) -> str:
+        """The schema as JSON-schema text (keys in field order), for servers that constrain decoding to it.
+
+        Every key is listed as required so a constrained answer is complete (an optional field can still be
+        an empty list or ``unknown``), and keys keep the field order so a model writes the main field first.
+        Each phrase must match ``phrase_pattern``: words of letters and digits separated by single spaces,
+        starting with a letter, at most ``max_words`` of them. That is stricter than ``validate``, which also
+        accepts punctuation from servers that do not constrain decoding.
+        """
+        properties: dict[str, Any] = {}
+        for spec in self.fields:
+            if spec.kind == CHOICE:
+                properties[spec.name] = {"type": "string", "enum": list(spec.allowed)}
+            else:
+                properties[spec.name] = {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": phrase_pattern(spec.max_words)},
+                    "minItems": spec.min_items,
+                    "maxItems": spec.max_items,
+                }
+        schema = {
+            "type": "object",
+            "properties": properties,
+            "required": list(self.field_names),
+            "additionalProperties": False,
+        }
+        return json.dumps(schema)
 
     def validate(self, value: Any) -> tuple[dict[str, Any] | None, list[str]]:
         """``(clean, [])`` when ``value`` fits the schema, ``(None, problems)`` otherwise.

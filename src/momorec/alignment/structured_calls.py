@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -35,11 +35,19 @@ class SamplingPlan:
     max_tokens: int = 200
     seed: int = 0
     json_mode: bool = True
+    # Whether a stage's JSON schema is sent so the server constrains decoding to it (``with_schema``).
+    constrained: bool = True
+    # JSON-schema text the server constrains decoding to (``None``: JSON mode only); see EndpointConfig.
+    json_schema: str | None = None
     salt: str = ""
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts}")
+
+    def with_schema(self, json_schema: str) -> SamplingPlan:
+        """This plan with ``json_schema`` attached, or unchanged when it is not ``constrained``."""
+        return replace(self, json_schema=json_schema) if self.constrained else self
 
     def request(self, messages: Sequence[dict[str, str]], attempt: int) -> ChatRequest:
         return ChatRequest.from_messages(
@@ -48,6 +56,7 @@ class SamplingPlan:
             max_tokens=self.max_tokens,
             seed=self.seed + attempt - 1,
             json_mode=self.json_mode,
+            json_schema=self.json_schema,
             salt=f"{self.salt}|attempt={attempt}",
         )
 

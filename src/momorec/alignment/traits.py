@@ -62,7 +62,7 @@ def generate_traits(
         prompts["item_idx"].tolist(),
         [json.loads(m) for m in prompts["messages_json"]],
         lambda text: validated_or_problems(TRAIT_SCHEMA, text),
-        plan,
+        plan.with_schema(TRAIT_SCHEMA.to_json_schema()),
         description="item traits",
     )
     table = results.rename(columns={"key": "item_idx", "value_json": "traits_json"})

@@ -43,6 +43,8 @@ class ChatRequest:
     top_p: float = 1.0
     seed: int | None = None
     json_mode: bool = False
+    # A JSON schema (canonical JSON text) the answer must follow; the server constrains decoding to it.
+    json_schema: str | None = None
     # Bumped when prompts change meaning without changing text layout, so old answers are not reused.
     salt: str = ""
 
@@ -56,6 +58,8 @@ class ChatRequest:
     def as_record(self, model: str) -> dict[str, Any]:
         record = asdict(self)
         record["messages"] = self.message_dicts()
+        if record["json_schema"] is None:
+            del record["json_schema"]  # requests without a schema keep the cache keys they always had
         return {"model": model, **record}
 
     def cache_key(self, model: str) -> str:
@@ -194,8 +198,9 @@ class LLMClient:
         }
         if request.seed is not None:
             arguments["seed"] = request.seed
-        if request.json_mode:
-            arguments["response_format"] = {"type": "json_object"}
+        response_format = self.endpoint.response_format(request.json_mode, request.json_schema)
+        if response_format is not None:
+            arguments["response_format"] = response_format
         failure: _CallFailure | None = None
         for attempt in range(1, self.settings.max_retries + 2):
             started = time.perf_counter()

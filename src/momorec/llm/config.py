@@ -8,6 +8,7 @@ that no repr, log line or ``describe()`` can show it.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Mapping
@@ -20,6 +21,8 @@ from momorec.llm.errors import LLMConfigError
 # Local servers (vLLM, Ollama, llama.cpp) accept any key; the openai client insists on a non-empty one.
 PLACEHOLDER_KEY = "not-needed"
 DEFAULT_KEY_ENV = "MOMOREC_LLM_API_KEY"
+# Ways to send a JSON schema that constrains decoding (see ``EndpointConfig.response_format``).
+STRUCTURED_OUTPUT_STYLES = ("auto", "json_schema", "json_object_schema", "json_object")
 
 _registered_credentials: dict[str, Any] = {}
 _registry_lock = threading.Lock()
@@ -94,10 +97,42 @@ class EndpointConfig:
     base_url: str | None = None
     api_key: Secret | None = field(default=None, repr=False, compare=False)
     require_api_key: bool = False
+    # How a request's JSON schema reaches the server (``STRUCTURED_OUTPUT_STYLES``); ``auto`` picks
+    # ``json_object_schema`` for the embedded llama-cpp-python server and ``json_schema`` otherwise.
+    structured_output: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.structured_output not in STRUCTURED_OUTPUT_STYLES:
+            raise LLMConfigError(
+                f"model {self.name!r}: structured_output must be one of {list(STRUCTURED_OUTPUT_STYLES)}, "
+                f"got {self.structured_output!r}"
+            )
 
     @property
     def is_embedded(self) -> bool:
         return not self.base_url
+
+    def response_format(self, json_mode: bool, json_schema: str | None) -> dict[str, Any] | None:
+        """The ``response_format`` argument for a request (``None``: free text).
+
+        ``json_schema`` is the schema as JSON text. OpenAI, vLLM, Ollama and llama.cpp's own server take
+        ``{"type": "json_schema", ...}``; llama-cpp-python's server (the embedded one) only reads a schema
+        placed inside ``{"type": "json_object", "schema": ...}``; ``json_object`` drops the schema for
+        servers that accept neither (the answer is still validated after it arrives).
+        """
+        style = self.structured_output
+        if style == "auto":
+            style = "json_object_schema" if self.is_embedded else "json_schema"
+        if json_schema is not None and style == "json_schema":
+            return {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": json.loads(json_schema), "strict": False},
+            }
+        if json_schema is not None and style == "json_object_schema":
+            return {"type": "json_object", "schema": json.loads(json_schema)}
+        if json_mode or json_schema is not None:
+            return {"type": "json_object"}
+        return None
 
     def describe(self) -> dict[str, Any]:
         """What may be logged: everything but the key (only whether one is set)."""
@@ -105,6 +140,7 @@ class EndpointConfig:
             "name": self.name,
             "model": self.model,
             "base_url": self.base_url or "embedded",
+            "structured_output": self.structured_output,
             "api_key_set": self.api_key is not None,
         }
 
@@ -122,10 +158,13 @@ class EndpointConfig:
 
     @classmethod
     def from_params(cls, name: str, params: Mapping[str, Any]) -> EndpointConfig:
-        """Build from one entry of ``motivation.models`` (keys: model, base_url, api_key_env, require_api_key)."""
+        """Build from one entry of ``motivation.models``.
+
+        Keys: model, base_url, api_key_env, require_api_key, structured_output.
+        """
         if not params.get("model"):
             raise LLMConfigError(f"motivation.models.{name}: 'model' is required")
-        unknown = set(params) - {"model", "base_url", "api_key_env", "require_api_key"}
+        unknown = set(params) - {"model", "base_url", "api_key_env", "require_api_key", "structured_output"}
         if unknown:
             raise LLMConfigError(f"motivation.models.{name}: unknown keys {sorted(unknown)}")
         base_url = params.get("base_url") or None
@@ -137,6 +176,7 @@ class EndpointConfig:
             if base_url is None
             else resolve_api_key(name, params.get("api_key_env", DEFAULT_KEY_ENV), base_url),
             require_api_key=bool(params.get("require_api_key", False)),
+            structured_output=str(params.get("structured_output", "auto")),
         )
 
 
