@@ -16,34 +16,66 @@ from momorec.pipelines.alignment.nodes import (
 )
 
 
+def _select(interactions, params):
+    return select_alignment_users(interactions, params)
+
+
 def test_select_alignment_users(tiny_log, alignment_params):
-    users = select_alignment_users(tiny_log["interactions"], tiny_log["train_interactions"], alignment_params)
+    users, interactions, train = _select(tiny_log["interactions"], alignment_params)
+    assert interactions is tiny_log["interactions"]  # no simulated cold start: the tables pass through
+    pd.testing.assert_frame_equal(
+        train, tiny_log["train_interactions"].reset_index(drop=True), check_like=True
+    )
     assert len(users) == 8 and users["user_idx"].is_unique
     assert users["llm_rated"].tolist() == [True] * 3 + [False] * 5
     counts = tiny_log["train_interactions"].groupby("user_idx").size()
     assert (users["n_train_items"].to_numpy() == counts.loc[users["user_idx"]].to_numpy()).all()
     assert (users["is_cold_start"] == (users["n_train_items"] < 3)).all()
-    again = select_alignment_users(tiny_log["interactions"], tiny_log["train_interactions"], alignment_params)
+    again = _select(tiny_log["interactions"], alignment_params)[0]
     assert users.equals(again)  # seeded
 
     alignment_params["compatibility"]["enabled"] = False
     alignment_params["users"]["max_users"] = None
-    everyone = select_alignment_users(
-        tiny_log["interactions"], tiny_log["train_interactions"], alignment_params
-    )
+    everyone = _select(tiny_log["interactions"], alignment_params)[0]
     assert len(everyone) == 12 and not everyone["llm_rated"].any()
+
+
+def test_simulated_cold_start_cuts_only_the_sampled_users_training_prefixes(tiny_log, alignment_params):
+    original = tiny_log["interactions"]
+    alignment_params["users"]["cold_start_history"] = 2
+    users, interactions, train = _select(original, alignment_params)
+    sampled = set(users["user_idx"])
+    assert (users["n_train_items"] <= 2).all() and users["is_cold_start"].all()
+    # Held-out rows (the targets) are untouched; users outside the sample keep every row.
+    held_out = lambda frame: frame[frame["split"] != "train"][["user_idx", "item_idx", "split"]]  # noqa: E731
+    pd.testing.assert_frame_equal(
+        held_out(interactions).reset_index(drop=True), held_out(original).reset_index(drop=True)
+    )
+    others = ~original["user_idx"].isin(sampled)
+    pd.testing.assert_frame_equal(interactions[~interactions["user_idx"].isin(sampled)], original[others])
+    # Each sampled user keeps the last two training items, renumbered 0, 1 and followed by valid and test.
+    for user in sampled:
+        before = original[(original["user_idx"] == user) & (original["split"] == "train")].sort_values(
+            "position"
+        )
+        after = interactions[interactions["user_idx"] == user].sort_values("position")
+        assert after["item_idx"].tolist()[:-2] == before["item_idx"].tolist()[-2:]
+        assert after["position"].tolist() == list(range(len(after)))
+        assert after["split"].tolist()[-2:] == ["valid", "test"]
+    assert train["user_idx"].isin(sampled).sum() == users["n_train_items"].sum()
+    with pytest.raises(ValueError, match="keep_last"):
+        alignment_params["users"]["cold_start_history"] = 0
+        _select(original, alignment_params)
 
 
 def test_users_without_a_test_target_are_not_evaluated(tiny_log, alignment_params):
     interactions = tiny_log["interactions"]
     interactions = interactions[~((interactions["user_idx"] == 0) & (interactions["split"] == "test"))]
     alignment_params["users"]["max_users"] = None
-    users = select_alignment_users(interactions, tiny_log["train_interactions"], alignment_params)
+    users = _select(interactions, alignment_params)[0]
     assert 0 not in set(users["user_idx"])
     with pytest.raises(ValueError, match="missing column"):
-        select_alignment_users(
-            interactions.drop(columns="split"), tiny_log["train_interactions"], alignment_params
-        )
+        _select(interactions.drop(columns="split"), alignment_params)
 
 
 def _scored(split: str, seed: int = 0) -> pd.DataFrame:

@@ -36,9 +36,10 @@ def test_wiring_keeps_held_out_labels_away_from_profiles_and_weight_selection():
     pipeline = create_pipeline()
     nodes = {node.name: node for node in pipeline.nodes}
     # Profile prompts read the training prefix; `alignment_users` carries user ids and prefix lengths only
-    # (its node reads `interactions` just to know which users have held-out rows).
+    # (its node reads `interactions` to know which users have held-out rows and to cut simulated cold-start
+    # prefixes, and passes the held-out rows through untouched).
     assert "interactions" not in nodes["build_profile_prompts"].inputs
-    assert "train_interactions" in nodes["build_profile_prompts"].inputs
+    assert "alignment_train_interactions" in nodes["build_profile_prompts"].inputs
     assert nodes["generate_user_profiles"].inputs == [
         "alignment_profile_prompts",
         "llm_cache",

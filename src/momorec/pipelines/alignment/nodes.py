@@ -1,6 +1,6 @@
 """Nodes of the alignment pipeline: users → candidates → profiles / traits → alignment scores → λ → results.
 
-Leakage: profiles read ``train_interactions`` only (never ``interactions``); the fusion weight is chosen from
+Leakage: profiles read the training prefix only (``alignment_train_interactions``, never the held-out rows); the fusion weight is chosen from
 ``alignment_valid_targets`` only; the test targets (``alignment_test_targets``) are read by the final
 evaluation node alone.
 """
@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 
 from momorec.alignment.candidates import build_candidates, train_base_model
+from momorec.alignment.cold_start import truncate_training_prefixes
 from momorec.alignment.compatibility import compatibility_requests, rate_candidates
 from momorec.alignment.evaluation import COST_COLUMNS, cost_row, results_table
 from momorec.alignment.fusion import (
@@ -36,6 +37,7 @@ from momorec.alignment.similarity import embedding_alignment_scores
 from momorec.alignment.traits import generate_traits, trait_prompts
 from momorec.embeddings import load_encoder
 from momorec.llm import LLMCache
+from momorec.pipelines.data_engineering.nodes import select_train_interactions
 from momorec.pipelines.recommender.nodes import build_user_sequences
 
 logger = logging.getLogger(__name__)
@@ -58,16 +60,20 @@ def _require(frame: pd.DataFrame, name: str, columns: list[str]) -> None:
 
 # ---------------------------------------------------------------------------------------------- users
 def select_alignment_users(
-    interactions: pd.DataFrame, train_interactions: pd.DataFrame, params: dict[str, Any]
-) -> pd.DataFrame:
-    """The evaluated users: those with a validation and a test target, a seeded sample of ``max_users``.
+    interactions: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The evaluated users, and the interaction tables the rest of the pipeline reads.
 
-    Reads only which users *have* held-out rows, not which items they are. Columns: user_idx,
-    n_train_items, is_cold_start, llm_rated (inside the LLM compatibility budget: the first
-    ``compatibility.max_users`` of the sample).
+    Users: those with a validation and a test target, a seeded sample of ``users.max_users``. Only which
+    users *have* held-out rows is read, not which items they are. With ``users.cold_start_history = n`` the
+    sampled users keep only their last n training items (``momorec.alignment.cold_start``), everywhere
+    downstream: base-model training, candidate inputs and profile prompts.
+
+    Returns ``alignment_users`` (user_idx, n_train_items, is_cold_start, llm_rated: inside the LLM rating
+    budget, the first ``compatibility.max_users`` of the sample), ``alignment_interactions`` and
+    ``alignment_train_interactions`` (its training prefix).
     """
-    _require(interactions, "interactions", ["user_idx", "split"])
-    _require(train_interactions, "train_interactions", ["user_idx"])
+    _require(interactions, "interactions", ["user_idx", "item_idx", "position", "split"])
     split = interactions["split"].astype(str)
     eligible = np.intersect1d(
         interactions.loc[split == "valid", "user_idx"].to_numpy().astype(np.int64),
@@ -77,6 +83,10 @@ def select_alignment_users(
     order = rng.permutation(len(eligible))
     max_users = params["users"].get("max_users")
     chosen = eligible[order[: len(order) if max_users is None else int(max_users)]]
+    keep_last = params["users"].get("cold_start_history")
+    if keep_last is not None:
+        interactions = truncate_training_prefixes(interactions, chosen, int(keep_last))
+    train_interactions = select_train_interactions(interactions)
     counts = train_interactions.groupby("user_idx").size().reindex(chosen, fill_value=0).to_numpy()
     budget = params["compatibility"].get("max_users")
     n_rated = len(chosen) if budget is None else min(int(budget), len(chosen))
@@ -91,10 +101,11 @@ def select_alignment_users(
         }
     )
     logger.info(
-        "alignment: %d of %d eligible users (%d cold-start, %d within the LLM rating budget)",
-        len(users), len(eligible), int(users["is_cold_start"].sum()), n_rated,
+        "alignment: %d of %d eligible users (%d cold-start%s, %d within the LLM rating budget)",
+        len(users), len(eligible), int(users["is_cold_start"].sum()),
+        "" if keep_last is None else f", histories cut to the last {int(keep_last)} training items", n_rated,
     )  # fmt: skip
-    return users
+    return users, interactions, train_interactions
 
 
 # ---------------------------------------------------------------------------------------------- candidates

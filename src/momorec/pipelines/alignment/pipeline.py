@@ -35,7 +35,7 @@ def _candidate_node(base_variant: str) -> Node:
         return Node(
             build_recommender_candidates_with_semantic_ids,
             inputs=[
-                "interactions",
+                "alignment_interactions",
                 "items",
                 "alignment_users",
                 "item_semantic_ids",
@@ -47,7 +47,13 @@ def _candidate_node(base_variant: str) -> Node:
         )
     return Node(
         build_recommender_candidates,
-        inputs=["interactions", "items", "alignment_users", "params:recommender", "params:alignment"],
+        inputs=[
+            "alignment_interactions",
+            "items",
+            "alignment_users",
+            "params:recommender",
+            "params:alignment",
+        ],
         outputs=CANDIDATE_OUTPUTS,
         name="build_recommender_candidates",
     )
@@ -64,15 +70,15 @@ def create_pipeline(base_variant: str = "sasrec", **kwargs) -> Pipeline:
         [
             Node(
                 select_alignment_users,
-                inputs=["interactions", "train_interactions", "params:alignment"],
-                outputs="alignment_users",
+                inputs=["interactions", "params:alignment"],
+                outputs=["alignment_users", "alignment_interactions", "alignment_train_interactions"],
                 name="select_alignment_users",
             ),
             _candidate_node(base_variant),
-            # Profiles: the training prefix and item text only (never `interactions`).
+            # Profiles: the training prefix and item text only (never the held-out rows).
             Node(
                 build_profile_prompts,
-                inputs=["train_interactions", "items", "alignment_users", "params:alignment"],
+                inputs=["alignment_train_interactions", "items", "alignment_users", "params:alignment"],
                 outputs="alignment_profile_prompts",
                 name="build_profile_prompts",
             ),
