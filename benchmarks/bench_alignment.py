@@ -168,7 +168,7 @@ def main() -> None:
         + f"Schema-valid answers after retries: {valid}.\n\n"
         "Run 1 trains the base models and pays for the calls not yet in the LLM cache; run 2 re-runs every "
         "node after the candidates and is answered from the cache. The shared "
-        "2-core machine was also running other engineers' jobs, so the seconds are upper bounds.\n\n"
+        "2-core machine was also running other jobs, so the seconds are upper bounds.\n\n"
         f"LLM cost of run {args.runs} (the last run; tokens count every request, cached or not):\n\n"
         f"{cost_view.to_markdown(index=False)}\n\n"
         "Every call the alignment prompts have needed so far, read from the LLM cache (what a cold run "
@@ -176,7 +176,13 @@ def main() -> None:
         f"Chosen fusion weights (validation users only):\n\n{weights.to_markdown(index=False)}\n\n"
         f"Test metrics @10, mean ± sample std over seeds:\n\n{headline.to_markdown(index=False)}\n"
     )
-    write_section("alignment", "benchmarks/bench_alignment.py", table, notes)
+    # One RESULTS.md section per environment and history setting, so a cold-start or Scientific run does not
+    # overwrite the default one; the heading carries the exact command line.
+    topic = "-".join(
+        ["alignment"] + ([args.env] if args.env else []) + ([] if cut is None else ["cold-start"])
+    )
+    command = " ".join(["benchmarks/bench_alignment.py", *sys.argv[1:]])
+    write_section(topic, command, table, notes)
 
 
 if __name__ == "__main__":
