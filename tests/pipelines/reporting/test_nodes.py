@@ -121,3 +121,41 @@ def test_statistics_are_formatted_for_people():
         dataset_statistics={"interactions": 32154, "sparsity": 0.991814, "k": {"core": 5}}
     )
     assert "32,154" in markdown and "0.9918" in markdown and "k.core" in markdown
+
+
+def test_alignment_results_become_one_row_per_variant_with_users_and_weights():
+    rows = []
+    segments = {"all": 4, "cold_start_users": 0, "llm_rated_users": 2}
+    weights = {"base": np.nan, "rerank_embedding": 0.6, "rerank_llm": 0.0}
+    for (variant, weight), (segment, users), metric, k in itertools.product(
+        weights.items(), segments.items(), ["ndcg", "recall"], [10, 20]
+    ):
+        rows.append(
+            {
+                "variant": variant,
+                "segment": segment,
+                "metric": metric,
+                "k": k,
+                "mean": np.nan
+                if users == 0
+                else 0.1 + 0.01 * k + (0.05 if variant == "rerank_embedding" else 0),
+                "std": np.nan if users == 0 else 0.01,
+                "n_seeds": 3,
+                "n_users": users,
+                "fusion_weight": weight,
+            }
+        )
+    markdown, _, figures = build_report(alignment_results=pd.DataFrame(rows))
+    assert "alignment_segments.png" in figures
+    table_lines = [
+        line for line in markdown.splitlines() if line.startswith("| rerank_") or line.startswith("| base")
+    ]
+    assert len(table_lines) == 3  # one row per variant, not per segment x metric x k
+    header = next(line for line in markdown.splitlines() if line.startswith("| variant"))
+    assert "all (4 users) ndcg@10" in header and "llm_rated_users (2 users) recall@10" in header
+    assert "@20" not in header
+    embedding = next(line for line in table_lines if line.startswith("| rerank_embedding"))
+    assert "| 0.6 " in embedding and "0.2500 ± 0.0100" in embedding  # weight and NDCG@10 of 'all'
+    assert "n/a (no users)" in embedding
+    base = next(line for line in table_lines if line.startswith("| base"))
+    assert "| n/a " in base  # the base list has no fusion weight

@@ -137,7 +137,12 @@ def plot_metric_bars(results: pd.DataFrame, metric: str = "ndcg", k: int = 10) -
     return fig
 
 
-def plot_segments(results: pd.DataFrame, metric: str = "recall", k: int = 10) -> plt.Figure:
+def plot_segments(
+    results: pd.DataFrame,
+    metric: str = "recall",
+    k: int = 10,
+    title: str = "Segments: long-tail vs head targets, cold-start vs other users",
+) -> plt.Figure:
     """Grouped bars: one metric per variant for each user/item segment."""
     rows = results[(results["metric"].str.lower() == metric) & (results["k"] == k)]
     pivot_mean = rows.pivot_table(index="variant", columns="segment", values="mean")
@@ -145,7 +150,7 @@ def plot_segments(results: pd.DataFrame, metric: str = "recall", k: int = 10) ->
     fig, ax = plt.subplots(figsize=(8, 4))
     pivot_mean.plot.bar(ax=ax, yerr=pivot_std.fillna(0), capsize=2, rot=30)
     ax.set_ylabel(f"{metric.upper()}@{k}")
-    ax.set_title("Segments: long-tail vs head targets, cold-start vs other users")
+    ax.set_title(title)
     fig.tight_layout()
     return fig
 
@@ -192,6 +197,27 @@ def _layer_sweep_table(sweep: pd.DataFrame) -> pd.DataFrame:
         rows = rows[rows["history_masked"].astype(bool)]
     table = _mean_std_table(rows.assign(variant=rows["n_layers"].astype(int)))
     return table.rename(columns={"variant": "ID layers used"})
+
+
+def _alignment_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Re-ranking variants × (segment, NDCG/Recall@10) as 'mean ± std', with each fusion weight.
+
+    One row per variant instead of one per variant × segment × metric × k; column names carry the number of
+    users in the segment, because these runs evaluate a few users and the reader has to see how few.
+    """
+    rows = results.assign(metric_k=_metric_column(results))
+    rows = rows[rows["metric_k"].isin(["ndcg@10", "recall@10"])]
+    rows = rows.assign(cell=_mean_std_cells(rows))
+    variants = list(dict.fromkeys(rows["variant"]))
+    segments = list(dict.fromkeys(rows["segment"]))
+    users = rows.groupby("segment")["n_users"].max()
+    pivot = rows.pivot_table(index="variant", columns=["segment", "metric_k"], values="cell", aggfunc="first")
+    columns = [(segment, metric) for segment in segments for metric in ("ndcg@10", "recall@10")]
+    table = pivot.reindex(index=variants, columns=columns)
+    table.columns = [f"{segment} ({int(users[segment])} users) {metric}" for segment, metric in columns]
+    weights = rows.groupby("variant")["fusion_weight"].first().reindex(variants)
+    table.insert(0, "fusion weight (validation)", weights.map(lambda w: "n/a" if pd.isna(w) else f"{w:g}"))
+    return table.reset_index()
 
 
 def _recommender_sections(all_results: pd.DataFrame, figures: dict[str, plt.Figure]) -> list[Section]:
@@ -288,6 +314,17 @@ def build_report(**sources: Any) -> tuple[str, str, dict[str, plt.Figure]]:
             section.figures.append("layer_sweep")
             section.text = "MoMoREC re-trained with the first n semantic-ID layers; test metrics, all users."
             section.tables = [(title, _layer_sweep_table(value))]
+        if name == "alignment_results" and isinstance(value, pd.DataFrame) and "fusion_weight" in value:
+            figures["alignment_segments"] = plot_segments(
+                value, "ndcg", 10, title="Re-ranking: test NDCG@10 per user segment"
+            )
+            section.figures.append("alignment_segments")
+            section.text = (
+                "The recommender's top-N candidates re-scored by profile/trait embedding similarity and LLM "
+                "compatibility ratings, fused with the base score; each fusion weight is chosen on validation "
+                "users only (0 = the base order). Test metrics, mean ± std over seeds."
+            )
+            section.tables = [(title, _alignment_table(value))]
         sections.append(section)
 
     missing = [f"`{name}` ({title})" for name, title in SECTION_SOURCES.items() if name not in sources]
