@@ -24,13 +24,23 @@ def test_all_six_stages_are_registered_in_order():
         "recommender",
         "reporting",
     ]
-    assert set(pipelines) == {*STAGES, "leak_canary", "alignment", "layer_sweep", "__default__"}
+    assert set(pipelines) == {
+        *STAGES,
+        "leak_canary",
+        "alignment",
+        "alignment_momorec",
+        "layer_sweep",
+        "__default__",
+    }
     stage_nodes = set().union(*(set(pipelines[name].nodes) for name in [*STAGES, "leak_canary"]))
     assert set(pipelines["__default__"].nodes) == stage_nodes
     # The explicit alignment run re-ranks and rebuilds the report with its results.
     alignment_report = pipelines["alignment"].only_nodes("build_report").nodes[0]
     assert "alignment_results" in alignment_report.inputs
     assert "alignment_results" not in pipelines["__default__"].only_nodes("build_report").nodes[0].inputs
+    # The MoMoREC-based re-ranking reads the semantic IDs; the SASRec-based one does not.
+    assert "item_semantic_ids" in pipelines["alignment_momorec"].inputs()
+    assert "item_semantic_ids" not in pipelines["alignment"].inputs()
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

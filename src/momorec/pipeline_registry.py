@@ -34,9 +34,9 @@ def register_pipelines() -> dict[str, Pipeline]:
     canary variant. The recommender trains the variants whose input some pipeline produces, and the report
     presents what the others produce; anything else is reported as missing, never made up.
 
-    ``alignment`` (LLM user profiles and re-ranking) is too slow with the embedded model for the default
-    run's budget: it is an explicit ``kedro run --pipeline alignment``, which also rebuilds the report with
-    its results. So is ``layer_sweep`` (MoMoREC re-trained for 1 … L ID layers, the paper's Figure 6).
+    ``alignment`` (LLM user profiles and re-ranking of SASRec's top-N; ``alignment_momorec`` re-ranks
+    MoMoREC's) is too slow with the embedded model for the default run's budget: it is an explicit
+    ``kedro run --pipeline alignment``, which also rebuilds the report with its results. So is ``layer_sweep`` (MoMoREC re-trained for 1 … L ID layers, the paper's Figure 6).
     """
     pipelines = {name: STAGES[name].create_pipeline() for name in FEATURE_STAGES}
     pipelines["leak_canary"] = leak_canary.create_pipeline()
@@ -49,10 +49,11 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines["reporting"] = reporting.create_pipeline(available=produced)
     pipelines["__default__"] = sum(pipelines.values(), start=Pipeline([]))
 
-    reranking = alignment.create_pipeline()
-    pipelines["alignment"] = reranking + reporting.create_pipeline(
-        available=produced | reranking.all_outputs()
-    )
+    # The same re-ranking on top of SASRec (``alignment``) or of MoMoREC (``alignment_momorec``, which also
+    # needs ``item_semantic_ids``); both write the same datasets, whose ``base_model`` column says which.
+    for name, base_variant in (("alignment", "sasrec"), ("alignment_momorec", "momorec")):
+        reranking = alignment.create_pipeline(base_variant=base_variant)
+        pipelines[name] = reranking + reporting.create_pipeline(available=produced | reranking.all_outputs())
     sweep = layer_sweep.create_pipeline()
     pipelines["layer_sweep"] = sweep + reporting.create_pipeline(available=produced | sweep.all_outputs())
     return pipelines

@@ -92,7 +92,9 @@ def _scored(split: str, seed: int = 0) -> pd.DataFrame:
 
 
 def _targets(split: str, item: int = 13) -> pd.DataFrame:
-    return pd.DataFrame({"user_idx": range(4), "split": split, "seed": 0, "item_idx": item, "rank": 3})
+    return pd.DataFrame(
+        {"user_idx": range(4), "split": split, "seed": 0, "item_idx": item, "rank": 3, "base_model": "sasrec"}
+    )
 
 
 def test_assemble_combines_normalised_scores(alignment_params):
@@ -141,6 +143,20 @@ def test_evaluate_reranking_base_and_variants(alignment_params):
     assert (recall["mean"] == 1.0).all()
     assert set(results["segment"]) == {"all", "cold_start_users", "warm_users", "llm_rated_users"}
     assert set(results.loc[results["segment"] == "llm_rated_users", "n_users"]) == {1}
+    assert set(results["base_model"]) == {"sasrec"}
+
+
+def test_evaluate_reranking_needs_the_base_model_name(alignment_params):
+    users = pd.DataFrame(
+        {"user_idx": range(4), "n_train_items": 5, "is_cold_start": False, "llm_rated": False}
+    )
+    weights = pd.DataFrame({"variant": list(RERANK_VARIANTS), "fusion_weight": [0.0, 0.0, 0.0]})
+    unnamed = _targets("test").drop(columns="base_model")
+    with pytest.raises(ValueError, match="base_model"):
+        evaluate_reranking(_scored("test"), unnamed, weights, users, alignment_params)
+    mixed = _targets("test").assign(base_model=["sasrec", "sasrec", "momorec", "momorec"])
+    with pytest.raises(ValueError, match="one base_model"):
+        evaluate_reranking(_scored("test"), mixed, weights, users, alignment_params)
 
 
 def test_cost_summary_has_a_total(tiny_log):

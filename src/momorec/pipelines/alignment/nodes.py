@@ -144,6 +144,8 @@ def build_recommender_candidates(
         int(recommender_params.get("evaluation", {}).get("chunk_size", 1024)),
         max(int(k) for k in params["evaluation"]["ks"]),
     )
+    # The target tables name the model whose lists are re-ranked, so the results can say it.
+    targets = targets.assign(base_model=base_variant)
     valid = targets[targets["split"] == "valid"].reset_index(drop=True)
     test = targets[targets["split"] == "test"].reset_index(drop=True)
     return candidates, valid, test
@@ -340,7 +342,14 @@ def evaluate_reranking(
     alignment_users: pd.DataFrame,
     params: dict[str, Any],
 ) -> pd.DataFrame:
-    """``alignment_results``: base and every re-ranked variant on the test targets, per segment."""
+    """``alignment_results``: base and every re-ranked variant on the test targets, per segment.
+
+    ``base_model`` (from the target table) names the recommender whose top-N was re-ranked.
+    """
+    _require(alignment_test_targets, "alignment_test_targets", ["base_model"])
+    base_models = alignment_test_targets["base_model"].unique()
+    if len(base_models) != 1:
+        raise ValueError(f"alignment_test_targets: expected one base_model, got {list(base_models)}")
     test = scored_candidates[scored_candidates["split"] == "test"].reset_index(drop=True)
     weights = dict(zip(fusion_weights["variant"], fusion_weights["fusion_weight"].astype(float), strict=True))
     ranks = {BASE_VARIANT: alignment_test_targets[["user_idx", "seed", "rank"]]}
@@ -348,7 +357,7 @@ def evaluate_reranking(
         fused = fused_scores(test, column, weights[variant], params["fusion"]["normalisation"])
         reranked = reranked_target_ranks(test, fused, alignment_test_targets)
         ranks[variant] = reranked[["user_idx", "seed", "reranked"]].rename(columns={"reranked": "rank"})
-    return results_table(
+    results = results_table(
         ranks,
         alignment_users,
         weights,
@@ -358,6 +367,8 @@ def evaluate_reranking(
         # has no LLM score and would only dilute this segment.
         test.loc[test[RERANK_VARIANTS["rerank_llm"]].notna(), "user_idx"].unique(),
     )
+    results.insert(0, "base_model", str(base_models[0]))
+    return results
 
 
 def summarise_alignment_cost(

@@ -324,6 +324,8 @@ def build_report(**sources: Any) -> tuple[str, str, dict[str, plt.Figure]]:
                 "compatibility ratings, fused with the base score; each fusion weight is chosen on validation "
                 "users only (0 = the base order). Test metrics, mean ± std over seeds."
             )
+            if "base_model" in value and value["base_model"].nunique() == 1:
+                section.text += f" Base model re-ranked: `{value['base_model'].iloc[0]}`."
             section.tables = [(title, _alignment_table(value))]
         sections.append(section)
 
