@@ -1,9 +1,13 @@
 """The analysis agent and the judge against the fake server (real client, real HTTP)."""
 
+import dataclasses
 import json
+
+import pytest
 
 from momorec.agents.analysis import STATUS_FAILED, STATUS_GENERIC, STATUS_OK, Sampling, run_analysis_agent
 from momorec.agents.judge import Comparison, Contender, JudgeSettings, run_judge
+from momorec.agents.parsing import parse_motivation, parse_verdict, summary_json_schema, verdict_json_schema
 from momorec.agents.prompts import GENERATION_PROMPTS, SUMMARY_EXAMPLE_REPLY
 from momorec.llm.testing import Action
 
@@ -85,3 +89,38 @@ def test_judge_retries_sample_instead_of_repeating_a_greedy_answer(client, fake_
     assert (
         temperatures[:2] == [0.0, 0.0] and all(t >= 0.7 for t in temperatures[2:]) and len(temperatures) == 4
     )
+
+
+def test_constrained_summaries_and_verdicts_send_their_schema(client, fake_server, pairs, analysis_settings):
+    constrained = dataclasses.replace(analysis_settings, constrained=True)
+    run_analysis_agent(client, GENERATION_PROMPTS["goal_analyst"], pairs[:1], constrained)
+    summary = fake_server.requests[1]
+    # The fake endpoint is not the embedded server: the schema goes as response_format json_schema.
+    assert summary["response_format"]["type"] == "json_schema"
+    schema = summary["response_format"]["json_schema"]["schema"]
+    assert schema == json.loads(summary_json_schema(analysis_settings.max_words))
+    settings = JudgeSettings(sampling=Sampling(temperature=0.0, max_tokens=40, seed=3), constrained=True)
+    run_judge(client, [_comparison(pairs)], settings)
+    verdict = fake_server.requests[-1]
+    assert verdict["response_format"]["json_schema"]["schema"] == json.loads(verdict_json_schema())
+
+
+def test_summary_and_verdict_schemas_accept_what_the_parsers_accept():
+    jsonschema = pytest.importorskip("jsonschema")
+    summary = json.loads(summary_json_schema(4))
+    jsonschema.validate({"motivation": "hosting a summer barbecue"}, summary)
+    assert parse_motivation('{"motivation": "hosting a summer barbecue"}', max_words=4)
+    for bad in (
+        {"motivation": "hosting a big summer barbecue"},  # five words
+        {"motivation": "... barbecue"},  # a placeholder start
+        {"motivation": "grilling", "why": "x"},  # a key outside the schema
+        {},
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, summary)
+    verdict = json.loads(verdict_json_schema())
+    good = {"winner": "tie", "relevance": "A", "depth": "B"}
+    jsonschema.validate(good, verdict)
+    assert parse_verdict(json.dumps(good))["winner"] == "tie"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**good, "winner": "C"}, verdict)

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from momorec.agents.parsing import ParseError, is_generic, parse_motivation
+from momorec.agents.parsing import ParseError, is_generic, parse_motivation, summary_json_schema
 from momorec.agents.prompts import (
     PROMPT_VERSION,
     SUMMARY_EXAMPLE_MOTIVATION,
@@ -57,6 +57,8 @@ class AnalysisSettings:
     max_words: int = 12
     generic_blocklist: tuple[str, ...] = ()
     json_mode: bool = True
+    # Send the summary's JSON schema so the server constrains decoding to it (json_mode must be on).
+    constrained: bool = False
     salt: str = PROMPT_VERSION
 
 
@@ -97,6 +99,7 @@ def summary_request(
         top_p=sampling.top_p,
         seed=sampling.seed + attempt,  # a new seed per retry: the same request would return the same text
         json_mode=settings.json_mode,
+        json_schema=summary_json_schema(settings.max_words) if settings.constrained else None,
         salt=settings.salt,
     )
 

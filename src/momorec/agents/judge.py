@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from momorec.agents.analysis import Sampling
-from momorec.agents.parsing import ParseError, parse_verdict
+from momorec.agents.parsing import ParseError, parse_verdict, verdict_json_schema
 from momorec.agents.prompts import PROMPT_VERSION, ItemText, judge_messages
 from momorec.llm.client import ChatRequest, LLMClient
 
@@ -45,6 +45,8 @@ class JudgeSettings:
     attempts: int = 2
     answer_chars: int = 300
     json_mode: bool = True
+    # Send the verdict's JSON schema so the server constrains decoding to it (json_mode must be on).
+    constrained: bool = False
     salt: str = PROMPT_VERSION
 
 
@@ -85,6 +87,7 @@ def judge_request(
         top_p=settings.sampling.top_p,
         seed=settings.sampling.seed + attempt,
         json_mode=settings.json_mode,
+        json_schema=verdict_json_schema() if settings.constrained else None,
         salt=settings.salt,
     )
 

@@ -27,6 +27,43 @@ class ParseError(ValueError):
     """The answer does not contain what was asked for, in the asked format."""
 
 
+# Longest word a constrained phrase may hold (a bound keeps a runaway token stream from filling the answer).
+MAX_WORD_CHARS = 24
+
+
+def phrase_pattern(max_words: int) -> str:
+    """A regular expression for one constrained phrase: 1 to ``max_words`` words, the first starting with a
+    letter (no placeholders such as ``...``), no quotes, brackets or line breaks."""
+    first = f"[A-Za-z][A-Za-z0-9'&/.+-]{{0,{MAX_WORD_CHARS - 1}}}"
+    word = f"[A-Za-z0-9][A-Za-z0-9'&/.+-]{{0,{MAX_WORD_CHARS - 1}}}"
+    return f"^{first}( {word}){{0,{max_words - 1}}}$"
+
+
+def summary_json_schema(max_words: int) -> str:
+    """JSON schema of a summary, ``{"motivation": <phrase of at most max_words words>}``, for constrained
+    decoding (``parse_motivation`` still checks the answer: a server may ignore the schema)."""
+    schema = {
+        "type": "object",
+        "properties": {"motivation": {"type": "string", "pattern": phrase_pattern(max_words)}},
+        "required": ["motivation"],
+        "additionalProperties": False,
+    }
+    return json.dumps(schema)
+
+
+def verdict_json_schema() -> str:
+    """JSON schema of a judge's verdict: winner, relevance and depth, each A, B or tie."""
+    choice = {"type": "string", "enum": ["A", "B", "tie"]}
+    criteria = ("winner", "relevance", "depth")
+    schema = {
+        "type": "object",
+        "properties": dict.fromkeys(criteria, choice),
+        "required": list(criteria),
+        "additionalProperties": False,
+    }
+    return json.dumps(schema)
+
+
 def iter_json_objects(text: str) -> Iterable[dict[str, Any]]:
     """Every JSON object in ``text``, in order; code fences and chatter around them are allowed.
 

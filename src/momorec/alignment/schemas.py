@@ -16,20 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from momorec.agents.parsing import iter_json_objects
+from momorec.agents.parsing import iter_json_objects, phrase_pattern
 
 PHRASE = "phrases"
 CHOICE = "choice"
-# Longest word a constrained phrase may hold (a bound keeps a runaway token stream from filling the answer).
-MAX_WORD_CHARS = 24
-
-
-def phrase_pattern(max_words: int) -> str:
-    """A regular expression for one constrained phrase: 1 to ``max_words`` words, the first starting with a
-    letter (no placeholders such as ``...``), no quotes, brackets or line breaks."""
-    first = f"[A-Za-z][A-Za-z0-9'&/.+-]{{0,{MAX_WORD_CHARS - 1}}}"
-    word = f"[A-Za-z0-9][A-Za-z0-9'&/.+-]{{0,{MAX_WORD_CHARS - 1}}}"
-    return f"^{first}( {word}){{0,{max_words - 1}}}$"
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from momorec.llm import LLMCache
 from momorec.llm.errors import LLMConfigError
 from momorec.pipelines.motivation.nodes import (
     PAIR_COLUMNS,
@@ -12,6 +13,7 @@ from momorec.pipelines.motivation.nodes import (
     aggregate_item_motivations,
     evaluate_motivation_agreement,
     rank_agents,
+    run_arena_agents,
     select_motivation_pairs,
     select_pair_motivations,
     summarise_llm_usage,
@@ -166,3 +168,13 @@ def test_agreement_with_ground_truth(items, item_true_motivations):
         ]
         is None
     )
+
+
+def test_constrained_decoding_needs_json_mode(
+    copurchase_pairs, items, motivation_params, fake_server, tmp_path
+):
+    pairs = select_motivation_pairs(copurchase_pairs, items, max_pairs=2)
+    params = {**motivation_params, "constrained": True, "json_mode": False}
+    with pytest.raises(ValueError, match="needs motivation.json_mode"):
+        run_arena_agents(pairs, LLMCache(tmp_path / "cache.sqlite"), params)
+    assert fake_server.n_requests == 0

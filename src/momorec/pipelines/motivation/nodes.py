@@ -57,6 +57,14 @@ def _salt(params: Mapping[str, Any]) -> str:
     return f"{PROMPT_VERSION}/{params.get('cache_salt', '')}"
 
 
+def _constrained(params: Mapping[str, Any]) -> bool:
+    """``constrained`` sends JSON schemas, which only a JSON-mode request carries: both must be on."""
+    constrained = bool(params.get("constrained", False))
+    if constrained and not bool(params.get("json_mode", True)):
+        raise ValueError("motivation.constrained: true needs motivation.json_mode: true")
+    return constrained
+
+
 def _analysis_settings(params: Mapping[str, Any]) -> AnalysisSettings:
     summary = params["summary"]
     return AnalysisSettings(
@@ -66,6 +74,7 @@ def _analysis_settings(params: Mapping[str, Any]) -> AnalysisSettings:
         max_words=int(summary.get("max_words", 12)),
         generic_blocklist=tuple(params.get("generic_blocklist", ())),
         json_mode=bool(params.get("json_mode", True)),
+        constrained=_constrained(params),
         salt=_salt(params),
     )
 
@@ -226,6 +235,7 @@ def judge_arena(
         attempts=int(judge.get("attempts", 2)),
         answer_chars=int(judge.get("answer_chars", 300)),
         json_mode=bool(params.get("json_mode", True)),
+        constrained=_constrained(params),
         salt=_salt(params),
     )
     if comparisons:
