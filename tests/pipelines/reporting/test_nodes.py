@@ -159,3 +159,16 @@ def test_alignment_results_become_one_row_per_variant_with_users_and_weights():
     assert "n/a (no users)" in embedding
     base = next(line for line in table_lines if line.startswith("| base"))
     assert "| n/a " in base  # the base list has no fusion weight
+
+
+def test_efficiency_section_says_how_it_was_timed():
+    efficiency = pd.DataFrame(
+        {
+            "variant": ["sasrec", "momorec"],
+            "parameters": [10, 12],
+            "inference_seconds_per_1000_users": [0.1, 0.2],
+        }
+    )
+    markdown, _, _ = build_report(recommender_efficiency=efficiency)
+    section = markdown.split("## Efficiency (paper Table 5)", 1)[1]
+    assert "bench_recommender.py" in section.split("|", 1)[0]  # the note comes before the table

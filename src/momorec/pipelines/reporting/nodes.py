@@ -314,6 +314,12 @@ def build_report(**sources: Any) -> tuple[str, str, dict[str, plt.Figure]]:
             section.figures.append("layer_sweep")
             section.text = "MoMoREC re-trained with the first n semantic-ID layers; test metrics, all users."
             section.tables = [(title, _layer_sweep_table(value))]
+        if name == "recommender_efficiency":
+            section.text = (
+                "Timed inside this run, one variant after another: other work on the machine shifts these "
+                "numbers between variants. `benchmarks/bench_recommender.py` measures the semantic-ID "
+                "overhead with alternating passes of both models."
+            )
         if name == "alignment_results" and isinstance(value, pd.DataFrame) and "fusion_weight" in value:
             figures["alignment_segments"] = plot_segments(
                 value, "ndcg", 10, title="Re-ranking: test NDCG@10 per user segment"
