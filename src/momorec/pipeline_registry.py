@@ -36,7 +36,8 @@ def register_pipelines() -> dict[str, Pipeline]:
 
     ``alignment`` (LLM user profiles and re-ranking of SASRec's top-N; ``alignment_momorec`` re-ranks
     MoMoREC's) is too slow with the embedded model for the default run's budget: it is an explicit
-    ``kedro run --pipeline alignment``, which also rebuilds the report with its results. So is ``layer_sweep`` (MoMoREC re-trained for 1 … L ID layers, the paper's Figure 6).
+    ``kedro run --pipeline alignment``, which also rebuilds the report with its results. So is
+    ``layer_sweep`` (MoMoREC re-trained for 1 … L ID layers, the paper's Figure 6).
     """
     pipelines = {name: STAGES[name].create_pipeline() for name in FEATURE_STAGES}
     pipelines["leak_canary"] = leak_canary.create_pipeline()

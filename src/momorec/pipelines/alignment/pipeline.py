@@ -1,8 +1,8 @@
 """Wiring of the alignment pipeline (M-LLM³REC-style profiles, traits and re-ranking on top of the recommender).
 
-Run it explicitly: ``kedro run --pipeline alignment`` (SASRec's candidates; after ``data_engineering``) or
-``kedro run --pipeline alignment_momorec`` (MoMoREC's; also after ``semantic_id``). Its LLM stages cost minutes with
-the embedded model even for a few dozen users, so it is not part of the default flow.
+Run it explicitly: ``kedro run --pipeline alignment`` (SASRec's candidates; after ``data_engineering``)
+or ``kedro run --pipeline alignment_momorec`` (MoMoREC's; also after ``semantic_id``). Its LLM stages cost
+minutes with the embedded model even for a few dozen users, so it is not part of the default flow.
 """
 
 from __future__ import annotations

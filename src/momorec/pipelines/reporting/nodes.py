@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -199,23 +200,33 @@ def _layer_sweep_table(sweep: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns={"variant": "ID layers used"})
 
 
+SEGMENT_METRICS = ("ndcg@10", "recall@10")
+
+
+def _segment_table(results: pd.DataFrame, column_label: Callable[[str], str] = str) -> pd.DataFrame:
+    """Variants × (segment, NDCG/Recall@10) as 'mean ± std', variants and segments in the order they come.
+
+    ``column_label(segment)`` names a segment's columns (followed by the metric).
+    """
+    rows = results.assign(metric_k=_metric_column(results))
+    rows = rows[rows["metric_k"].isin(SEGMENT_METRICS)]
+    rows = rows.assign(cell=_mean_std_cells(rows))
+    pivot = rows.pivot_table(index="variant", columns=["segment", "metric_k"], values="cell", aggfunc="first")
+    columns = [(segment, metric) for segment in dict.fromkeys(rows["segment"]) for metric in SEGMENT_METRICS]
+    table = pivot.reindex(index=list(dict.fromkeys(rows["variant"])), columns=columns)
+    table.columns = [f"{column_label(segment)} {metric}" for segment, metric in columns]
+    return table
+
+
 def _alignment_table(results: pd.DataFrame) -> pd.DataFrame:
     """Re-ranking variants × (segment, NDCG/Recall@10) as 'mean ± std', with each fusion weight.
 
     One row per variant instead of one per variant × segment × metric × k; column names carry the number of
     users in the segment, because these runs evaluate a few users and the reader has to see how few.
     """
-    rows = results.assign(metric_k=_metric_column(results))
-    rows = rows[rows["metric_k"].isin(["ndcg@10", "recall@10"])]
-    rows = rows.assign(cell=_mean_std_cells(rows))
-    variants = list(dict.fromkeys(rows["variant"]))
-    segments = list(dict.fromkeys(rows["segment"]))
-    users = rows.groupby("segment")["n_users"].max()
-    pivot = rows.pivot_table(index="variant", columns=["segment", "metric_k"], values="cell", aggfunc="first")
-    columns = [(segment, metric) for segment in segments for metric in ("ndcg@10", "recall@10")]
-    table = pivot.reindex(index=variants, columns=columns)
-    table.columns = [f"{segment} ({int(users[segment])} users) {metric}" for segment, metric in columns]
-    weights = rows.groupby("variant")["fusion_weight"].first().reindex(variants)
+    users = results.groupby("segment")["n_users"].max()
+    table = _segment_table(results, lambda segment: f"{segment} ({int(users[segment])} users)")
+    weights = results.groupby("variant")["fusion_weight"].first().reindex(table.index)
     table.insert(0, "fusion weight (validation)", weights.map(lambda w: "n/a" if pd.isna(w) else f"{w:g}"))
     return table.reset_index()
 
@@ -263,13 +274,7 @@ def _recommender_sections(all_results: pd.DataFrame, figures: dict[str, plt.Figu
         )
     segments = results[results["segment"] != "all"]
     if not segments.empty:
-        table = segments.assign(metric_k=_metric_column(segments))
-        table = table[table["metric_k"].isin(["recall@10", "ndcg@10"])]
-        table = table.assign(cell=_mean_std_cells(table))
-        pivot = table.pivot_table(
-            index="variant", columns=["segment", "metric_k"], values="cell", aggfunc="first"
-        )
-        pivot.columns = [f"{segment} {metric}" for segment, metric in pivot.columns]
+        pivot = _segment_table(segments)
         figures["segments"] = plot_segments(results)
         sections.append(
             Section(
