@@ -11,7 +11,13 @@ from momorec.models.momorec import MoMoREC
 from momorec.models.most_popular import MostPopular
 from momorec.models.sasrec import SASRec
 from momorec.models.trainer import model_score_fn
-from momorec.models.variants import MODEL_KINDS, VARIANT_SPECS, build_model, text_init_vectors
+from momorec.models.variants import (
+    MODEL_KINDS,
+    VARIANT_SPECS,
+    build_model,
+    rebuild_model,
+    text_init_vectors,
+)
 from tests.models.conftest import make_interactions, make_item_semantic_ids
 
 PARAMS = {
@@ -74,6 +80,19 @@ def test_same_seed_same_weights_and_a_state_dict_rebuilds_the_model(data):
     assert not torch.equal(first.score_all(sequences), other.score_all(sequences))
     other.load_state_dict(first.state_dict())
     assert torch.equal(first.score_all(sequences), other.score_all(sequences))
+
+
+def test_every_variant_rebuilds_from_its_state_dict(data):
+    sequences = torch.tensor([[0, 1, 2, 3], [4, 5, 6, 7]])
+    for variant in VARIANT_SPECS:
+        trained = build_model(variant, data, PARAMS, _side_input(variant), seed=1).eval()
+        semantic_ids = (
+            _side_input(variant) if MODEL_KINDS[VARIANT_SPECS[variant]["model"]].reads_semantic_ids else None
+        )
+        rebuilt = rebuild_model(variant, data, PARAMS, trained.state_dict(), semantic_ids)
+        assert torch.equal(rebuilt.score_all(sequences), trained.score_all(sequences)), variant
+    with pytest.raises(ValueError, match="item_semantic_ids"):
+        rebuild_model("momorec", data, PARAMS, {})
 
 
 def test_most_popular_scores_training_counts_for_everyone(data):

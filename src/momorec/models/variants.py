@@ -4,8 +4,8 @@ A variant is one entry of :data:`VARIANT_SPECS`: the kind of model it builds (a 
 the dataset it reads besides the sequences (``None`` = none) and whether it is the leakage canary. A new
 model class (a fusion option, say) registers one :class:`ModelKind`; a new variant of an existing kind is
 one more spec entry. The recommender, the layer sweep and the alignment's base model all build through
-:func:`build_model`, so a scoring service can rebuild any registered model from its variant name, the
-recommender parameters and its state dict (plus the same side input, e.g. the semantic-ID table).
+:func:`build_model`; :func:`rebuild_model` restores a trained one from its variant name, the recommender
+parameters and its state dict (plus the semantic-ID table for the kinds that read one).
 """
 
 from __future__ import annotations
@@ -74,9 +74,11 @@ def _sasrec(data: UserSequences, params: Mapping[str, Any], item_text_embeddings
     return SASRec(data.n_items, initial_item_embeddings=initial, **architecture)
 
 
-def _semantic_id_model(
+def build_semantic_id_model(
     model_class: type[MoMoREC], data: UserSequences, params: Mapping[str, Any], item_semantic_ids: Any
 ) -> MoMoREC:
+    """A model class with MoMoREC's constructor, over the codes of ``item_semantic_ids`` (register a new
+    fusion option as ``ModelKind(partial(build_semantic_id_model, TheClass), reads_semantic_ids=True)``)."""
     # Missing settings take MoMoREC's defaults (all layers, no dedup digit, 32-dim code tables).
     sid = params.get("semantic_ids") or {}
     codes = semantic_id_matrix(
@@ -92,7 +94,7 @@ def _most_popular(data: UserSequences, params: Mapping[str, Any], side_input: An
 
 MODEL_KINDS: dict[str, ModelKind] = {
     "sasrec": ModelKind(_sasrec),
-    "momorec": ModelKind(partial(_semantic_id_model, MoMoREC), reads_semantic_ids=True),
+    "momorec": ModelKind(partial(build_semantic_id_model, MoMoREC), reads_semantic_ids=True),
     "most_popular": ModelKind(_most_popular),
 }
 
@@ -127,3 +129,23 @@ def build_model(
     if seed is not None:
         torch.manual_seed(seed)
     return MODEL_KINDS[spec["model"]].build(data, params, side_input)
+
+
+def rebuild_model(
+    variant: str,
+    data: UserSequences,
+    params: Mapping[str, Any],
+    state_dict: Mapping[str, Any],
+    item_semantic_ids: Any = None,
+) -> nn.Module:
+    """A trained model of ``variant`` restored from its ``state_dict`` (eval mode).
+
+    Only the kinds whose structure depends on the semantic-ID table need ``item_semantic_ids``; text
+    initialisation and popularity counts are part of the state dict.
+    """
+    kind = model_kind(variant)
+    if kind.reads_semantic_ids and item_semantic_ids is None:
+        raise ValueError(f"variant {variant}: rebuilding its model needs the item_semantic_ids table")
+    model = kind.build(data, params, item_semantic_ids if kind.reads_semantic_ids else None)
+    model.load_state_dict(state_dict)
+    return model.eval()
