@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _results import write_section  # noqa: E402
 
+from momorec.data.sequences import UserSequences  # noqa: E402
 from momorec.evaluation.evaluator import evaluate_split  # noqa: E402
 from momorec.evaluation.metrics import metric_values  # noqa: E402
 from momorec.models.momorec import MoMoREC  # noqa: E402
 from momorec.models.sasrec import SASRec  # noqa: E402
-from momorec.models.sequences import UserSequences  # noqa: E402
 from momorec.models.trainer import TrainingConfig, fit, model_score_fn  # noqa: E402
 
 ANCHOR = {"hidden_size": 64, "n_blocks": 2, "n_heads": 2, "max_length": 50, "dropout": 0.5}

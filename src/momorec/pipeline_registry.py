@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Pipeline
 
+from momorec.models.variants import VARIANT_SPECS
 from momorec.pipelines import (
     alignment,
     data_engineering,
@@ -13,7 +14,6 @@ from momorec.pipelines import (
     semantic_id,
     spreading,
 )
-from momorec.pipelines.recommender.nodes import VARIANT_SPECS
 
 # The order of the method: pairs -> agents -> clusters/spreading -> codes -> recommender -> report.
 STAGES = {

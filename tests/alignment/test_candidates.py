@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from momorec.alignment.candidates import build_candidates, train_base_model
+from momorec.data.sequences import UserSequences
 from momorec.evaluation import evaluate_split
-from momorec.models.sequences import UserSequences
 from momorec.models.trainer import model_score_fn
 
 RECOMMENDER = {

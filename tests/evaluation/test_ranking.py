@@ -3,11 +3,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from momorec.evaluation.evaluator import evaluate_split, segment_metrics
+from momorec.data.sequences import UserSequences
+from momorec.evaluation.evaluator import evaluate_split, evaluate_test_segments, segment_metrics
 from momorec.evaluation.metrics import metric_values, target_ranks
 from momorec.evaluation.ranking import history_mask, rank_targets_chunked, top_k_chunked
 from momorec.evaluation.segments import long_tail_flags, user_segments
-from momorec.models.sequences import UserSequences
 from tests.models.conftest import make_interactions
 
 
@@ -129,3 +129,19 @@ def test_evaluate_split_matches_a_direct_full_ranking():
     excluded = history_mask(offsets[:-1], np.diff(offsets), items, 30)
     exact = target_ranks(position_aware(torch.as_tensor(inputs)), torch.as_tensor(targets), excluded).numpy()
     assert np.array_equal(split.ranks, np.minimum(exact, 20))
+
+
+def test_test_segments_report_masked_and_unmasked_rows_from_the_evaluator():
+    data = UserSequences.from_interactions(make_interactions(n_users=20, n_items=30), n_items=30)
+    score = _random_scorer(30)
+    long_tail = np.arange(30) % 2 == 0
+    rows = evaluate_test_segments(score, data, 6, long_tail, cold_start_below=3, ks=[5, 10], chunk_size=7)
+    assert {r["history_masked"] for r in rows} == {True, False}
+    assert len(rows) == 2 * 5 * 4 * 2  # masking x segments x metrics x ks
+    for masked in (True, False):
+        split = evaluate_split(score, data, "test", 6, masked, 7, max_k=10)
+        segments = user_segments(split.targets, data.train_lengths[split.rows], long_tail, 3)
+        expected = segment_metrics(split.ranks, segments, [5, 10])
+        assert [{**r, "history_masked": masked} for r in expected] == [
+            r for r in rows if r["history_masked"] == masked
+        ]

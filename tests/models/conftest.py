@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from momorec.models.sequences import UserSequences
+from momorec.data.sequences import UserSequences
 
 
 def make_interactions(

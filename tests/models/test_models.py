@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
+from momorec.data.sequences import UserSequences
 from momorec.evaluation.evaluator import evaluate_split
 from momorec.evaluation.metrics import metric_values
 from momorec.models.layers import FastDropout
 from momorec.models.momorec import MoMoREC, semantic_id_matrix
 from momorec.models.sasrec import SASRec
-from momorec.models.sequences import UserSequences
 from momorec.models.trainer import TrainingConfig, fit, model_score_fn
 from tests.models.conftest import make_interactions, make_item_semantic_ids
 

@@ -3,9 +3,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from momorec.evaluation.evaluator import evaluate_split
+from momorec.evaluation.metrics import ndcg_at_k
 from momorec.models.momorec import MoMoREC, semantic_id_matrix
+from momorec.models.most_popular import MostPopular
 from momorec.models.sasrec import SASRec
-from momorec.models.trainer import TrainingConfig, fit
+from momorec.models.trainer import TrainingConfig, fit, model_score_fn
 from tests.models.conftest import make_item_semantic_ids
 
 TINY = {"hidden_size": 16, "n_blocks": 1, "n_heads": 2, "max_length": 8, "dropout": 0.1}
@@ -66,3 +69,23 @@ def test_bad_config_is_rejected():
         TrainingConfig(loss="hinge")
     with pytest.raises(ValueError, match="epochs"):
         TrainingConfig(epochs=0)
+
+
+def test_a_model_without_parameters_is_measured_not_trained(sequences):
+    model = MostPopular(sequences.item_train_frequency())
+    result = fit(model, sequences, TrainingConfig(epochs=5, batch_size=16))
+    ranks = evaluate_split(model_score_fn(model), sequences, "valid", 8).ranks
+    assert result.history == [] and result.best_epoch == -1
+    assert result.best_valid_ndcg_at_10 == pytest.approx(float(ndcg_at_k(ranks, 10).mean()))
+    assert result.best_valid_ndcg_at_10 > 0  # the tiny log has popular items to find
+
+
+def test_config_from_recommender_params_with_defaults():
+    params = {"training": {"epochs": 3}, "evaluation": {"chunk_size": 64}, "mask_history": False}
+    config = TrainingConfig.from_params(params, seed=7)
+    assert (config.epochs, config.eval_chunk_size, config.mask_history, config.seed) == (3, 64, False, 7)
+    assert config.device == "cpu"
+    defaults = TrainingConfig.from_params({"training": {}}, seed=0)
+    assert defaults.eval_chunk_size == 2048 and defaults.mask_history is True
+    with pytest.raises(TypeError):
+        TrainingConfig.from_params({"training": {"epoch": 3}}, seed=0)

@@ -1,9 +1,10 @@
 """The recommender's top-N candidates and target ranks for the evaluated users, via the shared evaluator.
 
-The model is the recommender pipeline's own (``momorec.models``: SASRec, or MoMoREC with semantic IDs),
-trained by the shared trainer on training prefixes only, one model per seed. Scoring uses the same inputs,
-history masking and tie rule as the recommender's evaluation (``momorec.evaluation``): validation candidates
-from the training prefix, test candidates from the training prefix plus the validation item.
+The model is the recommender pipeline's own (``momorec.models.variants.build_model``: SASRec, or MoMoREC
+with semantic IDs), trained by the shared trainer on training prefixes only, one model per seed. Scoring
+uses the same inputs, history masking and tie rule as the recommender's evaluation (``momorec.evaluation``):
+validation candidates from the training prefix, test candidates from the training prefix plus the
+validation item.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
+from torch import nn
 
+from momorec.data.sequences import UserSequences
 from momorec.evaluation.ranking import ScoreFn, rank_targets_chunked, top_k_chunked
-from momorec.models.momorec import MoMoREC, semantic_id_matrix
-from momorec.models.sasrec import SASRec
-from momorec.models.sequences import UserSequences
-from momorec.models.trainer import TrainingConfig, fit, model_score_fn, resolve_device
+from momorec.models.trainer import TrainingConfig, fit, model_score_fn
+from momorec.models.variants import build_model
 
 CANDIDATE_COLUMNS = ["user_idx", "split", "seed", "item_idx", "score", "rank"]
 TARGET_COLUMNS = ["user_idx", "split", "seed", "item_idx", "rank"]
@@ -32,32 +32,19 @@ def train_base_model(
     seed: int,
     base_variant: str = "sasrec",
     item_semantic_ids: pd.DataFrame | None = None,
-) -> SASRec:
-    """One model of ``base_variant`` trained with the recommender's model and training parameters."""
+) -> nn.Module:
+    """One model of ``base_variant`` built by the recommender's factory and trained by its trainer.
+
+    Settings missing from ``recommender_params`` take the defaults of ``TrainingConfig.from_params`` and of
+    the semantic-ID model (the recommender's own parameter file sets them all).
+    """
     if base_variant not in BASE_VARIANTS:
         raise ValueError(f"base_variant must be one of {BASE_VARIANTS}, got {base_variant!r}")
-    torch.manual_seed(seed)
-    architecture = dict(recommender_params["model"])
-    if base_variant == "sasrec":
-        model: SASRec = SASRec(data.n_items, **architecture)
-    else:
-        if item_semantic_ids is None:
-            raise ValueError("base_variant 'momorec' needs the item_semantic_ids dataset")
-        sid = recommender_params.get("semantic_ids", {})
-        codes = semantic_id_matrix(
-            item_semantic_ids, data.n_items, sid.get("n_layers_used"), bool(sid.get("use_dedup", False))
-        )
-        model = MoMoREC(
-            data.n_items, codes, code_embedding_size=int(sid.get("code_embedding_size", 32)), **architecture
-        )
-    config = TrainingConfig(
-        **recommender_params["training"],
-        mask_history=bool(recommender_params.get("mask_history", True)),
-        eval_chunk_size=int(recommender_params.get("evaluation", {}).get("chunk_size", 2048)),
-        seed=seed,
-        device=resolve_device(recommender_params.get("runtime", {}).get("device", "cpu")),
-    )
-    fit(model, data, config)
+    if base_variant == "momorec" and item_semantic_ids is None:
+        raise ValueError("base_variant 'momorec' needs the item_semantic_ids dataset")
+    side_input = item_semantic_ids if base_variant == "momorec" else None
+    model = build_model(base_variant, data, recommender_params, side_input, seed)
+    fit(model, data, TrainingConfig.from_params(recommender_params, seed))
     return model.cpu().eval()
 
 
@@ -107,7 +94,7 @@ def split_candidates(
 
 
 def build_candidates(
-    models: Mapping[int, SASRec],
+    models: Mapping[int, nn.Module],
     data: UserSequences,
     user_idx: Sequence[int],
     n_candidates: int,

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from momorec.data.sequences import UserSequences
 from momorec.evaluation.metrics import metric_values
 from momorec.evaluation.ranking import ScoreFn, rank_targets_chunked
-from momorec.models.sequences import UserSequences
+from momorec.evaluation.segments import user_segments
 
 
 @dataclass
@@ -59,3 +60,27 @@ def segment_metrics(ranks: np.ndarray, segments: dict[str, np.ndarray], ks=(10, 
         for name, mask in segments.items()
         for (metric, k), value in metric_values(ranks[mask], ks).items()
     ]
+
+
+def evaluate_test_segments(
+    score_fn: ScoreFn,
+    data: UserSequences,
+    max_length: int,
+    item_is_long_tail: np.ndarray,
+    cold_start_below: int,
+    ks: list[int],
+    chunk_size: int = 1024,
+    device: str = "cpu",
+) -> list[dict]:
+    """Test metrics per user segment, with the input history masked and unmasked.
+
+    Rows of :func:`segment_metrics` with a ``history_masked`` column; ranks are exact up to ``max(ks)``.
+    """
+    rows = []
+    for masked in (True, False):
+        split = evaluate_split(score_fn, data, "test", max_length, masked, chunk_size, device, max(ks))
+        segments = user_segments(
+            split.targets, data.train_lengths[split.rows], item_is_long_tail, cold_start_below
+        )
+        rows += [{**row, "history_masked": masked} for row in segment_metrics(split.ranks, segments, ks)]
+    return rows

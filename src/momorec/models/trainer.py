@@ -5,23 +5,27 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from momorec.data.sequences import UserSequences
 from momorec.evaluation.evaluator import evaluate_split
 from momorec.evaluation.metrics import ndcg_at_k, recall_at_k
 from momorec.evaluation.ranking import ScoreFn
 from momorec.models.sasrec import SASRec
-from momorec.models.sequences import UserSequences
 
 logger = logging.getLogger(__name__)
 
 LOSSES = ("ce", "bce")
+
+BatchHook = Callable[[np.ndarray, np.ndarray, np.ndarray], None]
+"""``on_batch(users, inputs, targets)``: called with every training batch as it goes into the model."""
 
 
 @dataclass
@@ -40,6 +44,18 @@ class TrainingConfig:
     seed: int = 0
     device: str = "cpu"
     show_progress: bool = False
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], seed: int) -> TrainingConfig:
+        """From ``params:recommender``: its ``training`` section plus the history masking, scoring chunk and
+        device that early stopping shares with the evaluator (the dataclass defaults where absent)."""
+        return cls(
+            **params["training"],
+            mask_history=bool(params.get("mask_history", True)),
+            eval_chunk_size=int((params.get("evaluation") or {}).get("chunk_size", cls.eval_chunk_size)),
+            seed=seed,
+            device=resolve_device((params.get("runtime") or {}).get("device", "cpu")),
+        )
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -99,76 +115,42 @@ def fit(
     model: SASRec,
     data: UserSequences,
     config: TrainingConfig,
-    on_batch: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None,
+    on_batch: BatchHook | None = None,
     on_epoch: Callable[[dict], None] | None = None,
 ) -> TrainingResult:
     """Train on the training prefixes; keep the weights of the best validation NDCG@10 (early stopping).
 
     ``on_batch(users, inputs, targets)`` sees every batch exactly as it goes into the model (tests use it to
-    prove no validation/test item is ever trained on).
+    prove no validation/test item is ever trained on). A model without trainable parameters (most popular)
+    has nothing to learn: its validation NDCG@10 is measured once and no epoch is recorded.
     """
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     model.to(device)
-    window_users, window_inputs, window_targets = data.training_windows(model.max_length)
-    if len(window_users) == 0:
+    result = TrainingResult()
+    if not any(parameter.requires_grad for parameter in model.parameters()):
+        result.best_valid_ndcg_at_10 = _validation_metrics(model, data, config, device)["valid_ndcg_at_10"]
+        model.eval()
+        return result
+    windows = data.training_windows(model.max_length)
+    if len(windows[0]) == 0:
         raise ValueError("no training transitions: every training prefix has fewer than 2 items")
     optimizer = torch.optim.Adam(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
-    result = TrainingResult()
     best_state, epochs_without_gain = None, 0
     for epoch in range(config.epochs):
-        model.train()
-        started = time.perf_counter()
-        order = rng.permutation(len(window_users))
-        total, batches = 0.0, 0
-        starts = range(0, len(order), config.batch_size)
-        for start in tqdm(starts, desc=f"epoch {epoch}", leave=False, disable=not config.show_progress):
-            idx = order[start : start + config.batch_size]
-            # Trim columns that are padding in the whole batch: short sequences dominate real logs.
-            width = int((window_inputs[idx] > 0).sum(1).max())
-            inputs, targets = window_inputs[idx, -width:], window_targets[idx, -width:]
-            if on_batch is not None:
-                on_batch(window_users[idx], inputs, targets)
-            loss = sequence_loss(
-                model,
-                torch.as_tensor(inputs, device=device),
-                torch.as_tensor(targets, device=device),
-                config.loss,
-            )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach())
-            batches += 1
-        record = {"epoch": epoch, "loss": total / batches, "train_seconds": time.perf_counter() - started}
+        record = _train_epoch(model, optimizer, windows, rng, config, epoch, device, on_batch)
         if (epoch + 1) % config.eval_every == 0 or epoch + 1 == config.epochs:
-            ranks = evaluate_split(
-                model_score_fn(model),
-                data,
-                "valid",
-                model.max_length,
-                config.mask_history,
-                config.eval_chunk_size,
-                device,
-            ).ranks
-            record["valid_ndcg_at_10"] = float(ndcg_at_k(ranks, 10).mean())
-            record["valid_recall_at_10"] = float(recall_at_k(ranks, 10).mean())
+            record.update(_validation_metrics(model, data, config, device))
             if record["valid_ndcg_at_10"] > result.best_valid_ndcg_at_10:
                 result.best_valid_ndcg_at_10, result.best_epoch = record["valid_ndcg_at_10"], epoch
                 best_state, epochs_without_gain = copy.deepcopy(model.state_dict()), 0
             else:
                 epochs_without_gain += 1
         result.history.append(record)
-        logger.info(
-            "epoch %d: loss %.4f, validation NDCG@10 %s, %.1f s",
-            epoch,
-            record["loss"],
-            f"{record['valid_ndcg_at_10']:.4f}" if "valid_ndcg_at_10" in record else "-",
-            record["train_seconds"],
-        )
+        _log_epoch(record)
         if on_epoch is not None:
             on_epoch(record)
         if epochs_without_gain >= config.patience:
@@ -177,3 +159,68 @@ def fit(
         model.load_state_dict(best_state)
     model.eval()
     return result
+
+
+def _train_epoch(
+    model: SASRec,
+    optimizer: torch.optim.Optimizer,
+    windows: tuple[np.ndarray, np.ndarray, np.ndarray],
+    rng: np.random.Generator,
+    config: TrainingConfig,
+    epoch: int,
+    device: str,
+    on_batch: BatchHook | None,
+) -> dict:
+    """One pass over the training windows in a fresh random order: ``{epoch, loss, train_seconds}``."""
+    window_users, window_inputs, window_targets = windows
+    model.train()
+    started = time.perf_counter()
+    order = rng.permutation(len(window_users))
+    total, batches = 0.0, 0
+    starts = range(0, len(order), config.batch_size)
+    for start in tqdm(starts, desc=f"epoch {epoch}", leave=False, disable=not config.show_progress):
+        idx = order[start : start + config.batch_size]
+        # Trim columns that are padding in the whole batch: short sequences dominate real logs.
+        width = int((window_inputs[idx] > 0).sum(1).max())
+        inputs, targets = window_inputs[idx, -width:], window_targets[idx, -width:]
+        if on_batch is not None:
+            on_batch(window_users[idx], inputs, targets)
+        loss = sequence_loss(
+            model,
+            torch.as_tensor(inputs, device=device),
+            torch.as_tensor(targets, device=device),
+            config.loss,
+        )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += float(loss.detach())
+        batches += 1
+    return {"epoch": epoch, "loss": total / batches, "train_seconds": time.perf_counter() - started}
+
+
+def _validation_metrics(model: SASRec, data: UserSequences, config: TrainingConfig, device: str) -> dict:
+    """Validation NDCG@10 and Recall@10 through the shared evaluator (the model is left in eval mode)."""
+    ranks = evaluate_split(
+        model_score_fn(model),
+        data,
+        "valid",
+        model.max_length,
+        config.mask_history,
+        config.eval_chunk_size,
+        device,
+    ).ranks
+    return {
+        "valid_ndcg_at_10": float(ndcg_at_k(ranks, 10).mean()),
+        "valid_recall_at_10": float(recall_at_k(ranks, 10).mean()),
+    }
+
+
+def _log_epoch(record: dict) -> None:
+    logger.info(
+        "epoch %d: loss %.4f, validation NDCG@10 %s, %.1f s",
+        record["epoch"],
+        record["loss"],
+        f"{record['valid_ndcg_at_10']:.4f}" if "valid_ndcg_at_10" in record else "-",
+        record["train_seconds"],
+    )

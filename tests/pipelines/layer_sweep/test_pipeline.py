@@ -6,9 +6,9 @@ import copy
 
 import pytest
 
+from momorec.data.sequences import build_user_sequences
 from momorec.pipelines.layer_sweep import create_pipeline
 from momorec.pipelines.layer_sweep.nodes import layer_sweep_metrics, sweep_semantic_id_layers
-from momorec.pipelines.recommender.nodes import build_user_sequences
 from tests.pipelines.recommender.conftest import TINY_PARAMETERS, recommender_inputs, run_in_memory
 
 

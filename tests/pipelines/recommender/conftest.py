@@ -12,7 +12,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
 
-from momorec.pipelines.recommender.nodes import VARIANT_SPECS
+from momorec.models.variants import VARIANT_SPECS
 from tests.models.conftest import make_interactions, make_item_semantic_ids
 
 N_ITEMS = 30

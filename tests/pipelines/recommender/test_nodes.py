@@ -5,17 +5,12 @@ import pandas as pd
 import pytest
 import torch
 
-from momorec.pipelines.recommender.nodes import (
-    build_user_sequences,
-    register_best_model,
-    results_to_mlflow_metrics,
-    select_best_model,
-    summarise_results,
-    text_init_vectors,
-    train_and_evaluate_variant,
-    training_curves,
-)
-from tests.pipelines.recommender.conftest import N_ITEMS, recommender_inputs
+from momorec.data.sequences import build_user_sequences
+from momorec.evaluation.results import summarise_results
+from momorec.models.experiment import train_and_evaluate_variant
+from momorec.models.registry import register_best_model, select_best_model
+from momorec.pipelines.recommender.nodes import results_to_mlflow_metrics, training_curves
+from tests.pipelines.recommender.conftest import recommender_inputs
 
 
 @pytest.fixture
@@ -26,28 +21,6 @@ def inputs():
 @pytest.fixture
 def user_sequences(inputs):
     return build_user_sequences(inputs["interactions"], inputs["items"])
-
-
-def test_build_user_sequences_uses_the_item_table_size(inputs):
-    data = build_user_sequences(inputs["interactions"], inputs["items"])
-    assert data.n_items == N_ITEMS and data.n_users == 30
-    with pytest.raises(ValueError, match="contiguous"):
-        build_user_sequences(inputs["interactions"], inputs["items"].iloc[1:])
-    with pytest.raises(ValueError, match="item_idx"):
-        build_user_sequences(inputs["interactions"], inputs["items"].drop(columns="item_idx"))
-
-
-def test_text_init_vectors_are_a_scaled_pca():
-    embeddings = np.random.default_rng(0).normal(size=(50, 12))
-    vectors = text_init_vectors(embeddings, 50, 4)
-    assert vectors.shape == (50, 4) and vectors.dtype == np.float32
-    assert np.isclose(vectors.std(), 0.02, rtol=1e-3)
-    # principal directions: the first component carries at least as much variance as the last
-    assert vectors[:, 0].var() >= vectors[:, 3].var()
-    with pytest.raises(ValueError, match="shape"):
-        text_init_vectors(embeddings, 49, 4)
-    with pytest.raises(ValueError, match="dims"):
-        text_init_vectors(embeddings, 50, 16)
 
 
 def test_switched_off_variant_is_skipped_without_training(inputs, user_sequences, parameters):

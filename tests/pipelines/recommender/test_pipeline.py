@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from momorec.pipelines.recommender.nodes import RESULT_COLUMNS, VARIANT_SPECS
+from momorec.evaluation.results import RESULT_COLUMNS
+from momorec.models.variants import VARIANT_SPECS
 from momorec.pipelines.recommender.pipeline import create_pipeline
 from tests.pipelines.recommender.conftest import recommender_inputs, run_in_memory
 

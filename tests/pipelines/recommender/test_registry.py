@@ -8,11 +8,9 @@ import pandas as pd
 import pytest
 import torch
 
-from momorec.pipelines.recommender.nodes import (
-    build_user_sequences,
-    register_best_model,
-    train_and_evaluate_variant,
-)
+from momorec.data.sequences import build_user_sequences
+from momorec.models.experiment import train_and_evaluate_variant
+from momorec.models.registry import register_best_model
 from tests.pipelines.recommender.conftest import recommender_inputs
 
 

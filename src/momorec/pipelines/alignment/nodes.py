@@ -35,10 +35,10 @@ from momorec.alignment.profiles import (
 )
 from momorec.alignment.similarity import embedding_alignment_scores
 from momorec.alignment.traits import generate_traits, trait_prompts
+from momorec.data.sequences import build_user_sequences
+from momorec.data.splits import select_train_interactions
 from momorec.embeddings import load_encoder
 from momorec.llm import LLMCache
-from momorec.pipelines.data_engineering.nodes import select_train_interactions
-from momorec.pipelines.recommender.nodes import build_user_sequences
 
 logger = logging.getLogger(__name__)
 

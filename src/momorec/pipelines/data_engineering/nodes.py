@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from momorec.data.raw_log import INTERACTION_COLUMNS, ITEM_COLUMNS, RawLog
+from momorec.data.splits import select_train_interactions as select_train_interactions  # a node here
 
 logger = logging.getLogger(__name__)
 
@@ -314,14 +315,6 @@ def split_leave_one_out(sequenced_interactions: pd.DataFrame) -> pd.DataFrame:
     split[evaluated & (position == lengths - 1)] = "test"
     frame["split"] = pd.array(split, dtype="string")
     return frame
-
-
-def select_train_interactions(interactions: pd.DataFrame) -> pd.DataFrame:
-    """The training prefix: rows with split == train, ordered by user and position."""
-    train = interactions.loc[
-        interactions["split"] == "train", ["user_idx", "item_idx", "timestamp", "position"]
-    ]
-    return train.sort_values(["user_idx", "position"], kind="stable").reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------- features from the train prefix

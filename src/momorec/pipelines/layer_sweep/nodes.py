@@ -9,7 +9,8 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from momorec.pipelines.recommender.nodes import summarise_results, train_and_evaluate_variant
+from momorec.evaluation.results import summarise_results
+from momorec.models.experiment import train_and_evaluate_variant
 
 logger = logging.getLogger(__name__)
 

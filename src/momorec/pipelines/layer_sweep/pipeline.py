@@ -2,8 +2,8 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from momorec.data.sequences import build_user_sequences
 from momorec.pipelines.layer_sweep.nodes import layer_sweep_metrics, sweep_semantic_id_layers
-from momorec.pipelines.recommender.nodes import build_user_sequences
 
 
 def create_pipeline(**kwargs) -> Pipeline:

@@ -13,13 +13,13 @@ from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
+from momorec.data.sequences import build_user_sequences
+from momorec.evaluation.results import summarise_results
+from momorec.models.experiment import train_and_evaluate_variant
+from momorec.models.registry import register_best_model
+from momorec.models.variants import VARIANT_SPECS
 from momorec.pipelines.recommender.nodes import (
-    VARIANT_SPECS,
-    build_user_sequences,
-    register_best_model,
     results_to_mlflow_metrics,
-    summarise_results,
-    train_and_evaluate_variant,
     train_and_evaluate_variant_without_input,
     training_curves,
 )

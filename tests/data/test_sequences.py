@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from momorec.models.sequences import UserSequences
+from momorec.data.sequences import UserSequences, build_user_sequences
+from tests.models.conftest import make_interactions
 
 
 def _hand_log() -> pd.DataFrame:
@@ -62,3 +63,16 @@ def test_item_train_frequency_counts_training_prefix_only():
     assert frequency[[5, 6, 7, 8, 2]].tolist() == [1, 1, 1, 1, 1]
     assert frequency[[9, 1, 3, 4]].sum() == 0
     assert np.isclose(frequency.sum(), 5)
+
+
+def test_build_user_sequences_uses_the_item_table_size():
+    inputs = {
+        "interactions": make_interactions(n_users=30, n_items=30),
+        "items": pd.DataFrame({"item_idx": np.arange(30, dtype=np.int32)}),
+    }
+    data = build_user_sequences(inputs["interactions"], inputs["items"])
+    assert data.n_items == 30 and data.n_users == 30
+    with pytest.raises(ValueError, match="contiguous"):
+        build_user_sequences(inputs["interactions"], inputs["items"].iloc[1:])
+    with pytest.raises(ValueError, match="item_idx"):
+        build_user_sequences(inputs["interactions"], inputs["items"].drop(columns="item_idx"))

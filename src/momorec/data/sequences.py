@@ -1,7 +1,8 @@
 """Per-user chronological sequences split leave-one-out, and the padded arrays models train and score on.
 
 Convention shared by every model: item ``i`` (0-based ``item_idx``) is token ``i + 1``; token 0 is padding;
-sequences are left-padded so the last column is always the most recent item.
+sequences are left-padded so the last column is always the most recent item. Every pipeline that trains
+or scores a sequential model builds its sequences here (:func:`build_user_sequences`).
 """
 
 from __future__ import annotations
@@ -146,3 +147,13 @@ class UserSequences:
     def item_train_frequency(self) -> np.ndarray:
         """How often each item occurs in the training prefixes (the most-popular baseline's scores)."""
         return np.bincount(self.train_items, minlength=self.n_items).astype(np.float32)
+
+
+def build_user_sequences(interactions: pd.DataFrame, items: pd.DataFrame) -> UserSequences:
+    """Per-user training prefixes and validation/test targets from ``interactions`` (with the split column)."""
+    if "item_idx" not in items.columns:
+        raise ValueError("items: missing column item_idx")
+    n_items = int(items["item_idx"].max()) + 1 if len(items) else 0
+    if n_items != len(items):
+        raise ValueError(f"items.item_idx: expected contiguous ids 0..{len(items) - 1}, max is {n_items - 1}")
+    return UserSequences.from_interactions(interactions, n_items=n_items)
