@@ -36,7 +36,7 @@ def paid_calls(cache, users: pd.DataFrame) -> pd.DataFrame:
     """
     import sqlite3
 
-    from momorec.pipelines.alignment.nodes import PROMPT_SALT
+    from momorec.alignment.prompts import PROMPT_SALT
 
     with sqlite3.connect(f"file:{cache.path}?mode=ro", uri=True) as connection:
         rows = connection.execute(

@@ -33,10 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import write_section  # noqa: E402
 
-from momorec.agents.analysis import AnalysisSettings, Sampling, run_analysis_agent  # noqa: E402
+from momorec.agents.analysis import AnalysisSettings, run_analysis_agent  # noqa: E402
 from momorec.agents.prompts import GENERATION_PROMPTS, ItemText  # noqa: E402
 from momorec.llm import CallSettings, ChatRequest, EndpointConfig, LLMCache, LLMClient, UsageRecorder  # noqa: E402
 from momorec.llm.embedded import EmbeddedServer  # noqa: E402
+from momorec.llm.structured import SamplingPlan  # noqa: E402
 
 LATENCY_S = 0.1
 SAMPLE_PAIRS = [
@@ -72,8 +73,8 @@ def shop_pairs(n: int) -> tuple[list[tuple[ItemText, ItemText]], str]:
 def bench_embedded(n_pairs: int, params: dict) -> dict:
     pairs, source = shop_pairs(n_pairs)
     settings = AnalysisSettings(
-        generation=Sampling.from_params(params["generation"]),
-        summary=Sampling.from_params(params["summary"]),
+        generation=SamplingPlan.from_params(params["generation"]),
+        summary=SamplingPlan.from_params(params["summary"]),
         summary_attempts=int(params["summary"]["attempts"]),
         generic_blocklist=tuple(params["generic_blocklist"]),
     )

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from momorec.agents.analysis import AnalysisSettings, Sampling
+from momorec.agents.analysis import AnalysisSettings
 from momorec.agents.prompts import ItemText
 from momorec.llm import CallSettings, EndpointConfig, LLMCache, LLMClient, UsageRecorder
+from momorec.llm.structured import SamplingPlan
 from momorec.llm.testing import FakeChatServer
 
 
@@ -43,8 +44,8 @@ def pairs() -> list[tuple[ItemText, ItemText]]:
 @pytest.fixture
 def analysis_settings() -> AnalysisSettings:
     return AnalysisSettings(
-        generation=Sampling(temperature=0.2, max_tokens=64, seed=7),
-        summary=Sampling(temperature=0.7, max_tokens=32, seed=11),
+        generation=SamplingPlan(temperature=0.2, max_tokens=64, seed=7),
+        summary=SamplingPlan(temperature=0.7, max_tokens=32, seed=11),
         summary_attempts=3,
         max_words=12,
         generic_blocklist=("meet needs", "convenience"),

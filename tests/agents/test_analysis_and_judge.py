@@ -5,10 +5,11 @@ import json
 
 import pytest
 
-from momorec.agents.analysis import STATUS_FAILED, STATUS_GENERIC, STATUS_OK, Sampling, run_analysis_agent
+from momorec.agents.analysis import STATUS_FAILED, STATUS_GENERIC, STATUS_OK, run_analysis_agent
 from momorec.agents.judge import Comparison, Contender, JudgeSettings, run_judge
 from momorec.agents.parsing import parse_motivation, parse_verdict, summary_json_schema, verdict_json_schema
 from momorec.agents.prompts import GENERATION_PROMPTS, SUMMARY_EXAMPLE_REPLY
+from momorec.llm.structured import SamplingPlan
 from momorec.llm.testing import Action
 
 
@@ -65,7 +66,7 @@ def _comparison(pairs):
 
 
 def test_judge_asks_both_orders_and_cancels_position_bias(client, fake_server, pairs):
-    settings = JudgeSettings(sampling=Sampling(temperature=0.0, max_tokens=40, seed=3))
+    settings = JudgeSettings(sampling=SamplingPlan(temperature=0.0, max_tokens=40, seed=3))
     judged = run_judge(client, [_comparison(pairs)], settings)[0]  # the fake judge always answers "A"
     assert (judged.verdict_first_as_a, judged.verdict_first_as_b, judged.score_first) == ("A", "A", 0.5)
     prompts = [r["messages"][-1]["content"] for r in fake_server.requests]
@@ -73,17 +74,19 @@ def test_judge_asks_both_orders_and_cancels_position_bias(client, fake_server, p
 
 
 def test_judge_scores_consistent_preference_and_drops_unparseable_orders(client, fake_server, pairs):
-    settings = JudgeSettings(sampling=Sampling(temperature=0.0, max_tokens=40, seed=3), attempts=2)
+    settings = JudgeSettings(sampling=SamplingPlan(temperature=0.0, max_tokens=40, seed=3), attempts=2)
     fake_server.queue(Action(content='{"winner": "A"}'), Action(content='{"winner": "B"}'))
     assert run_judge(client, [_comparison(pairs)], settings)[0].score_first == 1.0
     fake_server.queue(*[Action(content="B is better")] * 4)
-    judged = run_judge(client, [_comparison(pairs)], JudgeSettings(Sampling(0.0, 40, seed=50), attempts=2))[0]
+    judged = run_judge(
+        client, [_comparison(pairs)], JudgeSettings(SamplingPlan(0.0, 40, seed=50), attempts=2)
+    )[0]
     assert judged.score_first is None and "no valid verdict" in judged.error
 
 
 def test_judge_retries_sample_instead_of_repeating_a_greedy_answer(client, fake_server, pairs):
     fake_server.queue(Action(content="B is better"), Action(content="B is better"))
-    settings = JudgeSettings(sampling=Sampling(temperature=0.0, max_tokens=40, seed=3), attempts=2)
+    settings = JudgeSettings(sampling=SamplingPlan(temperature=0.0, max_tokens=40, seed=3), attempts=2)
     run_judge(client, [_comparison(pairs)], settings)
     temperatures = [request.get("temperature") for request in fake_server.requests]
     assert (
@@ -99,7 +102,7 @@ def test_constrained_summaries_and_verdicts_send_their_schema(client, fake_serve
     assert summary["response_format"]["type"] == "json_schema"
     schema = summary["response_format"]["json_schema"]["schema"]
     assert schema == json.loads(summary_json_schema(analysis_settings.max_words))
-    settings = JudgeSettings(sampling=Sampling(temperature=0.0, max_tokens=40, seed=3), constrained=True)
+    settings = JudgeSettings(sampling=SamplingPlan(temperature=0.0, max_tokens=40, seed=3), constrained=True)
     run_judge(client, [_comparison(pairs)], settings)
     verdict = fake_server.requests[-1]
     assert verdict["response_format"]["json_schema"]["schema"] == json.loads(verdict_json_schema())

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from momorec.alignment.compatibility import compatibility_requests, compatibility_validator, rate_candidates
-from momorec.alignment.structured_calls import SamplingPlan
+from momorec.llm.structured import SamplingPlan
 from tests.alignment.tiny_data import schema_responder
 
 

@@ -16,7 +16,7 @@ from momorec.alignment.profiles import (
     profile_prompts,
 )
 from momorec.alignment.schemas import PROFILE_SCHEMA
-from momorec.alignment.structured_calls import SamplingPlan
+from momorec.llm.structured import SamplingPlan
 from tests.alignment.tiny_data import schema_responder, train_part
 
 

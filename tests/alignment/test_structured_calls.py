@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from momorec.alignment.schemas import TRAIT_SCHEMA, validated_or_problems
-from momorec.alignment.structured_calls import SamplingPlan, generate_structured
+from momorec.llm.structured import SamplingPlan, generate_structured
 from momorec.llm.testing import Action
 from tests.alignment.tiny_data import schema_responder
 
@@ -29,7 +29,9 @@ def test_malformed_then_valid_is_retried_with_a_new_seed(fake_server, client_for
 
     server = fake_server(responder)
     with client_for(server) as client:
-        table, _ = generate_structured(client, ["a"], [MESSAGES], validate, SamplingPlan(max_attempts=3))
+        table = generate_structured(client, [MESSAGES], validate, SamplingPlan(max_attempts=3)).to_table(
+            ["a"]
+        )
     row = table.iloc[0]
     assert row["status"] == "ok" and row["attempts"] == 2 and row["error"] == ""
     assert json.loads(row["value_json"])["core_functions"] == ["camping use"]
@@ -42,9 +44,9 @@ def test_always_malformed_is_recorded_as_failed(fake_server, client_for):
     server = fake_server(lambda messages, body: '{"core_functions": "camping"}')
     other = [MESSAGES[0], {"role": "user", "content": "Product: y"}]  # distinct requests, distinct cache keys
     with client_for(server) as client:
-        table, _ = generate_structured(
-            client, [1, 2], [MESSAGES, other], validate, SamplingPlan(max_attempts=3)
-        )
+        table = generate_structured(
+            client, [MESSAGES, other], validate, SamplingPlan(max_attempts=3)
+        ).to_table([1, 2])
     assert table["status"].tolist() == ["failed", "failed"]
     assert table["attempts"].tolist() == [3, 3]
     assert table["value_json"].tolist() == ["", ""]  # nothing invented
@@ -57,7 +59,7 @@ def test_a_rerun_is_answered_from_the_cache(fake_server, client_for):
     outputs = []
     for _ in range(2):
         with client_for(server) as client:
-            table, _ = generate_structured(client, ["a"], [MESSAGES], validate, SamplingPlan())
+            table = generate_structured(client, [MESSAGES], validate, SamplingPlan()).to_table(["a"])
             outputs.append((table, client.usage.as_dict()))
     assert len(server.requests) == 1
     assert outputs[1][1]["calls"] == 0 and outputs[1][1]["cache_hits"] == 1
@@ -69,7 +71,9 @@ def test_a_failed_call_is_a_failure_not_an_answer(fake_server, client_for):
     server = fake_server()
     server.queue(Action(status=400), Action(status=400))
     with client_for(server) as client:
-        table, _ = generate_structured(client, ["a"], [MESSAGES], validate, SamplingPlan(max_attempts=2))
+        table = generate_structured(client, [MESSAGES], validate, SamplingPlan(max_attempts=2)).to_table(
+            ["a"]
+        )
     assert table.loc[0, "status"] == "failed" and table.loc[0, "value_json"] == ""
     assert table.loc[0, "error"].startswith("call failed (http_400)")
     assert len(server.requests) == 2

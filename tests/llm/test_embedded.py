@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from momorec.agents.analysis import AnalysisSettings, Sampling, run_analysis_agent
+from momorec.agents.analysis import AnalysisSettings, run_analysis_agent
 from momorec.agents.prompts import GENERATION_PROMPTS, ItemText
 from momorec.llm import CallSettings, ChatRequest, EndpointConfig, LLMCache, LLMClient, UsageRecorder
 from momorec.llm.embedded import EMBEDDED_MODEL_ALIAS, EmbeddedServer, find_embedded_gguf
+from momorec.llm.structured import SamplingPlan
 
 
 def _gguf_or_skip():
@@ -35,8 +36,8 @@ def test_the_real_embedded_model_gives_a_parsed_motivation_for_one_pair(tmp_path
     endpoint = EndpointConfig(name="smollm2", model=EMBEDDED_MODEL_ALIAS)  # no base_url: embedded
     usage = UsageRecorder("embedded-test")
     settings = AnalysisSettings(
-        generation=Sampling(temperature=0.2, max_tokens=64, top_p=0.9, seed=7),
-        summary=Sampling(temperature=0.7, max_tokens=32, top_p=0.95, seed=11),
+        generation=SamplingPlan(temperature=0.2, max_tokens=64, top_p=0.9, seed=7),
+        summary=SamplingPlan(temperature=0.7, max_tokens=32, top_p=0.95, seed=11),
         summary_attempts=4,
     )
     pair = (

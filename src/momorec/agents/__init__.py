@@ -1,8 +1,13 @@
-"""The agents of the motivation stage: prompts and parsing only (HTTP lives in ``momorec.llm``).
+"""The agents of the motivation stage: prompts, parsing and the arena (HTTP lives in ``momorec.llm``).
 
 - ``prompts``: every prompt the project sends, in its own words, with their version salt.
 - ``parsing``: strict parsers of summaries and verdicts, and the generic-motivation filter.
 - ``analysis``: the analysis agent (generation module + summary module).
 - ``judge``: the judgment agent (pairwise comparisons in both orders).
-- ``elo``: the ELO arena that turns verdicts into a leaderboard.
+- ``elo``: the ELO ratings that turn verdicts into a leaderboard.
+- ``pairs``: the co-purchase pairs the agents are asked about.
+- ``arena``: the agents on the arena pairs, the judge's comparisons and the leaderboard.
+- ``motivations``: the top agent's motivations per pair and per item, and their agreement with the truth.
+
+Structured calls (summaries, verdicts) go through ``momorec.llm.structured``: one sampling plan, one retry loop.
 """

@@ -8,7 +8,7 @@ times, and then recorded as ``failed`` or ``rejected_generic`` — never replace
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from momorec.agents.parsing import ParseError, is_generic, parse_motivation, summary_json_schema
@@ -17,42 +17,37 @@ from momorec.agents.prompts import (
     SUMMARY_EXAMPLE_MOTIVATION,
     GenerationPrompt,
     ItemText,
+    motivation_salt,
     summary_messages,
 )
 from momorec.llm.client import ChatRequest, LLMClient
+from momorec.llm.structured import SamplingPlan, StructuredOutcome, Validator, generate_structured
 
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 STATUS_GENERIC = "rejected_generic"
+# Sampling keys every module of the motivation stage must configure.
+REQUIRED_SAMPLING = ("temperature", "max_tokens")
 
 
 def agent_name(prompt_name: str, model_name: str) -> str:
     return f"{prompt_name}@{model_name}"
 
 
-@dataclass(frozen=True)
-class Sampling:
-    """Sampling parameters of one kind of call."""
-
-    temperature: float
-    max_tokens: int
-    top_p: float = 1.0
-    seed: int = 0
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> Sampling:
-        return cls(
-            temperature=float(params["temperature"]),
-            max_tokens=int(params["max_tokens"]),
-            top_p=float(params.get("top_p", 1.0)),
-            seed=int(params.get("seed", 0)),
-        )
+def constrained_decoding(params: Mapping[str, Any]) -> bool:
+    """``constrained`` sends JSON schemas, which only a JSON-mode request carries: both must be on."""
+    constrained = bool(params.get("constrained", False))
+    if constrained and not bool(params.get("json_mode", True)):
+        raise ValueError("motivation.constrained: true needs motivation.json_mode: true")
+    return constrained
 
 
 @dataclass(frozen=True)
 class AnalysisSettings:
-    generation: Sampling
-    summary: Sampling
+    """Sampling of the two modules (temperature, max_tokens, top_p, seed) and the summary's checks."""
+
+    generation: SamplingPlan
+    summary: SamplingPlan
     summary_attempts: int = 3
     max_words: int = 12
     generic_blocklist: tuple[str, ...] = ()
@@ -60,6 +55,42 @@ class AnalysisSettings:
     # Send the summary's JSON schema so the server constrains decoding to it (json_mode must be on).
     constrained: bool = False
     salt: str = PROMPT_VERSION
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> AnalysisSettings:
+        """The settings of ``params:motivation`` (generation, summary, json_mode, constrained, cache_salt)."""
+        summary = params["summary"]
+        return cls(
+            generation=SamplingPlan.from_params(params["generation"], required=REQUIRED_SAMPLING),
+            summary=SamplingPlan.from_params(summary, required=REQUIRED_SAMPLING),
+            summary_attempts=int(summary.get("attempts", 3)),
+            max_words=int(summary.get("max_words", 12)),
+            generic_blocklist=tuple(params.get("generic_blocklist", ())),
+            json_mode=bool(params.get("json_mode", True)),
+            constrained=constrained_decoding(params),
+            salt=motivation_salt(params),
+        )
+
+    def generation_plan(self) -> SamplingPlan:
+        """One plain-text attempt (no JSON mode)."""
+        return replace(
+            self.generation, max_attempts=1, json_mode=False, json_schema=None, **self._agent_salt()
+        )
+
+    def summary_plan(self) -> SamplingPlan:
+        """The summary's retries keep its temperature; only the seed changes."""
+        return replace(
+            self.summary,
+            max_attempts=self.summary_attempts,
+            retry_temperature=None,
+            json_mode=self.json_mode,
+            json_schema=summary_json_schema(self.max_words) if self.constrained else None,
+            **self._agent_salt(),
+        )
+
+    def _agent_salt(self) -> dict[str, Any]:
+        # The agents' cache keys carry the prompt salt alone, not the attempt number.
+        return {"salt": self.salt, "salt_per_attempt": False}
 
 
 @dataclass
@@ -77,31 +108,44 @@ class AnalysisOutcome:
 def generation_request(
     prompt: GenerationPrompt, pair: tuple[ItemText, ItemText], settings: AnalysisSettings
 ) -> ChatRequest:
-    sampling = settings.generation
-    return ChatRequest.from_messages(
-        prompt.messages(*pair),
-        temperature=sampling.temperature,
-        max_tokens=sampling.max_tokens,
-        top_p=sampling.top_p,
-        seed=sampling.seed,
-        salt=settings.salt,
-    )
+    return settings.generation_plan().request(prompt.messages(*pair))
 
 
 def summary_request(
     pair: tuple[ItemText, ItemText], answer: str, settings: AnalysisSettings, attempt: int
 ) -> ChatRequest:
-    sampling = settings.summary
-    return ChatRequest.from_messages(
-        summary_messages(pair[0], pair[1], answer, settings.max_words),
-        temperature=sampling.temperature,
-        max_tokens=sampling.max_tokens,
-        top_p=sampling.top_p,
-        seed=sampling.seed + attempt,  # a new seed per retry: the same request would return the same text
-        json_mode=settings.json_mode,
-        json_schema=summary_json_schema(settings.max_words) if settings.constrained else None,
-        salt=settings.salt,
-    )
+    """The summary request of ``attempt`` (0-based)."""
+    messages = summary_messages(pair[0], pair[1], answer, settings.max_words)
+    return settings.summary_plan().request(messages, attempt + 1)
+
+
+def summary_validator(settings: AnalysisSettings) -> Validator:
+    """Accepts a specific short motivation; a generic one is rejected but kept (value and problem)."""
+
+    def validate(text: str | None) -> tuple[str | None, list[str]]:
+        try:
+            motivation = parse_motivation(text, settings.max_words)
+            if motivation.lower() == SUMMARY_EXAMPLE_MOTIVATION:
+                raise ParseError("the summary repeated the prompt's worked example")
+        except ParseError as error:
+            return None, [f"summary unparseable: {error}"]
+        if is_generic(motivation, settings.generic_blocklist):
+            return motivation, [f"generic motivation: {motivation!r}"]
+        return motivation, []
+
+    return validate
+
+
+def _summarised(outcome: AnalysisOutcome, summary: StructuredOutcome) -> None:
+    outcome.summary_attempts = summary.attempts
+    if summary.ok:
+        outcome.motivation, outcome.status, outcome.error = summary.value, STATUS_OK, None
+    elif summary.failed_call is None and summary.value is not None:
+        outcome.motivation, outcome.status, outcome.error = summary.value, STATUS_GENERIC, summary.problems[0]
+    elif summary.failed_call is not None:
+        outcome.status, outcome.error = STATUS_FAILED, f"summary: {summary.call_error()}"
+    else:
+        outcome.status, outcome.error = STATUS_FAILED, "; ".join(summary.problems)
 
 
 def run_analysis_agent(
@@ -116,45 +160,22 @@ def run_analysis_agent(
     generations = client.complete_many(
         [generation_request(prompt, pair, settings) for pair in pairs], description=f"{label} generation"
     )
-    pending: list[int] = []
+    answered: list[int] = []
     for index, result in enumerate(generations):
         if result.ok and result.text and result.text.strip():
             outcomes[index].answer = result.text.strip()
-            pending.append(index)
+            answered.append(index)
         else:
             outcomes[
                 index
             ].error = f"generation: {result.error_kind or 'empty answer'}: {result.error or ''}".strip()
-
-    for attempt in range(settings.summary_attempts):
-        if not pending:
-            break
-        requests = [summary_request(pairs[i], outcomes[i].answer, settings, attempt) for i in pending]
-        results = client.complete_many(requests, description=f"{label} summary #{attempt + 1}")
-        still_pending = []
-        for index, result in zip(pending, results, strict=True):
-            outcome = outcomes[index]
-            outcome.summary_attempts = attempt + 1
-            if not result.ok:
-                outcome.status, outcome.error = STATUS_FAILED, f"summary: {result.error_kind}: {result.error}"
-                still_pending.append(index)
-                continue
-            try:
-                motivation = parse_motivation(result.text, settings.max_words)
-                if motivation.lower() == SUMMARY_EXAMPLE_MOTIVATION:
-                    raise ParseError("the summary repeated the prompt's worked example")
-            except ParseError as error:
-                outcome.status, outcome.error = STATUS_FAILED, f"summary unparseable: {error}"
-                still_pending.append(index)
-                continue
-            outcome.motivation = motivation
-            if is_generic(motivation, settings.generic_blocklist):
-                outcome.status, outcome.error = STATUS_GENERIC, f"generic motivation: {motivation!r}"
-                still_pending.append(index)
-            else:
-                outcome.status, outcome.error = STATUS_OK, None
-        pending = still_pending
-    for index in pending:
-        if outcomes[index].status == STATUS_FAILED:
-            outcomes[index].motivation = None
+    summaries = generate_structured(
+        client,
+        [summary_messages(*pairs[i], outcomes[i].answer, settings.max_words) for i in answered],
+        summary_validator(settings),
+        settings.summary_plan(),
+        description=f"{label} summary #{{attempt}}",
+    )
+    for index, summary in zip(answered, summaries.outcomes, strict=True):
+        _summarised(outcomes[index], summary)
     return outcomes

@@ -8,13 +8,15 @@ reported without a score.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
-from momorec.agents.analysis import Sampling
+from momorec.agents.analysis import REQUIRED_SAMPLING, constrained_decoding
 from momorec.agents.parsing import ParseError, parse_verdict, verdict_json_schema
-from momorec.agents.prompts import PROMPT_VERSION, ItemText, judge_messages
+from momorec.agents.prompts import PROMPT_VERSION, ItemText, judge_messages, motivation_salt
 from momorec.llm.client import ChatRequest, LLMClient
+from momorec.llm.structured import SamplingPlan, StructuredOutcome, generate_structured
 
 # Score of the first agent of a comparison for each verdict, by order (order 1 shows it as label B).
 _SCORE_AS_A = {"A": 1.0, "B": 0.0, "tie": 0.5}
@@ -41,13 +43,38 @@ class Comparison:
 
 @dataclass(frozen=True)
 class JudgeSettings:
-    sampling: Sampling
+    sampling: SamplingPlan
     attempts: int = 2
     answer_chars: int = 300
     json_mode: bool = True
     # Send the verdict's JSON schema so the server constrains decoding to it (json_mode must be on).
     constrained: bool = False
     salt: str = PROMPT_VERSION
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> JudgeSettings:
+        """The settings of ``params:motivation`` (judge, json_mode, constrained, cache_salt)."""
+        judge = params["judge"]
+        return cls(
+            sampling=SamplingPlan.from_params(judge, required=REQUIRED_SAMPLING),
+            attempts=int(judge.get("attempts", 2)),
+            answer_chars=int(judge.get("answer_chars", 300)),
+            json_mode=bool(params.get("json_mode", True)),
+            constrained=constrained_decoding(params),
+            salt=motivation_salt(params),
+        )
+
+    def plan(self) -> SamplingPlan:
+        # A greedy (temperature 0) retry with another seed repeats the same unparseable answer: retries sample.
+        return replace(
+            self.sampling,
+            max_attempts=self.attempts,
+            retry_temperature=max(self.sampling.temperature, RETRY_TEMPERATURE),
+            json_mode=self.json_mode,
+            json_schema=verdict_json_schema() if self.constrained else None,
+            salt=self.salt,
+            salt_per_attempt=False,
+        )
 
 
 @dataclass
@@ -65,68 +92,68 @@ def _reasoning(answer: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
 
 
-def judge_request(
-    comparison: Comparison, swapped: bool, settings: JudgeSettings, attempt: int
-) -> ChatRequest:
+def judge_messages_of(comparison: Comparison, swapped: bool, answer_chars: int) -> list[dict[str, str]]:
+    """The judge prompt with the first contender as label A (``swapped``: as label B)."""
     a, b = (comparison.second, comparison.first) if swapped else (comparison.first, comparison.second)
-    messages = judge_messages(
+    return judge_messages(
         comparison.pair[0],
         comparison.pair[1],
         a.motivation,
-        _reasoning(a.answer, settings.answer_chars),
+        _reasoning(a.answer, answer_chars),
         b.motivation,
-        _reasoning(b.answer, settings.answer_chars),
+        _reasoning(b.answer, answer_chars),
     )
-    return ChatRequest.from_messages(
-        messages,
-        # A greedy (temperature 0) retry with another seed repeats the same unparseable answer: retries sample.
-        temperature=settings.sampling.temperature
-        if attempt == 0
-        else max(settings.sampling.temperature, RETRY_TEMPERATURE),
-        max_tokens=settings.sampling.max_tokens,
-        top_p=settings.sampling.top_p,
-        seed=settings.sampling.seed + attempt,
-        json_mode=settings.json_mode,
-        json_schema=verdict_json_schema() if settings.constrained else None,
-        salt=settings.salt,
+
+
+def judge_request(
+    comparison: Comparison, swapped: bool, settings: JudgeSettings, attempt: int
+) -> ChatRequest:
+    """The verdict request of ``attempt`` (0-based)."""
+    return settings.plan().request(judge_messages_of(comparison, swapped, settings.answer_chars), attempt + 1)
+
+
+def _verdict(text: str | None) -> tuple[str | None, list[str]]:
+    try:
+        return parse_verdict(text)["winner"], []
+    except ParseError as error:
+        return None, [str(error)]
+
+
+def _order_error(order: StructuredOutcome) -> str | None:
+    if order.ok:
+        return None
+    return order.call_error() if order.failed_call is not None else "; ".join(order.problems)
+
+
+def _judged(as_a: StructuredOutcome, as_b: StructuredOutcome) -> JudgedComparison:
+    judged = JudgedComparison(
+        verdict_first_as_a=as_a.value if as_a.ok else None,
+        verdict_first_as_b=as_b.value if as_b.ok else None,
     )
+    scores = []
+    if judged.verdict_first_as_a is not None:
+        scores.append(_SCORE_AS_A[judged.verdict_first_as_a])
+    if judged.verdict_first_as_b is not None:
+        scores.append(_SCORE_AS_B[judged.verdict_first_as_b])
+    judged.score_first = sum(scores) / len(scores) if scores else None
+    judged.error = "; ".join(e for e in (_order_error(as_a), _order_error(as_b)) if e) or None
+    return judged
 
 
 def run_judge(
     client: LLMClient, comparisons: Sequence[Comparison], settings: JudgeSettings, label: str = "judge"
 ) -> list[JudgedComparison]:
     """Judge every comparison in both orders; results in input order."""
-    judged = [JudgedComparison() for _ in comparisons]
-    pending = [(index, swapped) for index in range(len(comparisons)) for swapped in (False, True)]
-    errors: dict[tuple[int, bool], str] = {}
-    for attempt in range(settings.attempts):
-        if not pending:
-            break
-        requests = [judge_request(comparisons[i], swapped, settings, attempt) for i, swapped in pending]
-        results = client.complete_many(requests, description=f"{label} #{attempt + 1}")
-        still_pending = []
-        for (index, swapped), result in zip(pending, results, strict=True):
-            try:
-                if not result.ok:
-                    raise ParseError(f"{result.error_kind}: {result.error}")
-                winner = parse_verdict(result.text)["winner"]
-            except ParseError as error:
-                errors[(index, swapped)] = str(error)
-                still_pending.append((index, swapped))
-                continue
-            errors.pop((index, swapped), None)
-            if swapped:
-                judged[index].verdict_first_as_b = winner
-            else:
-                judged[index].verdict_first_as_a = winner
-        pending = still_pending
-    for index, outcome in enumerate(judged):
-        scores = []
-        if outcome.verdict_first_as_a is not None:
-            scores.append(_SCORE_AS_A[outcome.verdict_first_as_a])
-        if outcome.verdict_first_as_b is not None:
-            scores.append(_SCORE_AS_B[outcome.verdict_first_as_b])
-        outcome.score_first = sum(scores) / len(scores) if scores else None
-        failed = [errors[key] for key in ((index, False), (index, True)) if key in errors]
-        outcome.error = "; ".join(failed) or None
-    return judged
+    batch = generate_structured(
+        client,
+        [
+            judge_messages_of(comparison, swapped, settings.answer_chars)
+            for comparison in comparisons
+            for swapped in (False, True)
+        ],
+        _verdict,
+        settings.plan(),
+        description=f"{label} #{{attempt}}",
+    )
+    orders = batch.outcomes
+    return [_judged(orders[2 * index], orders[2 * index + 1]) for index in range(len(comparisons))]

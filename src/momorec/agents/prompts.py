@@ -8,9 +8,16 @@ LLM cache does not serve answers to the old wording.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 PROMPT_VERSION = "motivation-prompts-v1"
+
+
+def motivation_salt(params: Mapping[str, Any]) -> str:
+    """The cache salt of every motivation request: the prompt version and ``motivation.cache_salt``."""
+    return f"{PROMPT_VERSION}/{params.get('cache_salt', '')}"
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """Motivation-aware alignment re-ranking (after M-LLM³REC's MOPE / MOTE / MAR), one job per module.
 
 - ``schemas``: the fixed JSON schemas of user motivation profiles and item traits, parsing and validation.
-- ``structured_calls``: ask the LLM for a schema-valid JSON object; retry with a varied seed, then record a
-  failure (never an invented object).
+- ``prompts``: every alignment prompt and the stages' cache salts.
+- ``llm_setup``: an LLM stage's client, sampling plan and usage record (the calls: ``momorec.llm.structured``,
+  which retries with a varied seed, then records a failure, never an invented object).
+- ``users``: the evaluated users, their segment and the LLM rating budget.
 - ``profiles``: user profiles from each user's training prefix only, with the leakage guard.
 - ``traits``: item traits from item text only, for the items that appear as candidates.
 - ``similarity``: the cheap alignment score, cosine between profile and trait text embeddings.

@@ -14,18 +14,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from momorec.alignment.profiles import PROFILE_ITEM_FIELDS, item_lines, ok_texts
+from momorec.alignment.prompts import compatibility_messages
 from momorec.alignment.schemas import parse_json_object
-from momorec.alignment.structured_calls import SamplingPlan, generate_structured
 from momorec.llm import LLMClient
+from momorec.llm.structured import SamplingPlan, generate_structured
 
-COMPATIBILITY_SYSTEM = (
-    "You judge product fit for a recommender system. Reply with a single JSON object and nothing else."
-)
-COMPATIBILITY_INSTRUCTION = (
-    "Shopper profile: {profile}\n\nCandidate products:\n{candidates}\n\n"
-    "For each candidate, rate from 0 (no fit) to 10 (ideal fit) how well it matches this shopper's "
-    'motivations. Reply as {{"scores": [...]}} with exactly {n} numbers, in the order of the list.'
-)
 MAX_SCORE = 10.0
 
 
@@ -97,16 +91,7 @@ def compatibility_requests(
     requests = grouped.agg(item_list=("item_idx", list), block=("line", "\n".join)).reset_index()
     requests["messages_json"] = [
         json.dumps(
-            [
-                {"role": "system", "content": COMPATIBILITY_SYSTEM},
-                {
-                    "role": "user",
-                    "content": COMPATIBILITY_INSTRUCTION.format(
-                        profile=profile_texts[int(user)], candidates=block, n=len(item_list)
-                    ),
-                },
-            ],
-            ensure_ascii=False,
+            compatibility_messages(profile_texts[int(user)], block, len(item_list)), ensure_ascii=False
         )
         for user, block, item_list in zip(
             requests["user_idx"], requests["block"], requests["item_list"], strict=True
@@ -125,16 +110,15 @@ def rate_candidates(
     # Requests of equal list length share a validator; lengths differ only when a user has fewer candidates.
     logs, seconds = [], 0.0
     for length, group in requests.groupby(requests["item_list"].map(len), sort=True):
-        result, spent = generate_structured(
+        batch = generate_structured(
             client,
-            group.index.tolist(),
             [json.loads(m) for m in group["messages_json"]],
             compatibility_validator(int(length)),
             plan.with_schema(compatibility_json_schema(int(length))),
-            description="compatibility ratings",
+            description="compatibility ratings (attempt {attempt})",
         )
-        logs.append(result.set_index("key"))
-        seconds += spent
+        logs.append(batch.to_table(group.index.tolist()).set_index("key"))
+        seconds += batch.wall_seconds
     log = pd.concat(logs).reindex(requests.index)
     log = requests[["user_idx", "split", "seed", "item_list"]].join(log)
     ok = log[log["status"] == "ok"]
@@ -155,3 +139,16 @@ def rate_candidates(
         ["user_idx", "split", "seed", "status", "attempts", "error", "prompt_tokens", "completion_tokens"]
     ]
     return ratings, request_log.reset_index(drop=True), seconds
+
+
+def candidate_descriptions(items: pd.DataFrame, item_traits: pd.DataFrame) -> pd.Series:
+    """What the rating prompt says about each item (indexed by item_idx): its title line, then " — " and its
+    traits text when the traits were generated."""
+    titles = item_lines(items, fields=PROFILE_ITEM_FIELDS)
+    traits = pd.Series(ok_texts(item_traits, "item_idx", "traits_text"), dtype="string")
+    descriptions = titles.astype("string")
+    with_traits = descriptions.index.isin(traits.index)
+    descriptions[with_traits] = (
+        descriptions[with_traits] + " — " + traits.reindex(descriptions.index[with_traits])
+    )
+    return descriptions.astype(str)

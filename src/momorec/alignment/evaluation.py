@@ -12,8 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from momorec.alignment.fusion import RERANK_VARIANTS, fused_scores, reranked_target_ranks
+from momorec.alignment.users import require_columns
 from momorec.evaluation import metric_values
 
+BASE_VARIANT = "base"
 RESULT_COLUMNS = ["variant", "segment", "metric", "k", "mean", "std", "n_seeds", "n_users", "fusion_weight"]
 COST_COLUMNS = [
     "stage", "users", "requests", "calls", "cache_hits", "failures", "prompt_tokens", "completion_tokens",
@@ -117,3 +120,78 @@ def cost_row(
         "llm_seconds_per_1000_users": llm_seconds * scale,
         "wall_seconds_per_1000_users": float(wall_seconds) * scale,
     }
+
+
+def reranking_results(
+    scored_candidates: pd.DataFrame,
+    test_targets: pd.DataFrame,
+    fusion_weights: pd.DataFrame,
+    users: pd.DataFrame,
+    params: Mapping[str, Any],
+) -> pd.DataFrame:
+    """Base and every re-ranked variant on the test targets, per segment (``RESULT_COLUMNS`` + base_model).
+
+    ``base_model`` (from the target table) names the recommender whose top-N was re-ranked.
+    """
+    require_columns(test_targets, "alignment_test_targets", ["base_model"])
+    base_models = test_targets["base_model"].unique()
+    if len(base_models) != 1:
+        raise ValueError(f"alignment_test_targets: expected one base_model, got {list(base_models)}")
+    test = scored_candidates[scored_candidates["split"] == "test"].reset_index(drop=True)
+    weights = dict(zip(fusion_weights["variant"], fusion_weights["fusion_weight"].astype(float), strict=True))
+    ranks = {BASE_VARIANT: test_targets[["user_idx", "seed", "rank"]]}
+    for variant, column in RERANK_VARIANTS.items():
+        fused = fused_scores(test, column, weights[variant], params["fusion"]["normalisation"])
+        reranked = reranked_target_ranks(test, fused, test_targets)
+        ranks[variant] = reranked[["user_idx", "seed", "reranked"]].rename(columns={"reranked": "rank"})
+    results = results_table(
+        ranks,
+        users,
+        weights,
+        [int(k) for k in params["evaluation"]["ks"]],
+        int(params["evaluation"]["cold_start_below"]),
+        # Users the LLM actually rated on the test split: a budgeted user whose profile or rating failed
+        # has no LLM score and would only dilute this segment.
+        test.loc[test[RERANK_VARIANTS["rerank_llm"]].notna(), "user_idx"].unique(),
+    )
+    results.insert(0, "base_model", str(base_models[0]))
+    return results
+
+
+def cost_table(stage_usage: Mapping[str, Mapping[str, Any]], n_users: int) -> pd.DataFrame:
+    """Calls, tokens and seconds per stage (``stage_usage``: stage → usage record) and in total
+    (``COST_COLUMNS``), also per 1,000 users."""
+    rows = [
+        cost_row(
+            stage,
+            usage,
+            n_users,
+            usage.get("wall_seconds", 0.0),
+            usage.get("request_prompt_tokens"),
+            usage.get("request_completion_tokens"),
+        )
+        for stage, usage in stage_usage.items()
+    ]
+    table = pd.DataFrame(rows, columns=COST_COLUMNS)
+    total = table.drop(columns="stage").sum(numeric_only=True)
+    total["users"] = n_users
+    table.loc[len(table)] = {"stage": "total", **total.to_dict()}
+    return table.astype({"users": "int64", "requests": "int64", "calls": "int64", "cache_hits": "int64",
+                         "failures": "int64", "prompt_tokens": "int64", "completion_tokens": "int64"})  # fmt: skip
+
+
+def mlflow_metrics(results: pd.DataFrame, cost: pd.DataFrame) -> dict[str, Any]:
+    """Recall/NDCG@10 per variant and segment, and the total cost per 1,000 users, as MLflow metrics."""
+    metrics: dict[str, Any] = {}
+    chosen = results[(results["k"] == 10) & results["metric"].isin(["recall", "ndcg"])]
+    for row in chosen.itertuples(index=False):
+        if np.isfinite(row.mean):
+            metrics[f"{row.variant}.{row.segment}.{row.metric}_at_{row.k}"] = {
+                "value": float(row.mean),
+                "step": 0,
+            }
+    total = cost[cost["stage"] == "total"]
+    for column in ("requests_per_1000_users", "tokens_per_1000_users", "wall_seconds_per_1000_users"):
+        if len(total) and np.isfinite(total[column].iloc[0]):
+            metrics[f"cost.{column}"] = {"value": float(total[column].iloc[0]), "step": 0}
+    return metrics

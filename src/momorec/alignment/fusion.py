@@ -11,14 +11,24 @@ so the re-ranked metrics come from the same rank-based metric functions as the b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from momorec.evaluation import metric_values
 
+logger = logging.getLogger(__name__)
+
 GROUP = ["user_idx", "split", "seed"]
+# Re-ranking variants and the alignment score each fuses with the recommender score.
+RERANK_VARIANTS = {
+    "rerank_embedding": "embedding_score",
+    "rerank_llm": "llm_score",
+    "rerank_embedding_llm": "embedding_llm_score",
+}
 NORMALISATIONS = ("minmax", "rank")
 NEUTRAL = 0.5
 
@@ -117,3 +127,61 @@ def select_fusion_weight(
     curve = pd.DataFrame(rows)
     best = curve["value"].fillna(-np.inf).to_numpy()
     return float(curve["weight"].iloc[int(np.argmax(best))]), curve
+
+
+def combined_alignment_scores(
+    embedding_scored_candidates: pd.DataFrame, llm_ratings: pd.DataFrame, normalisation: str
+) -> pd.DataFrame:
+    """One table: recommender score, embedding score, LLM score and their combination per candidate.
+
+    ``embedding_llm_score`` is the mean of the two scores after per-list normalisation (only one of them
+    when the other is missing, NaN when both are).
+    """
+    keys = ["user_idx", "split", "seed", "item_idx"]
+    table = embedding_scored_candidates.merge(
+        llm_ratings[[*keys, "llm_score"]].astype(
+            {"user_idx": np.int64, "seed": np.int64, "item_idx": np.int64}
+        ),
+        on=keys,
+        how="left",
+    )
+    both = np.vstack(
+        [
+            normalise_per_list(table, "embedding_score", normalisation),
+            normalise_per_list(table, "llm_score", normalisation),
+        ]
+    )
+    with np.errstate(all="ignore"):
+        counts = np.sum(~np.isnan(both), axis=0)
+        table["embedding_llm_score"] = np.where(
+            counts > 0, np.nansum(both, axis=0) / np.maximum(counts, 1), np.nan
+        )
+    return table
+
+
+def select_variant_weights(
+    valid_candidates: pd.DataFrame,
+    valid_targets: pd.DataFrame,
+    variants: Mapping[str, str],
+    fusion: Mapping[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """λ of every re-ranking variant (``variants``: name → alignment column) from the grid, on validation
+    rows only: the chosen weights (variant, fusion_weight, valid_value) and the curves (variant, weight, value)."""
+    chosen, curves = [], []
+    for variant, column in variants.items():
+        weight, curve = select_fusion_weight(
+            valid_candidates,
+            valid_targets,
+            column,
+            fusion["weight_grid"],
+            fusion["normalisation"],
+            fusion["selection_metric"],
+            int(fusion["selection_k"]),
+        )
+        chosen.append(
+            {"variant": variant, "fusion_weight": weight, "valid_value": float(curve["value"].max())}
+        )
+        curves.append(curve.assign(variant=variant))
+        logger.info("alignment %s: λ = %.2f on validation", variant, weight)
+    curve_table = pd.concat(curves, ignore_index=True)[["variant", "weight", "value"]]
+    return pd.DataFrame(chosen), curve_table

@@ -1,4 +1,4 @@
-"""The project's ``LLMClient`` for an alignment node, built by the LLM layer from ``params:alignment.llm``.
+"""An alignment LLM stage's client and sampling plan, from ``params:alignment``, and its usage record.
 
 The client, the SQLite cache (the ``llm_cache`` dataset) and the embedded server are the LLM layer's
 (``momorec.llm.session.build_client``); this module only maps the alignment parameters onto it.
@@ -6,11 +6,18 @@ The client, the SQLite cache (the ``llm_cache`` dataset) and the embedded server
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import pandas as pd
+
+from momorec.alignment.prompts import STAGE_SALTS
 from momorec.llm import LLMCache, LLMClient, UsageRecorder
 from momorec.llm.session import build_client as build_layer_client
+from momorec.llm.structured import SamplingPlan
+
+logger = logging.getLogger(__name__)
 
 
 def build_client(llm_params: Mapping[str, Any], stage: str, cache: LLMCache | None) -> LLMClient:
@@ -29,3 +36,35 @@ def build_client(llm_params: Mapping[str, Any], stage: str, cache: LLMCache | No
         cache,
         UsageRecorder(stage=stage),
     )
+
+
+def stage_plan(params: Mapping[str, Any], stage: str) -> SamplingPlan:
+    """The sampling plan of ``stage`` (profiles, traits, compatibility) with the stage's prompt salt."""
+    return SamplingPlan.from_params(params[stage], salt=STAGE_SALTS[stage])
+
+
+def run_llm_stage(
+    stage: str,
+    llm_params: Mapping[str, Any],
+    cache: LLMCache | None,
+    generate: Callable[[LLMClient], tuple[Any, ...]],
+) -> tuple[Any, dict[str, Any]]:
+    """Run ``generate(client)`` on a client for ``stage``; its outputs and the stage's usage record.
+
+    ``generate`` returns its outputs followed by the wall seconds; the last output is the per-request table
+    (status, prompt_tokens, completion_tokens) whose tokens count every request, cache hits included.
+    """
+    with build_client(llm_params, f"alignment_{stage}", cache) as client:
+        *outputs, seconds = generate(client)
+        usage = {**client.usage.as_dict(), "wall_seconds": float(seconds), **_request_tokens(outputs[-1])}
+    requests = outputs[-1]
+    failed = int((requests["status"] != "ok").sum()) if len(requests) else 0
+    logger.info("alignment %s: %d ok, %d failed after retries", stage, len(requests) - failed, failed)
+    return (outputs[0] if len(outputs) == 1 else tuple(outputs)), usage
+
+
+def _request_tokens(requests: pd.DataFrame) -> dict[str, int]:
+    return {
+        "request_prompt_tokens": int(requests["prompt_tokens"].sum()) if len(requests) else 0,
+        "request_completion_tokens": int(requests["completion_tokens"].sum()) if len(requests) else 0,
+    }

@@ -9,26 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from momorec.alignment.schemas import PROFILE_SCHEMA, schema_example, validated_or_problems
-from momorec.alignment.structured_calls import SamplingPlan, generate_structured
+from momorec.alignment.prompts import profile_messages
+from momorec.alignment.schemas import PROFILE_SCHEMA, validated_or_problems
 from momorec.llm import LLMClient
+from momorec.llm.structured import SamplingPlan, generate_structured
 
-PROFILE_SYSTEM = (
-    "You study shoppers for a recommender system. Reply with a single JSON object and nothing else: "
-    "short phrases of a few words, no product names."
-)
-PROFILE_INSTRUCTION = (
-    "A shopper bought these products, oldest first:\n{history}\n\n"
-    "Summarise what drives this shopper as a JSON object with exactly these keys:\n{schema}\n"
-    "Every phrase must be supported by the products above. Use an empty list where the purchases say "
-    'nothing, and "unknown" for price sensitivity when prices give no hint.\n'
-    "Shape only, not content: {example}"
-)
 # Item fields shown next to the title in a profile prompt (brand and description add tokens, not motives).
 PROFILE_ITEM_FIELDS = ("category", "price")
 PROFILE_COLUMNS = [
@@ -118,20 +107,7 @@ def profile_prompts(
     bullet = "- " + lines.reindex(shown["item_idx"].to_numpy()).to_numpy().astype(object)
     history = pd.Series(bullet, index=shown["user_idx"].to_numpy()).groupby(level=0).agg("\n".join)
     history = history.reindex(users, fill_value="(no purchases yet)")
-    schema_text, example = PROFILE_SCHEMA.describe_for_prompt(), schema_example(PROFILE_SCHEMA)
-    messages = [
-        json.dumps(
-            [
-                {"role": "system", "content": PROFILE_SYSTEM},
-                {
-                    "role": "user",
-                    "content": PROFILE_INSTRUCTION.format(history=text, schema=schema_text, example=example),
-                },
-            ],
-            ensure_ascii=False,
-        )
-        for text in history.to_numpy()
-    ]
+    messages = [json.dumps(profile_messages(text), ensure_ascii=False) for text in history.to_numpy()]
     return pd.DataFrame(
         {
             "user_idx": users.to_numpy(),
@@ -145,14 +121,14 @@ def generate_profiles(
     client: LLMClient, prompts: pd.DataFrame, plan: SamplingPlan
 ) -> tuple[pd.DataFrame, float]:
     """Ask for every profile (validated, retried, failures recorded); ``PROFILE_COLUMNS`` and wall seconds."""
-    results, seconds = generate_structured(
+    batch = generate_structured(
         client,
-        prompts["user_idx"].tolist(),
         [json.loads(m) for m in prompts["messages_json"]],
         lambda text: validated_or_problems(PROFILE_SCHEMA, text),
         plan.with_schema(PROFILE_SCHEMA.to_json_schema()),
-        description="user profiles",
+        description="user profiles (attempt {attempt})",
     )
+    results, seconds = batch.to_table(prompts["user_idx"].tolist()), batch.wall_seconds
     table = prompts[["user_idx", "n_train_items"]].reset_index(drop=True).join(results.drop(columns="key"))
     table = table.rename(columns={"value_json": "profile_json"})
     table["profile_text"] = [
@@ -166,11 +142,3 @@ def ok_texts(table: pd.DataFrame, key: str, text_column: str) -> Mapping[int, st
     """{key: text} of the rows whose status is ok (failed rows have no text and get no score)."""
     ok = table[table["status"] == "ok"]
     return dict(zip(ok[key].astype(int), ok[text_column].astype(str), strict=True))
-
-
-def sampling_plan(params: Mapping[str, Any], salt: str) -> SamplingPlan:
-    """A ``SamplingPlan`` from a stage's parameters (max_attempts, temperature, retry_temperature, …)."""
-    known = {
-        "max_attempts", "temperature", "retry_temperature", "max_tokens", "seed", "json_mode", "constrained",
-    }  # fmt: skip
-    return SamplingPlan(**{k: v for k, v in params.items() if k in known}, salt=salt)

@@ -9,21 +9,11 @@ import numpy as np
 import pandas as pd
 
 from momorec.alignment.profiles import item_lines
-from momorec.alignment.schemas import TRAIT_SCHEMA, schema_example, validated_or_problems
-from momorec.alignment.structured_calls import SamplingPlan, generate_structured
+from momorec.alignment.prompts import trait_messages
+from momorec.alignment.schemas import TRAIT_SCHEMA, validated_or_problems
 from momorec.llm import LLMClient
+from momorec.llm.structured import SamplingPlan, generate_structured
 
-TRAIT_SYSTEM = (
-    "You describe products for a recommender system. Reply with a single JSON object and nothing else: "
-    "short phrases of a few words."
-)
-TRAIT_INSTRUCTION = (
-    "Product: {item}\n\n"
-    "Describe what this product offers a buyer as a JSON object with exactly these keys:\n{schema}\n"
-    'Stay with what the product text supports; use an empty list where it says nothing, and "unknown" '
-    "for the price tier when there is no price hint.\n"
-    "Shape only, not content: {example}"
-)
 TRAIT_COLUMNS = [
     "item_idx", "status", "traits_json", "traits_text", "attempts", "error", "prompt_tokens", "completion_tokens",
 ]  # fmt: skip
@@ -36,19 +26,8 @@ def trait_prompts(items: pd.DataFrame, item_idx: Sequence[int], description_char
     unknown = np.setdiff1d(wanted, lines.index.to_numpy())
     if len(unknown):
         raise ValueError(f"trait_prompts: item_idx {unknown[:5].tolist()} not in items")
-    schema_text, example = TRAIT_SCHEMA.describe_for_prompt(), schema_example(TRAIT_SCHEMA)
     messages = [
-        json.dumps(
-            [
-                {"role": "system", "content": TRAIT_SYSTEM},
-                {
-                    "role": "user",
-                    "content": TRAIT_INSTRUCTION.format(item=line, schema=schema_text, example=example),
-                },
-            ],
-            ensure_ascii=False,
-        )
-        for line in lines.reindex(wanted).to_numpy()
+        json.dumps(trait_messages(line), ensure_ascii=False) for line in lines.reindex(wanted).to_numpy()
     ]
     return pd.DataFrame({"item_idx": wanted, "messages_json": messages})
 
@@ -57,14 +36,14 @@ def generate_traits(
     client: LLMClient, prompts: pd.DataFrame, plan: SamplingPlan
 ) -> tuple[pd.DataFrame, float]:
     """Ask for every item's traits (validated, retried, failures recorded); ``TRAIT_COLUMNS`` and seconds."""
-    results, seconds = generate_structured(
+    batch = generate_structured(
         client,
-        prompts["item_idx"].tolist(),
         [json.loads(m) for m in prompts["messages_json"]],
         lambda text: validated_or_problems(TRAIT_SCHEMA, text),
         plan.with_schema(TRAIT_SCHEMA.to_json_schema()),
-        description="item traits",
+        description="item traits (attempt {attempt})",
     )
+    results, seconds = batch.to_table(prompts["item_idx"].tolist()), batch.wall_seconds
     table = results.rename(columns={"key": "item_idx", "value_json": "traits_json"})
     table["traits_text"] = [
         TRAIT_SCHEMA.to_text(json.loads(value)) if status == "ok" else ""

@@ -7,6 +7,7 @@ Small modules, one job each:
 - ``usage``: thread-safe accounting of calls, cache hits, tokens, latencies and failures.
 - ``embedded``: the local llama.cpp server with the SmolLM2 GGUF, used when no endpoint is configured.
 - ``client``: retries, timeouts, bounded concurrency and caching around ``openai``'s chat completions.
+- ``structured``: the sampling plan and the retry loop of every call whose answer must validate.
 - ``testing``: a scripted fake OpenAI-compatible HTTP server for tests and benchmarks.
 """
 
@@ -14,6 +15,7 @@ from momorec.llm.cache import LLMCache
 from momorec.llm.client import ChatRequest, ChatResult, LLMClient
 from momorec.llm.config import CallSettings, EndpointConfig, Secret
 from momorec.llm.errors import LLMAuthenticationError, LLMConfigError, LLMEndpointUnreachable, LLMError
+from momorec.llm.structured import SamplingPlan, generate_structured
 from momorec.llm.usage import UsageRecorder, merge_usage
 
 __all__ = [
@@ -27,7 +29,9 @@ __all__ = [
     "LLMConfigError",
     "LLMEndpointUnreachable",
     "LLMError",
+    "SamplingPlan",
     "Secret",
     "UsageRecorder",
+    "generate_structured",
     "merge_usage",
 ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from momorec.agents.arena import arena_agents
+from momorec.agents.pairs import PAIR_COLUMNS
 from momorec.llm import LLMCache
 from momorec.llm.errors import LLMConfigError
 from momorec.pipelines.motivation.nodes import (
-    PAIR_COLUMNS,
-    _agents,
     aggregate_item_motivations,
     evaluate_motivation_agreement,
     rank_agents,
@@ -39,13 +39,13 @@ def test_select_pairs_rejects_bad_input(copurchase_pairs, items):
 
 
 def test_agents_are_prompt_by_model_and_unknown_prompts_fail(motivation_params):
-    assert [name for name, _, _ in _agents(motivation_params)] == [
+    assert [name for name, _, _ in arena_agents(motivation_params)] == [
         "goal_analyst@smollm2",
         "basket_story@smollm2",
     ]
     motivation_params["agents"]["prompts"] = ["no_such_prompt"]
     with pytest.raises(LLMConfigError, match="no_such_prompt"):
-        _agents(motivation_params)
+        arena_agents(motivation_params)
 
 
 def _answers(status_by_pair: dict[tuple[int, int], tuple[str | None, str]], agent: str) -> pd.DataFrame:

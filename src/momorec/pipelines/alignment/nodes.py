@@ -1,6 +1,7 @@
 """Nodes of the alignment pipeline: users → candidates → profiles / traits → alignment scores → λ → results.
 
-Leakage: profiles read the training prefix only (``alignment_train_interactions``, never the held-out rows); the fusion weight is chosen from
+Thin adapters around ``momorec.alignment``. Leakage: profiles read the training prefix only
+(``alignment_train_interactions``, never the held-out rows); the fusion weight is chosen from
 ``alignment_valid_targets`` only; the test targets (``alignment_test_targets``) are read by the final
 evaluation node alone.
 """
@@ -10,31 +11,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 
 from momorec.alignment.candidates import build_candidates, train_base_model
 from momorec.alignment.cold_start import truncate_training_prefixes
-from momorec.alignment.compatibility import compatibility_requests, rate_candidates
-from momorec.alignment.evaluation import COST_COLUMNS, cost_row, results_table
-from momorec.alignment.fusion import (
-    fused_scores,
-    normalise_per_list,
-    reranked_target_ranks,
-    select_fusion_weight,
-)
-from momorec.alignment.llm_setup import build_client
-from momorec.alignment.profiles import (
-    PROFILE_ITEM_FIELDS,
-    generate_profiles,
-    item_lines,
-    ok_texts,
-    profile_prompts,
-    sampling_plan,
-)
+from momorec.alignment.compatibility import candidate_descriptions, compatibility_requests, rate_candidates
+from momorec.alignment.evaluation import cost_table, mlflow_metrics, reranking_results
+from momorec.alignment.fusion import RERANK_VARIANTS, combined_alignment_scores, select_variant_weights
+from momorec.alignment.llm_setup import run_llm_stage, stage_plan
+from momorec.alignment.profiles import generate_profiles, ok_texts, profile_prompts
 from momorec.alignment.similarity import embedding_alignment_scores
 from momorec.alignment.traits import generate_traits, trait_prompts
+from momorec.alignment.users import require_columns, sample_users, users_table
 from momorec.data.sequences import build_user_sequences
 from momorec.data.splits import select_train_interactions
 from momorec.embeddings import load_encoder
@@ -42,20 +31,7 @@ from momorec.llm import LLMCache
 
 logger = logging.getLogger(__name__)
 
-BASE_VARIANT = "base"
-# Re-ranking variants and the alignment score each fuses with the recommender score.
-RERANK_VARIANTS = {
-    "rerank_embedding": "embedding_score",
-    "rerank_llm": "llm_score",
-    "rerank_embedding_llm": "embedding_llm_score",
-}
-PROMPT_SALT = "alignment-v2"  # bump when a prompt changes meaning, so cached answers are not reused
-
-
-def _require(frame: pd.DataFrame, name: str, columns: list[str]) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name}: missing column(s) {missing}; found {list(frame.columns)}")
+__all__ = ["RERANK_VARIANTS"]  # re-exported: the variants this pipeline reports
 
 
 # ---------------------------------------------------------------------------------------------- users
@@ -64,46 +40,25 @@ def select_alignment_users(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The evaluated users, and the interaction tables the rest of the pipeline reads.
 
-    Users: those with a validation and a test target, a seeded sample of ``users.max_users``. Only which
-    users *have* held-out rows is read, not which items they are. With ``users.cold_start_history = n`` the
-    sampled users keep only their last n training items (``momorec.alignment.cold_start``), everywhere
-    downstream: base-model training, candidate inputs and profile prompts.
+    Users: those with a validation and a test target, a seeded sample of ``users.max_users``
+    (``momorec.alignment.users``). With ``users.cold_start_history = n`` the sampled users keep only their
+    last n training items (``momorec.alignment.cold_start``), everywhere downstream: base-model training,
+    candidate inputs and profile prompts.
 
-    Returns ``alignment_users`` (user_idx, n_train_items, is_cold_start, llm_rated: inside the LLM rating
-    budget, the first ``compatibility.max_users`` of the sample), ``alignment_interactions`` and
-    ``alignment_train_interactions`` (its training prefix).
+    Returns ``alignment_users`` (user_idx, n_train_items, is_cold_start, llm_rated),
+    ``alignment_interactions`` and ``alignment_train_interactions`` (its training prefix).
     """
-    _require(interactions, "interactions", ["user_idx", "item_idx", "position", "split"])
-    split = interactions["split"].astype(str)
-    eligible = np.intersect1d(
-        interactions.loc[split == "valid", "user_idx"].to_numpy().astype(np.int64),
-        interactions.loc[split == "test", "user_idx"].to_numpy().astype(np.int64),
-    )  # sorted, unique
-    rng = np.random.default_rng(int(params["users"]["seed"]))
-    order = rng.permutation(len(eligible))
-    max_users = params["users"].get("max_users")
-    chosen = eligible[order[: len(order) if max_users is None else int(max_users)]]
+    chosen, n_eligible = sample_users(interactions, params["users"])
     keep_last = params["users"].get("cold_start_history")
     if keep_last is not None:
         interactions = truncate_training_prefixes(interactions, chosen, int(keep_last))
     train_interactions = select_train_interactions(interactions)
-    counts = train_interactions.groupby("user_idx").size().reindex(chosen, fill_value=0).to_numpy()
-    budget = params["compatibility"].get("max_users")
-    n_rated = len(chosen) if budget is None else min(int(budget), len(chosen))
-    if not params["compatibility"].get("enabled", True):
-        n_rated = 0
-    users = pd.DataFrame(
-        {
-            "user_idx": chosen,
-            "n_train_items": counts.astype(np.int64),
-            "is_cold_start": counts < int(params["evaluation"]["cold_start_below"]),
-            "llm_rated": np.arange(len(chosen)) < n_rated,
-        }
-    )
+    users = users_table(chosen, train_interactions, params)
     logger.info(
         "alignment: %d of %d eligible users (%d cold-start%s, %d within the LLM rating budget)",
-        len(users), len(eligible), int(users["is_cold_start"].sum()),
-        "" if keep_last is None else f", histories cut to the last {int(keep_last)} training items", n_rated,
+        len(users), n_eligible, int(users["is_cold_start"].sum()),
+        "" if keep_last is None else f", histories cut to the last {int(keep_last)} training items",
+        int(users["llm_rated"].sum()),
     )  # fmt: skip
     return users, interactions, train_interactions
 
@@ -165,7 +120,7 @@ def build_recommender_candidates_with_semantic_ids(
     )
 
 
-# ---------------------------------------------------------------------------------------------- profiles
+# ---------------------------------------------------------------------------------------------- LLM stages
 def build_profile_prompts(
     train_interactions: pd.DataFrame,
     items: pd.DataFrame,
@@ -181,34 +136,24 @@ def build_profile_prompts(
     )
 
 
-def _usage_record(client, wall_seconds: float, results: pd.DataFrame) -> dict[str, Any]:
-    return {
-        **client.usage.as_dict(),
-        "wall_seconds": float(wall_seconds),
-        "request_prompt_tokens": int(results["prompt_tokens"].sum()) if len(results) else 0,
-        "request_completion_tokens": int(results["completion_tokens"].sum()) if len(results) else 0,
-    }
-
-
 def generate_user_profiles(
     profile_prompts_table: pd.DataFrame, llm_cache: LLMCache, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """``user_motivation_profiles`` (validated; failures recorded with their reason) and the stage's usage."""
-    plan = sampling_plan(params["profiles"], salt=f"{PROMPT_SALT}|profile")
-    with build_client(params["llm"], "alignment_profiles", llm_cache) as client:
-        profiles, seconds = generate_profiles(client, profile_prompts_table, plan)
-        usage = _usage_record(client, seconds, profiles)
-    failed = int((profiles["status"] != "ok").sum())
-    logger.info("alignment profiles: %d ok, %d failed after retries", len(profiles) - failed, failed)
-    return profiles, usage
+    plan = stage_plan(params, "profiles")
+    return run_llm_stage(
+        "profiles",
+        params["llm"],
+        llm_cache,
+        lambda client: generate_profiles(client, profile_prompts_table, plan),
+    )
 
 
-# ---------------------------------------------------------------------------------------------- traits
 def build_trait_prompts(
     items: pd.DataFrame, recommender_candidates: pd.DataFrame, params: dict[str, Any]
 ) -> pd.DataFrame:
     """The trait request of every item that appears as a candidate (and of no other item)."""
-    _require(recommender_candidates, "recommender_candidates", ["item_idx"])
+    require_columns(recommender_candidates, "recommender_candidates", ["item_idx"])
     return trait_prompts(
         items, recommender_candidates["item_idx"].unique(), int(params["traits"]["description_chars"])
     )
@@ -218,13 +163,10 @@ def generate_item_traits(
     trait_prompts_table: pd.DataFrame, llm_cache: LLMCache, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """``item_traits`` (validated; failures recorded) and the stage's usage."""
-    plan = sampling_plan(params["traits"], salt=f"{PROMPT_SALT}|traits")
-    with build_client(params["llm"], "alignment_traits", llm_cache) as client:
-        traits, seconds = generate_traits(client, trait_prompts_table, plan)
-        usage = _usage_record(client, seconds, traits)
-    failed = int((traits["status"] != "ok").sum())
-    logger.info("alignment traits: %d ok, %d failed after retries", len(traits) - failed, failed)
-    return traits, usage
+    plan = stage_plan(params, "traits")
+    return run_llm_stage(
+        "traits", params["llm"], llm_cache, lambda client: generate_traits(client, trait_prompts_table, plan)
+    )
 
 
 # ---------------------------------------------------------------------------------------------- scores
@@ -256,55 +198,26 @@ def score_llm_compatibility(
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """LLM ratings of the budgeted users' candidates, the request log and the stage's usage."""
-    rated_users = alignment_users.loc[alignment_users["llm_rated"], "user_idx"].to_numpy()
-    titles = item_lines(items, fields=PROFILE_ITEM_FIELDS)
-    traits = pd.Series(ok_texts(item_traits, "item_idx", "traits_text"), dtype="string")
-    descriptions = titles.astype("string")
-    with_traits = descriptions.index.isin(traits.index)
-    descriptions[with_traits] = (
-        descriptions[with_traits] + " — " + traits.reindex(descriptions.index[with_traits])
-    )
     requests = compatibility_requests(
         recommender_candidates,
         ok_texts(user_motivation_profiles, "user_idx", "profile_text"),
-        descriptions.astype(str),
-        rated_users,
+        candidate_descriptions(items, item_traits),
+        alignment_users.loc[alignment_users["llm_rated"], "user_idx"].to_numpy(),
     )
-    plan = sampling_plan(params["compatibility"], salt=f"{PROMPT_SALT}|compatibility")
-    with build_client(params["llm"], "alignment_compatibility", llm_cache) as client:
-        ratings, log, seconds = rate_candidates(client, requests, plan)
-        usage = _usage_record(client, seconds, log)
-    failed = int((log["status"] != "ok").sum()) if len(log) else 0
-    logger.info("alignment compatibility: %d rated lists, %d failed after retries", len(log) - failed, failed)
+    plan = stage_plan(params, "compatibility")
+    (ratings, log), usage = run_llm_stage(
+        "compatibility", params["llm"], llm_cache, lambda client: rate_candidates(client, requests, plan)
+    )
     return ratings, log, usage
 
 
 def assemble_scored_candidates(
     embedding_scored_candidates: pd.DataFrame, llm_ratings: pd.DataFrame, params: dict[str, Any]
 ) -> pd.DataFrame:
-    """One table: recommender score, embedding score, LLM score and their combination per candidate.
-
-    ``embedding_llm_score`` is the mean of the two scores after per-list normalisation (only one of them
-    when the other is missing, NaN when both are).
-    """
-    keys = ["user_idx", "split", "seed", "item_idx"]
-    table = embedding_scored_candidates.merge(
-        llm_ratings[[*keys, "llm_score"]].astype(
-            {"user_idx": np.int64, "seed": np.int64, "item_idx": np.int64}
-        ),
-        on=keys,
-        how="left",
+    """One table: recommender score, embedding score, LLM score and their combination per candidate."""
+    return combined_alignment_scores(
+        embedding_scored_candidates, llm_ratings, params["fusion"]["normalisation"]
     )
-    method = params["fusion"]["normalisation"]
-    both = np.vstack(
-        [normalise_per_list(table, "embedding_score", method), normalise_per_list(table, "llm_score", method)]
-    )
-    with np.errstate(all="ignore"):
-        counts = np.sum(~np.isnan(both), axis=0)
-        table["embedding_llm_score"] = np.where(
-            counts > 0, np.nansum(both, axis=0) / np.maximum(counts, 1), np.nan
-        )
-    return table
 
 
 # ---------------------------------------------------------------------------------------------- fusion
@@ -313,25 +226,7 @@ def select_fusion_weights(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """λ per re-ranking variant from the grid, on validation users only; the chosen weights and the curves."""
     valid = scored_candidates[scored_candidates["split"] == "valid"].reset_index(drop=True)
-    fusion = params["fusion"]
-    chosen, curves = [], []
-    for variant, column in RERANK_VARIANTS.items():
-        weight, curve = select_fusion_weight(
-            valid,
-            alignment_valid_targets,
-            column,
-            fusion["weight_grid"],
-            fusion["normalisation"],
-            fusion["selection_metric"],
-            int(fusion["selection_k"]),
-        )
-        chosen.append(
-            {"variant": variant, "fusion_weight": weight, "valid_value": float(curve["value"].max())}
-        )
-        curves.append(curve.assign(variant=variant))
-        logger.info("alignment %s: λ = %.2f on validation", variant, weight)
-    curve_table = pd.concat(curves, ignore_index=True)[["variant", "weight", "value"]]
-    return pd.DataFrame(chosen), curve_table
+    return select_variant_weights(valid, alignment_valid_targets, RERANK_VARIANTS, params["fusion"])
 
 
 # ---------------------------------------------------------------------------------------------- evaluation
@@ -342,33 +237,10 @@ def evaluate_reranking(
     alignment_users: pd.DataFrame,
     params: dict[str, Any],
 ) -> pd.DataFrame:
-    """``alignment_results``: base and every re-ranked variant on the test targets, per segment.
-
-    ``base_model`` (from the target table) names the recommender whose top-N was re-ranked.
-    """
-    _require(alignment_test_targets, "alignment_test_targets", ["base_model"])
-    base_models = alignment_test_targets["base_model"].unique()
-    if len(base_models) != 1:
-        raise ValueError(f"alignment_test_targets: expected one base_model, got {list(base_models)}")
-    test = scored_candidates[scored_candidates["split"] == "test"].reset_index(drop=True)
-    weights = dict(zip(fusion_weights["variant"], fusion_weights["fusion_weight"].astype(float), strict=True))
-    ranks = {BASE_VARIANT: alignment_test_targets[["user_idx", "seed", "rank"]]}
-    for variant, column in RERANK_VARIANTS.items():
-        fused = fused_scores(test, column, weights[variant], params["fusion"]["normalisation"])
-        reranked = reranked_target_ranks(test, fused, alignment_test_targets)
-        ranks[variant] = reranked[["user_idx", "seed", "reranked"]].rename(columns={"reranked": "rank"})
-    results = results_table(
-        ranks,
-        alignment_users,
-        weights,
-        [int(k) for k in params["evaluation"]["ks"]],
-        int(params["evaluation"]["cold_start_below"]),
-        # Users the LLM actually rated on the test split: a budgeted user whose profile or rating failed
-        # has no LLM score and would only dilute this segment.
-        test.loc[test[RERANK_VARIANTS["rerank_llm"]].notna(), "user_idx"].unique(),
+    """``alignment_results``: base and every re-ranked variant on the test targets, per segment."""
+    return reranking_results(
+        scored_candidates, alignment_test_targets, fusion_weights, alignment_users, params
     )
-    results.insert(0, "base_model", str(base_models[0]))
-    return results
 
 
 def summarise_alignment_cost(
@@ -378,47 +250,12 @@ def summarise_alignment_cost(
     alignment_users: pd.DataFrame,
 ) -> pd.DataFrame:
     """``alignment_llm_cost``: calls, tokens and seconds per stage and in total, also per 1,000 users."""
-    n_users = len(alignment_users)
-    rows = []
-    for stage, usage in (
-        ("profiles", profile_usage),
-        ("traits", trait_usage),
-        ("compatibility", compatibility_usage),
-    ):
-        rows.append(
-            cost_row(
-                stage,
-                usage,
-                n_users,
-                usage.get("wall_seconds", 0.0),
-                usage.get("request_prompt_tokens"),
-                usage.get("request_completion_tokens"),
-            )
-        )
-    table = pd.DataFrame(rows, columns=COST_COLUMNS)
-    total = table.drop(columns="stage").sum(numeric_only=True)
-    total["users"] = n_users
-    table.loc[len(table)] = {"stage": "total", **total.to_dict()}
-    return table.astype({"users": "int64", "requests": "int64", "calls": "int64", "cache_hits": "int64",
-                         "failures": "int64", "prompt_tokens": "int64", "completion_tokens": "int64"})  # fmt: skip
+    stages = {"profiles": profile_usage, "traits": trait_usage, "compatibility": compatibility_usage}
+    return cost_table(stages, len(alignment_users))
 
 
 def results_to_mlflow_metrics(
     alignment_results: pd.DataFrame, alignment_llm_cost: pd.DataFrame
 ) -> dict[str, Any]:
     """Recall/NDCG@10 per variant and segment, and the total cost per 1,000 users, as MLflow metrics."""
-    metrics: dict[str, Any] = {}
-    chosen = alignment_results[
-        (alignment_results["k"] == 10) & alignment_results["metric"].isin(["recall", "ndcg"])
-    ]
-    for row in chosen.itertuples(index=False):
-        if np.isfinite(row.mean):
-            metrics[f"{row.variant}.{row.segment}.{row.metric}_at_{row.k}"] = {
-                "value": float(row.mean),
-                "step": 0,
-            }
-    total = alignment_llm_cost[alignment_llm_cost["stage"] == "total"]
-    for column in ("requests_per_1000_users", "tokens_per_1000_users", "wall_seconds_per_1000_users"):
-        if len(total) and np.isfinite(total[column].iloc[0]):
-            metrics[f"cost.{column}"] = {"value": float(total[column].iloc[0]), "step": 0}
-    return metrics
+    return mlflow_metrics(alignment_results, alignment_llm_cost)

@@ -30,6 +30,17 @@ from momorec.pipelines.alignment.nodes import (
 CANDIDATE_OUTPUTS = ["recommender_candidates", "alignment_valid_targets", "alignment_test_targets"]
 
 
+def _user_nodes() -> list[Node]:
+    return [
+        Node(
+            select_alignment_users,
+            inputs=["interactions", "params:alignment"],
+            outputs=["alignment_users", "alignment_interactions", "alignment_train_interactions"],
+            name="select_alignment_users",
+        )
+    ]
+
+
 def _candidate_node(base_variant: str) -> Node:
     if base_variant == "momorec":
         return Node(
@@ -59,6 +70,102 @@ def _candidate_node(base_variant: str) -> Node:
     )
 
 
+def _profile_and_trait_nodes() -> list[Node]:
+    return [
+        # Profiles: the training prefix and item text only (never the held-out rows).
+        Node(
+            build_profile_prompts,
+            inputs=["alignment_train_interactions", "items", "alignment_users", "params:alignment"],
+            outputs="alignment_profile_prompts",
+            name="build_profile_prompts",
+        ),
+        Node(
+            generate_user_profiles,
+            inputs=["alignment_profile_prompts", "llm_cache", "params:alignment"],
+            outputs=["user_motivation_profiles", "alignment_profile_usage"],
+            name="generate_user_profiles",
+        ),
+        Node(
+            build_trait_prompts,
+            inputs=["items", "recommender_candidates", "params:alignment"],
+            outputs="alignment_trait_prompts",
+            name="build_trait_prompts",
+        ),
+        Node(
+            generate_item_traits,
+            inputs=["alignment_trait_prompts", "llm_cache", "params:alignment"],
+            outputs=["item_traits", "alignment_trait_usage"],
+            name="generate_item_traits",
+        ),
+    ]
+
+
+def _score_nodes() -> list[Node]:
+    profiles_and_traits = ["recommender_candidates", "user_motivation_profiles", "item_traits"]
+    return [
+        Node(
+            score_embedding_alignment,
+            inputs=[*profiles_and_traits, "params:alignment"],
+            outputs="alignment_embedding_scores",
+            name="score_embedding_alignment",
+        ),
+        Node(
+            score_llm_compatibility,
+            inputs=[*profiles_and_traits, "items", "alignment_users", "llm_cache", "params:alignment"],
+            outputs=["alignment_llm_scores", "alignment_llm_requests", "alignment_compatibility_usage"],
+            name="score_llm_compatibility",
+        ),
+        Node(
+            assemble_scored_candidates,
+            inputs=["alignment_embedding_scores", "alignment_llm_scores", "params:alignment"],
+            outputs="alignment_scored_candidates",
+            name="assemble_scored_candidates",
+        ),
+    ]
+
+
+def _fusion_and_evaluation_nodes() -> list[Node]:
+    return [
+        # λ from validation labels only: this node never receives alignment_test_targets.
+        Node(
+            select_fusion_weights,
+            inputs=["alignment_scored_candidates", "alignment_valid_targets", "params:alignment"],
+            outputs=["alignment_fusion_weights", "alignment_fusion_curves"],
+            name="select_fusion_weights",
+        ),
+        Node(
+            evaluate_reranking,
+            inputs=[
+                "alignment_scored_candidates",
+                "alignment_test_targets",
+                "alignment_fusion_weights",
+                "alignment_users",
+                "params:alignment",
+            ],
+            outputs="alignment_results",
+            name="evaluate_reranking",
+        ),
+    ]
+
+
+def _report_nodes() -> list[Node]:
+    usages = ["alignment_profile_usage", "alignment_trait_usage", "alignment_compatibility_usage"]
+    return [
+        Node(
+            summarise_alignment_cost,
+            inputs=[*usages, "alignment_users"],
+            outputs="alignment_llm_cost",
+            name="summarise_alignment_cost",
+        ),
+        Node(
+            results_to_mlflow_metrics,
+            inputs=["alignment_results", "alignment_llm_cost"],
+            outputs="alignment_metrics",
+            name="alignment_results_to_mlflow",
+        ),
+    ]
+
+
 def create_pipeline(base_variant: str = "sasrec", **kwargs) -> Pipeline:
     """The alignment pipeline re-ranking the candidates of ``base_variant`` (``sasrec`` or ``momorec``).
 
@@ -68,104 +175,11 @@ def create_pipeline(base_variant: str = "sasrec", **kwargs) -> Pipeline:
         raise ValueError(f"alignment base_variant must be one of {BASE_VARIANTS}, got {base_variant!r}")
     return Pipeline(
         [
-            Node(
-                select_alignment_users,
-                inputs=["interactions", "params:alignment"],
-                outputs=["alignment_users", "alignment_interactions", "alignment_train_interactions"],
-                name="select_alignment_users",
-            ),
+            *_user_nodes(),
             _candidate_node(base_variant),
-            # Profiles: the training prefix and item text only (never the held-out rows).
-            Node(
-                build_profile_prompts,
-                inputs=["alignment_train_interactions", "items", "alignment_users", "params:alignment"],
-                outputs="alignment_profile_prompts",
-                name="build_profile_prompts",
-            ),
-            Node(
-                generate_user_profiles,
-                inputs=["alignment_profile_prompts", "llm_cache", "params:alignment"],
-                outputs=["user_motivation_profiles", "alignment_profile_usage"],
-                name="generate_user_profiles",
-            ),
-            Node(
-                build_trait_prompts,
-                inputs=["items", "recommender_candidates", "params:alignment"],
-                outputs="alignment_trait_prompts",
-                name="build_trait_prompts",
-            ),
-            Node(
-                generate_item_traits,
-                inputs=["alignment_trait_prompts", "llm_cache", "params:alignment"],
-                outputs=["item_traits", "alignment_trait_usage"],
-                name="generate_item_traits",
-            ),
-            Node(
-                score_embedding_alignment,
-                inputs=[
-                    "recommender_candidates",
-                    "user_motivation_profiles",
-                    "item_traits",
-                    "params:alignment",
-                ],
-                outputs="alignment_embedding_scores",
-                name="score_embedding_alignment",
-            ),
-            Node(
-                score_llm_compatibility,
-                inputs=[
-                    "recommender_candidates",
-                    "user_motivation_profiles",
-                    "item_traits",
-                    "items",
-                    "alignment_users",
-                    "llm_cache",
-                    "params:alignment",
-                ],
-                outputs=["alignment_llm_scores", "alignment_llm_requests", "alignment_compatibility_usage"],
-                name="score_llm_compatibility",
-            ),
-            Node(
-                assemble_scored_candidates,
-                inputs=["alignment_embedding_scores", "alignment_llm_scores", "params:alignment"],
-                outputs="alignment_scored_candidates",
-                name="assemble_scored_candidates",
-            ),
-            # λ from validation labels only: this node never receives alignment_test_targets.
-            Node(
-                select_fusion_weights,
-                inputs=["alignment_scored_candidates", "alignment_valid_targets", "params:alignment"],
-                outputs=["alignment_fusion_weights", "alignment_fusion_curves"],
-                name="select_fusion_weights",
-            ),
-            Node(
-                evaluate_reranking,
-                inputs=[
-                    "alignment_scored_candidates",
-                    "alignment_test_targets",
-                    "alignment_fusion_weights",
-                    "alignment_users",
-                    "params:alignment",
-                ],
-                outputs="alignment_results",
-                name="evaluate_reranking",
-            ),
-            Node(
-                summarise_alignment_cost,
-                inputs=[
-                    "alignment_profile_usage",
-                    "alignment_trait_usage",
-                    "alignment_compatibility_usage",
-                    "alignment_users",
-                ],
-                outputs="alignment_llm_cost",
-                name="summarise_alignment_cost",
-            ),
-            Node(
-                results_to_mlflow_metrics,
-                inputs=["alignment_results", "alignment_llm_cost"],
-                outputs="alignment_metrics",
-                name="alignment_results_to_mlflow",
-            ),
+            *_profile_and_trait_nodes(),
+            *_score_nodes(),
+            *_fusion_and_evaluation_nodes(),
+            *_report_nodes(),
         ]
     )

@@ -1,0 +1,55 @@
+"""The co-purchase pairs the agents are asked about, and what an agent is told about each pair."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from momorec.agents.prompts import ItemText
+
+PAIR_COLUMNS = ["rank", "item_a", "item_b", "support", "title_a", "category_a", "title_b", "category_b"]
+
+
+def select_pairs(copurchase_pairs: pd.DataFrame, items: pd.DataFrame, max_pairs: int) -> pd.DataFrame:
+    """The ``max_pairs`` most supported co-purchase pairs with both items' titles and categories.
+
+    Ties in support are broken by (item_a, item_b); ``rank`` is the position in that order.
+    """
+    missing = {"item_a", "item_b", "support"} - set(copurchase_pairs.columns)
+    if missing:
+        raise ValueError(f"copurchase_pairs: missing columns {sorted(missing)}")
+    missing = {"item_idx", "title", "category"} - set(items.columns)
+    if missing:
+        raise ValueError(f"items: missing columns {sorted(missing)}")
+    if max_pairs < 1:
+        raise ValueError(f"motivation.max_pairs must be >= 1, got {max_pairs}")
+    pairs = copurchase_pairs.sort_values(
+        ["support", "item_a", "item_b"], ascending=[False, True, True], kind="stable"
+    )
+    pairs = pairs.head(max_pairs).reset_index(drop=True)
+    catalogue = items.set_index("item_idx")[["title", "category"]]
+    unknown = ~(pairs["item_a"].isin(catalogue.index) & pairs["item_b"].isin(catalogue.index))
+    if unknown.any():
+        raise ValueError(
+            f"copurchase_pairs: {int(unknown.sum())} pairs refer to item_idx absent from items, "
+            f"e.g. {pairs.loc[unknown, ['item_a', 'item_b']].head(3).to_dict('records')}"
+        )
+    selected = pd.DataFrame(
+        {
+            "rank": np.arange(len(pairs), dtype="int32"),
+            "item_a": pairs["item_a"].astype("int32").to_numpy(),
+            "item_b": pairs["item_b"].astype("int32").to_numpy(),
+            "support": pairs["support"].astype("int64").to_numpy(),
+            "title_a": catalogue["title"].reindex(pairs["item_a"]).to_numpy(),
+            "category_a": catalogue["category"].reindex(pairs["item_a"]).to_numpy(),
+            "title_b": catalogue["title"].reindex(pairs["item_b"]).to_numpy(),
+            "category_b": catalogue["category"].reindex(pairs["item_b"]).to_numpy(),
+        }
+    )
+    return selected.astype({c: "string" for c in ("title_a", "category_a", "title_b", "category_b")})
+
+
+def pair_texts(pairs: pd.DataFrame) -> list[tuple[ItemText, ItemText]]:
+    """What an agent is told about each pair (missing titles or categories become empty text)."""
+    columns = pairs[["title_a", "category_a", "title_b", "category_b"]].fillna("").astype(str)
+    return [(ItemText(ta, ca), ItemText(tb, cb)) for ta, ca, tb, cb in columns.itertuples(index=False)]
