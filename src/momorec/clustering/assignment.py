@@ -15,7 +15,7 @@ from momorec.frames import require_columns
 
 def _non_empty_motivations(item_motivations: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """``columns`` of the rows whose stripped motivation text is not empty (motivation as stripped text)."""
-    require_columns(item_motivations, "item_motivations", ["item_idx", "motivation", "support"])
+    require_columns(item_motivations, ["item_idx", "motivation", "support"], "item_motivations")
     frame = item_motivations[columns].copy()
     frame["motivation"] = frame["motivation"].astype("string").str.strip()
     return frame[frame["motivation"].fillna("") != ""]
@@ -107,9 +107,9 @@ def assign_clusters(
 def true_motivation_labels(items: pd.DataFrame, item_true_motivations: pd.DataFrame) -> pd.DataFrame:
     """item_idx, label (motivation_id), text: the first true motivation row of each item."""
     require_columns(
-        item_true_motivations, "item_true_motivations", ["item_id", "motivation_id", "motivation"]
+        item_true_motivations, ["item_id", "motivation_id", "motivation"], "item_true_motivations"
     )
-    require_columns(items, "items", ["item_idx", "item_id"])
+    require_columns(items, ["item_idx", "item_id"], "items")
     first = item_true_motivations.drop_duplicates("item_id", keep="first")
     joined = items[["item_idx", "item_id"]].merge(first, on="item_id", how="inner")
     return pd.DataFrame(

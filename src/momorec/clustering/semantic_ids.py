@@ -26,7 +26,7 @@ def cluster_representative_embeddings(
 ) -> np.ndarray:
     """(n_clusters, d): the embedding of each cluster's representative motivation, row = cluster_id."""
     require_columns(
-        motivation_clusters, "motivation_clusters", ["motivation", "cluster_id", "is_representative"]
+        motivation_clusters, ["motivation", "cluster_id", "is_representative"], "motivation_clusters"
     )
     if len(motivation_clusters) != len(motivation_embeddings):
         raise ValueError(
@@ -64,7 +64,7 @@ def assemble_item_vectors(
     if input_kind not in INPUT_KINDS:
         raise ValueError(f"semantic_id input must be one of {INPUT_KINDS}, got {input_kind!r}")
     require_columns(
-        item_motivation_assignment, "item_motivation_assignment", ["item_idx", "cluster_id", "source"]
+        item_motivation_assignment, ["item_idx", "cluster_id", "source"], "item_motivation_assignment"
     )
     assignment = item_motivation_assignment.sort_values("item_idx")
     n_items = len(assignment)
@@ -158,7 +158,7 @@ def _code_table(codes: np.ndarray, present: np.ndarray) -> pd.DataFrame:
 def cluster_semantic_ids(item_motivation_assignment: pd.DataFrame, only_generated: bool) -> pd.DataFrame:
     """The no-residual ablation: one layer, code_0 = the item's motivation cluster id (+ dedup digit)."""
     require_columns(
-        item_motivation_assignment, "item_motivation_assignment", ["item_idx", "cluster_id", "source"]
+        item_motivation_assignment, ["item_idx", "cluster_id", "source"], "item_motivation_assignment"
     )
     assignment = item_motivation_assignment.sort_values("item_idx").reset_index(drop=True)
     code = assignment["cluster_id"].to_numpy(dtype=np.int64).copy()

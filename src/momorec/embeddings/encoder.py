@@ -89,7 +89,7 @@ def item_texts_by_idx(
     items: pd.DataFrame, text_fields: Sequence[str] = ("title", "category", "brand"), separator: str = " | "
 ) -> pd.Series:
     """``build_item_texts`` indexed by the items' ``item_idx``."""
-    require_columns(items, "items", ["item_idx"])
+    require_columns(items, ["item_idx"], "items")
     texts = build_item_texts(items, text_fields, separator)
     return pd.Series(texts.to_numpy(), index=items["item_idx"].to_numpy())
 

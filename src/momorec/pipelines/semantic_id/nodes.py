@@ -67,7 +67,7 @@ def semantic_id_metrics(item_semantic_ids: pd.DataFrame, semantic_id_quality: pd
 
 def export_semantic_id_table(item_semantic_ids: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     """``semantic_id_table``: the original item_id with its codes and dedup digit, for other models."""
-    require_columns(items, "items", ["item_idx", "item_id"])
+    require_columns(items, ["item_idx", "item_id"], "items")
     table = items[["item_idx", "item_id"]].merge(
         item_semantic_ids, on="item_idx", how="inner", validate="1:1"
     )

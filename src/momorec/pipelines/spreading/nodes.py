@@ -97,7 +97,7 @@ def embed_item_texts(
     items: pd.DataFrame, encoder: EncoderBundle, encoder_params: dict[str, Any]
 ) -> np.ndarray:
     """``item_text_embeddings``: one unit row per item_idx (zero row when the item's text is empty)."""
-    require_columns(items, "items", ["item_idx"])
+    require_columns(items, ["item_idx"], "items")
     item_idx = items["item_idx"].to_numpy()
     if len(items) and not np.array_equal(np.sort(item_idx), np.arange(len(items))):
         raise ValueError("items.item_idx must be the contiguous ids 0..n_items-1")
