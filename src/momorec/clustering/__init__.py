@@ -1,1 +1,2 @@
-"""Motivation clusters (LSH + threshold graph), motivation spreading (top-k vote), residual k-means."""
+"""Motivation clusters (LSH + threshold graph), spreading (top-k vote) and the item → cluster assignment with
+its scores, residual k-means and the semantic IDs built on it."""

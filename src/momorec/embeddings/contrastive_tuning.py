@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import pearsonr, spearmanr
 
-from momorec.embeddings.encoder import encode_texts
+from momorec.embeddings.encoder import encode_texts, load_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -149,3 +149,44 @@ def tune_encoder(
         )
         trainer.train()
     return model
+
+
+def tune_and_measure(
+    model_name: str,
+    pairs: pd.DataFrame,
+    eval_fraction: float,
+    epochs: int,
+    learning_rate: float,
+    batch_size: int,
+    encode_batch_size: int,
+    seed: int,
+) -> tuple[Any, dict[str, Any]]:
+    """Load ``model_name``, tune it on the training items' pairs, and measure the held-out items around it.
+
+    ``pairs``: from ``build_training_pairs``, over at least 2 items (one is held out). Returns the tuned model
+    and a report: pair counts and Pearson/Spearman before and after tuning (NaN when the held-out pairs are
+    too few to correlate).
+    """
+    if pairs["item_idx"].nunique() < 2:
+        raise ValueError(
+            f"spreading.tuning.enabled is true but item_motivations gives {len(pairs)} usable "
+            "(motivation, item text) pairs over fewer than 2 items; disable tuning or generate motivations"
+        )
+    train_pairs, eval_pairs = split_pairs_by_item(pairs, eval_fraction, seed)
+    eval_scored = scored_pairs(eval_pairs, seed)
+    model = load_encoder(model_name)
+    before = similarity_correlations(model, eval_scored, encode_batch_size)
+    tune_encoder(
+        model, train_pairs, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, seed=seed
+    )
+    after = similarity_correlations(model, eval_scored, encode_batch_size)
+    report = {
+        "enabled": True,
+        "train_pairs": len(train_pairs),
+        "eval_pairs": len(eval_scored),
+        "pearson_before": before["pearson"],
+        "spearman_before": before["spearman"],
+        "pearson_after": after["pearson"],
+        "spearman_after": after["spearman"],
+    }
+    return model, report

