@@ -253,29 +253,32 @@ class _Items:
     meta: pd.DataFrame
 
 
-def _generate_items(rng: np.random.Generator, settings: ShopSettings, used: np.ndarray) -> _Items:
-    types = _type_table()
-    n_items = settings.n_items
+def _shared_type_rows(used: np.ndarray) -> list[tuple[int, list[int]]]:
+    """Shared product types (their row in the type table) whose motivations include at least two used ones."""
     key_to_index = {m.key: i for i, m in enumerate(vocab.MOTIVATIONS)}
     used_set = set(used.tolist())
-
-    # Shared product types whose motivations include at least two used ones can make dual items.
     n_motivation_types = sum(len(m.product_types) for m in vocab.MOTIVATIONS)
     shared_rows = []
     for s_index, shared in enumerate(vocab.SHARED_PRODUCT_TYPES):
         members = [key_to_index[k] for k in shared.motivation_keys if key_to_index[k] in used_set]
         if len(members) >= 2:
             shared_rows.append((n_motivation_types + s_index, members))
-    n_dual = round(settings.second_motivation_fraction * n_items) if shared_rows else 0
-    n_single = n_items - n_dual
+    return shared_rows
 
-    # Single-motivation items: an equal share per used motivation, a product type of that motivation.
+
+def _single_items(rng: np.random.Generator, used: np.ndarray, n_single: int) -> tuple[np.ndarray, np.ndarray]:
+    """Single-motivation items: an equal share per used motivation, a product type of that motivation."""
     type_start = np.concatenate([[0], np.cumsum([len(m.product_types) for m in vocab.MOTIVATIONS])[:-1]])
     type_count = np.array([len(m.product_types) for m in vocab.MOTIVATIONS])
     single_main = rng.permutation(np.resize(used, n_single))
     single_type = _pick(rng, type_start[single_main], type_count[single_main])
+    return single_main, single_type
 
-    # Dual items: a shared product type, two distinct motivations among its used members.
+
+def _dual_items(
+    rng: np.random.Generator, shared_rows: list[tuple[int, list[int]]], n_dual: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dual items: a shared product type, two distinct motivations among its used members."""
     shared_choice = rng.integers(0, max(len(shared_rows), 1), size=n_dual)
     member_count = np.array([len(m) for _, m in shared_rows] or [2])
     member_offset = np.concatenate([[0], np.cumsum(member_count)[:-1]])
@@ -286,26 +289,55 @@ def _generate_items(rng: np.random.Generator, settings: ShopSettings, used: np.n
     dual_main = members_flat[member_offset[shared_choice] + first]
     dual_second = members_flat[member_offset[shared_choice] + second]
     dual_type = np.array([t for t, _ in shared_rows] or [0])[shared_choice]
+    return dual_main, dual_second, dual_type
 
+
+def _item_motivations(
+    rng: np.random.Generator, settings: ShopSettings, used: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per item: main motivation, second motivation (-1 for single items) and product type row."""
+    n_items = settings.n_items
+    shared_rows = _shared_type_rows(used)
+    n_dual = round(settings.second_motivation_fraction * n_items) if shared_rows else 0
+    n_single = n_items - n_dual
+    single_main, single_type = _single_items(rng, used, n_single)
+    dual_main, dual_second, dual_type = _dual_items(rng, shared_rows, n_dual)
     # Shuffle single and dual items together so neither sits in a block of the catalogue.
     order = rng.permutation(n_items)
     main = np.concatenate([single_main, dual_main])[order]
     second_motivation = np.concatenate([np.full(n_single, -1), dual_second])[order]
     type_index = np.concatenate([single_type, dual_type])[order]
-    is_dual = second_motivation >= 0
+    return main, second_motivation, type_index
 
-    asins = _random_codes(rng, 2 * n_items, b"B0", 8, _ASIN_ALPHABET)
-    parent_asin, variant_asin = asins[:n_items], asins[n_items:]
 
-    # Brands: a motivation's own brands; shared products half the time carry a general-purpose brand.
+def _brands(rng: np.random.Generator, main: np.ndarray, is_dual: np.ndarray) -> np.ndarray:
+    """A motivation's own brands; shared products half the time carry a general-purpose brand."""
     brand_count = np.array([len(m.brands) for m in vocab.MOTIVATIONS])
     brand_offset = np.concatenate([[0], np.cumsum(brand_count)[:-1]])
     brands_flat = np.array([b for m in vocab.MOTIVATIONS for b in m.brands], dtype=object)
     brand = brands_flat[_pick(rng, brand_offset[main], brand_count[main])]
     general = np.array(vocab.GENERAL_BRANDS, dtype=object)
-    use_general = is_dual & (rng.random(n_items) < 0.5)
+    use_general = is_dual & (rng.random(len(main)) < 0.5)
     brand[use_general] = general[rng.integers(0, len(general), size=int(use_general.sum()))]
+    return brand
 
+
+@dataclass
+class _Listing:
+    """The words of each item's listing: model name, noun, attributes, variant and the title built of them."""
+
+    model: np.ndarray
+    noun: np.ndarray
+    attribute: np.ndarray
+    second_attribute: np.ndarray  # another attribute of the same type (itself when the type has only one)
+    has_second_attribute: np.ndarray
+    title: np.ndarray
+
+
+def _listings(
+    rng: np.random.Generator, types: _TypeTable, type_index: np.ndarray, brand: np.ndarray
+) -> _Listing:
+    n_items = len(type_index)
     models = np.array(
         [f"{w} {s}".strip() for w in vocab.MODEL_WORDS for s in vocab.MODEL_SUFFIXES], dtype=object
     )
@@ -327,8 +359,12 @@ def _generate_items(rng: np.random.Generator, settings: ShopSettings, used: np.n
     variant = types.variants[variant_index]
     title = brand + " " + model + " " + noun + ", " + attribute
     title = np.where(has_variant, title + ", " + variant, title)
+    return _Listing(model, noun, attribute, types.attrs[other_attr_index], attr_count > 1, title)
 
-    # Log-uniform prices in the type's range, with shop-style endings.
+
+def _prices(rng: np.random.Generator, types: _TypeTable, type_index: np.ndarray) -> np.ndarray:
+    """Log-uniform prices in the type's range, with shop-style endings; a few null or "—"."""
+    n_items = len(type_index)
     low, high = types.price_low[type_index], types.price_high[type_index]
     raw_price = np.exp(np.log(low) + rng.random(n_items) * (np.log(high) - np.log(low)))
     cents = np.array([0.99, 0.95, 0.49, 0.0])[rng.integers(0, 4, size=n_items)]
@@ -339,56 +375,88 @@ def _generate_items(rng: np.random.Generator, settings: ShopSettings, used: np.n
     price[
         (price_kind >= _NULL_PRICE_FRACTION) & (price_kind < _NULL_PRICE_FRACTION + _DASH_PRICE_FRACTION)
     ] = "—"
+    return price
 
-    main_category = types.main_category[type_index]
-    categories = np.stack([main_category, types.subcategory[type_index], types.leaf_category[type_index]], 1)
+
+def _category_lists(rng: np.random.Generator, types: _TypeTable, type_index: np.ndarray) -> list[list[str]]:
+    """Main category, subcategory and leaf per item; a few items have an empty list."""
+    categories = np.stack(
+        [types.main_category[type_index], types.subcategory[type_index], types.leaf_category[type_index]], 1
+    )
     categories_list = categories.tolist()
-    for i in np.flatnonzero(rng.random(n_items) < _EMPTY_CATEGORIES_FRACTION):
+    for i in np.flatnonzero(rng.random(len(type_index)) < _EMPTY_CATEGORIES_FRACTION):
         categories_list[i] = []
+    return categories_list
 
+
+def _features(rng: np.random.Generator, listing: _Listing) -> list[list[str]]:
+    """Three features: the title's attribute, another attribute (or a generic one), a generic one."""
     generic = np.array(vocab.GENERIC_FEATURES, dtype=object)
-    generic_pick = rng.integers(0, len(generic), size=(n_items, 2))
+    generic_pick = rng.integers(0, len(generic), size=(len(listing.attribute), 2))
     # Types with a single attribute take a second generic feature instead of repeating it.
     second_feature = np.where(
-        attr_count > 1, types.attrs[other_attr_index], generic[(generic_pick[:, 0] + 1) % len(generic)]
+        listing.has_second_attribute,
+        listing.second_attribute,
+        generic[(generic_pick[:, 0] + 1) % len(generic)],
     )
-    features = np.stack([attribute, second_feature, generic[generic_pick[:, 0]]], 1).tolist()
+    return np.stack([listing.attribute, second_feature, generic[generic_pick[:, 0]]], 1).tolist()
 
+
+def _descriptions(
+    rng: np.random.Generator, listing: _Listing, brand: np.ndarray, main: np.ndarray
+) -> list[list[str]]:
+    """A first sentence, an opener and sometimes the motivation's use hint; a few descriptions are empty."""
     openers = np.array(vocab.DESCRIPTION_OPENERS, dtype=object)
     hints = np.array([m.use_hint for m in vocab.MOTIVATIONS], dtype=object)
     hint = np.char.capitalize(hints[main].astype(str)).astype(object) + "."
-    lower_attribute = np.char.lower(attribute.astype(str)).astype(object)
-    first_sentence = model + " " + noun + " by " + brand + ": " + lower_attribute + "."
-    opener = openers[rng.integers(0, len(openers), size=n_items)]
-    description_kind = rng.random(n_items)
+    lower_attribute = np.char.lower(listing.attribute.astype(str)).astype(object)
+    first_sentence = listing.model + " " + listing.noun + " by " + brand + ": " + lower_attribute + "."
+    opener = openers[rng.integers(0, len(openers), size=len(main))]
+    description_kind = rng.random(len(main))
     with_hint = np.stack([first_sentence, opener, hint], 1).tolist()
     without_hint = np.stack([first_sentence, opener], 1).tolist()
-    description = [
+    return [
         []
         if kind < _EMPTY_DESCRIPTION_FRACTION
         else (h if kind < _EMPTY_DESCRIPTION_FRACTION + _USE_HINT_FRACTION else w)
         for kind, h, w in zip(description_kind, with_hint, without_hint, strict=True)
     ]
-    details = [{"Brand": b, "Model Name": m} for b, m in zip(brand, model, strict=True)]
 
+
+def _generate_items(rng: np.random.Generator, settings: ShopSettings, used: np.ndarray) -> _Items:
+    """The catalogue: motivations, product types, listing texts, prices and popularity, in a fixed draw order.
+
+    Each helper draws from ``rng`` in turn, so the order of the calls below fixes the generated shop.
+    """
+    types = _type_table()
+    n_items = settings.n_items
+    main, second_motivation, type_index = _item_motivations(rng, settings, used)
+    asins = _random_codes(rng, 2 * n_items, b"B0", 8, _ASIN_ALPHABET)
+    parent_asin, variant_asin = asins[:n_items], asins[n_items:]
+    brand = _brands(rng, main, second_motivation >= 0)
+    listing = _listings(rng, types, type_index, brand)
+    price = _prices(rng, types, type_index)
+    categories = _category_lists(rng, types, type_index)
+    features = _features(rng, listing)
+    description = _descriptions(rng, listing, brand, main)
+    details = [{"Brand": b, "Model Name": m} for b, m in zip(brand, listing.model, strict=True)]
     rank = rng.permutation(n_items)
     popularity = (rank + 1.0) ** (-settings.skew)
     quality = rng.normal(0.0, 0.45, size=n_items)
-
     meta = pd.DataFrame(
         {
-            "main_category": main_category,
-            "title": title,
+            "main_category": types.main_category[type_index],
+            "title": listing.title,
             "features": features,
             "description": description,
             "price": price,
             "store": brand,
-            "categories": categories_list,
+            "categories": categories,
             "details": details,
             "parent_asin": parent_asin,
         }
     )
-    return _Items(parent_asin, variant_asin, main, second_motivation, popularity, quality, noun, meta)
+    return _Items(parent_asin, variant_asin, main, second_motivation, popularity, quality, listing.noun, meta)
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -1,18 +1,18 @@
 """Read-only Kedro datasets for real interaction logs.
 
 ``InteractionLogDataset`` loads a :class:`~momorec.data.raw_log.RawLog` from one of the formats of
-``momorec.data.loaders``; ``NoGroundTruthDataset`` stands in for ``item_true_motivations`` on real data.
+``momorec.data.readers``; ``NoGroundTruthDataset`` stands in for ``item_true_motivations`` on real data.
 
 Catalog examples (``conf/scientific/catalog_data_engineering.yml``)::
 
     raw_log:
-      type: momorec.datasets.interaction_log.InteractionLogDataset
+      type: momorec.io.interaction_log.InteractionLogDataset
       format: lcrec
       interactions_path: data/01_raw/scientific/Scientific.inter.json
       items_path: data/01_raw/scientific/Scientific.item.json
 
     item_true_motivations:
-      type: momorec.datasets.interaction_log.NoGroundTruthDataset
+      type: momorec.io.interaction_log.NoGroundTruthDataset
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
-from momorec.data.loaders import READERS
 from momorec.data.raw_log import RawLog
+from momorec.data.readers import READERS
 
 #: Schema of ``item_true_motivations`` (docs/architecture.md).
 TRUE_MOTIVATION_COLUMNS: dict[str, str] = {

@@ -1,4 +1,4 @@
-"""The readers of momorec.data.loaders on tiny fixtures written to a temporary folder."""
+"""The readers of momorec.data.readers on tiny fixtures written to a temporary folder."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from momorec.data.loaders import (
+from momorec.data.raw_log import INTERACTION_COLUMNS, ITEM_COLUMNS
+from momorec.data.readers import (
     LogFormatError,
     read_amazon2023,
     read_lcrec,
     read_movielens,
     read_tabular,
 )
-from momorec.data.raw_log import INTERACTION_COLUMNS, ITEM_COLUMNS
 
 
 def review(user: str, item: str, ts: int | str | None, rating: float | str | None = 5.0, **extra) -> dict:
