@@ -19,6 +19,8 @@ from momorec.data.raw_log import INTERACTION_COLUMNS, ITEM_COLUMNS, RawLog
 
 logger = logging.getLogger(__name__)
 
+#: Titles longer than this many characters are flagged (``max_title_chars``; null switches the check off).
+DEFAULT_MAX_TITLE_CHARS = 1000
 #: The item text columns cleaned like ids (stripped, empty = missing).
 _TEXT_COLUMNS = ("title", "category", "brand", "description")
 
@@ -149,6 +151,32 @@ def handle_untitled_items(
     return interactions[~on_untitled], catalogue[~untitled]
 
 
+def flag_long_titles(catalogue: pd.DataFrame, max_title_chars: int | None, problems: ProblemLog) -> None:
+    """Titles over ``max_title_chars`` characters are flagged (kept): they go into prompts, which cut them."""
+    if max_title_chars is None:
+        return
+    lengths = catalogue["title"].str.len().fillna(0).to_numpy()
+    long = lengths > int(max_title_chars)
+    if long.any():
+        problems.set(
+            "very_long_titles",
+            {
+                "count": int(long.sum()),
+                "max_title_chars": int(max_title_chars),
+                "action": "kept (flagged only; prompts cut titles to their own budget)",
+                # The ids and lengths, not the titles: a 100 KB title does not belong in the report.
+                "examples": [
+                    {"item_id": item_id, "title_chars": int(n)}
+                    for item_id, n in zip(
+                        catalogue["item_id"].to_numpy()[long][:MAX_EXAMPLES],
+                        lengths[long][:MAX_EXAMPLES],
+                        strict=True,
+                    )
+                ],
+            },
+        )
+
+
 def note_items_without_interactions(
     interactions: pd.DataFrame, catalogue: pd.DataFrame, problems: ProblemLog
 ) -> None:
@@ -204,7 +232,8 @@ def validate_raw_log(
 
     Args:
         raw_log: the loaded ``RawLog``.
-        parameters: ``params:data_engineering`` (uses ``drop_items_without_title``, default false).
+        parameters: ``params:data_engineering`` (uses ``drop_items_without_title``, default false, and
+            ``max_title_chars``, default 1000: longer titles are flagged as ``very_long_titles``).
 
     Returns:
         ``validated_interactions``, ``validated_items`` and ``validation_report``.
@@ -228,6 +257,7 @@ def validate_raw_log(
     catalogue = add_items_missing_from_catalogue(frame, catalogue, item_problems)
     drop_untitled = bool(parameters.get("drop_items_without_title", False))
     frame, catalogue = handle_untitled_items(frame, catalogue, drop_untitled, inter_problems, item_problems)
+    flag_long_titles(catalogue, parameters.get("max_title_chars", DEFAULT_MAX_TITLE_CHARS), item_problems)
     note_items_without_interactions(frame, catalogue, item_problems)
 
     if frame.empty:

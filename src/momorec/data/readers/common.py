@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
+import logging
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,8 @@ import pandas as pd
 
 from momorec.data.problems import LogFormatError, ProblemLog
 from momorec.data.raw_log import INTERACTION_COLUMNS, ITEM_COLUMNS, RawLog
+from momorec.data.readers.text import JSON_BYTE_ESCAPE, blank_to_na, ids_as_text, is_utf8, to_float
+from momorec.data.readers.timestamps import flag_mixed_units
 
 try:  # orjson parses review lines several times faster; the stdlib parser is the fallback.
     import orjson
@@ -20,15 +25,13 @@ try:  # orjson parses review lines several times faster; the stdlib parser is th
     json_loads = orjson.loads
     JSON_ERRORS: tuple[type[Exception], ...] = (orjson.JSONDecodeError, ValueError)
 except ImportError:  # pragma: no cover - orjson ships with mlflow's dependencies
-    import json
-
     json_loads = json.loads
     JSON_ERRORS = (ValueError,)
 
-#: Timestamps at or above this are milliseconds: 1e11 s is the year 5138, 1e11 ms is March 1973.
-MILLISECONDS_THRESHOLD = 100_000_000_000
-#: Separator used when a category path arrives as a list or a comma-joined string.
-CATEGORY_PATH_SEPARATOR = " > "
+#: What reading a damaged compressed file raises (truncated: EOFError; bad header or CRC: BadGzipFile).
+COMPRESSION_ERRORS: tuple[type[Exception], ...] = (EOFError, gzip.BadGzipFile, zlib.error)
+
+logger = logging.getLogger(__name__)
 
 
 def require_file(path: str | Path) -> Path:
@@ -48,97 +51,56 @@ def open_binary(path: Path) -> io.BufferedIOBase:
     return path.open("rb", buffering=1 << 20)
 
 
-def iter_json_lines(path: Path, problems: ProblemLog) -> Iterator[tuple[int, dict]]:
-    """Yield (1-based line number, object) for each JSON-object line; record everything else.
+def iter_json_lines(path: Path, problems: ProblemLog) -> Iterator[tuple[int, dict, bytes]]:
+    """Yield (1-based line number, object, raw line) for each JSON-object line; record everything else.
 
-    Blank lines are skipped without counting. Bytes that are not UTF-8 are replaced (U+FFFD) and the line
-    is kept, because the broken bytes usually sit in free text the reader does not use.
+    Blank lines are skipped without counting. Bytes that are not UTF-8 are kept as backslash escapes and the
+    line is kept (reported). The raw line lets a caller parse it again with :func:`exact_json` where an id
+    field came back as a float. A truncated or corrupt compressed file raises :class:`LogFormatError`
+    naming the file.
     """
-    with open_binary(path) as handle:
-        for line_no, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            problems.rows_read += 1
-            try:
-                record = json_loads(raw)  # bytes straight in: the parser checks UTF-8 itself
-            except JSON_ERRORS:
-                record = _parse_bad_line(raw, line_no, problems)
-                if record is None:
+    line_no = 0
+    try:
+        with open_binary(path) as handle:
+            for line_no, raw in enumerate(handle, start=1):
+                if not raw.strip():
                     continue
-            if not isinstance(record, dict):
-                problems.add("not_a_json_object", line_no)
-                continue
-            yield line_no, record
+                problems.rows_read += 1
+                try:
+                    record = json_loads(raw)  # bytes straight in: the parser checks UTF-8 itself
+                except JSON_ERRORS:
+                    record = _parse_bad_line(raw, line_no, problems)
+                    if record is None:
+                        continue
+                if not isinstance(record, dict):
+                    problems.add("not_a_json_object", line_no)
+                    continue
+                yield line_no, record, raw
+    except COMPRESSION_ERRORS as error:
+        raise LogFormatError(
+            f"{path}: the compressed file is truncated or corrupt after line {line_no} "
+            f"({type(error).__name__}: {error})"
+        ) from error
+
+
+def exact_json(raw: bytes) -> Any:
+    """A line parsed by the standard library: integers of any length stay integers.
+
+    orjson turns integers beyond 64 bits into floats, which would round distinct 30-digit ids into one.
+    """
+    return json.loads(raw.decode("utf-8", errors=JSON_BYTE_ESCAPE))
 
 
 def _parse_bad_line(raw: bytes, line_no: int, problems: ProblemLog) -> Any:
-    """A line the fast path refused: retry with non-UTF-8 bytes replaced, else record it as malformed."""
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        problems.add("non_utf8_bytes_replaced", line_no)
+    """A line the fast path refused: retry with non-UTF-8 bytes escaped, else record it as malformed."""
+    if not is_utf8(raw):
+        problems.add("non_utf8_bytes_escaped", line_no)
         try:
-            return json_loads(raw.decode("utf-8", errors="replace"))
-        except JSON_ERRORS:
+            return exact_json(raw)
+        except ValueError:
             pass
     problems.add("malformed_json", line_no)
     return None
-
-
-def blank_to_na(values: pd.Series) -> pd.Series:
-    """Strings that are empty or only whitespace count as missing."""
-    values = values.astype("string").str.strip()
-    return values.mask(values == "")
-
-
-def timestamps_to_seconds(
-    values: pd.Series, line_numbers: np.ndarray, problems: ProblemLog
-) -> tuple[pd.Series, np.ndarray]:
-    """Coerce to int64 Unix seconds; values that look like milliseconds are divided by 1000.
-
-    Returns the converted values and a mask of usable rows; unusable ones are recorded as
-    ``missing_timestamp`` or ``bad_timestamp``.
-    """
-    missing = values.isna().to_numpy()
-    numeric = pd.to_numeric(values, errors="coerce")
-    bad = numeric.isna().to_numpy() & ~missing
-    negative = (numeric < 0).fillna(False).to_numpy()
-    problems.add("missing_timestamp", line_numbers[missing])
-    problems.add("bad_timestamp", line_numbers[bad | negative])
-    ok = ~(missing | bad | negative)
-    as_float = numeric.to_numpy(dtype="float64", na_value=np.nan)
-    is_ms = ok & (as_float >= MILLISECONDS_THRESHOLD)
-    seconds = np.where(is_ms, np.floor_divide(np.nan_to_num(as_float), 1000), np.nan_to_num(as_float))
-    units = problems.notes.setdefault("timestamp_units", {"seconds": 0, "milliseconds": 0})
-    units["milliseconds"] += int(is_ms.sum())
-    units["seconds"] += int((ok & ~is_ms).sum())
-    return pd.Series(seconds.astype("int64"), index=values.index), ok
-
-
-def to_float(values: pd.Series) -> pd.Series:
-    """Numbers, numeric strings and prices like "$1,299.00" to float; anything else ("—", "N/A") to NaN."""
-    if pd.api.types.is_numeric_dtype(values):
-        return values.astype("float64")
-    text = values.astype("string").str.replace(r"[$,\s]", "", regex=True)
-    return pd.to_numeric(text, errors="coerce").astype("float64")
-
-
-def join_text(value: Any, sep: str) -> Any:
-    """A list of strings joined with ``sep``; a plain string kept; anything empty becomes None."""
-    if isinstance(value, list):
-        parts = [str(v).strip() for v in value if v is not None and str(v).strip()]
-        return sep.join(parts) if parts else None
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def category_path(value: Any) -> Any:
-    """A category path as ``A > B > C`` whether it arrives as a list or a comma-joined string."""
-    if isinstance(value, str):
-        value = value.split(",")
-    return join_text(value, CATEGORY_PATH_SEPARATOR)
 
 
 def finish_interactions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -157,11 +119,11 @@ def finish_items(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def id_columns(table: pd.DataFrame, lines: np.ndarray, problems: ProblemLog) -> tuple[pd.Series, pd.Series]:
-    """The user and item id columns with blanks as missing; rows missing either are recorded."""
-    user = blank_to_na(table["user_id"])
-    item = blank_to_na(table["item_id"])
-    problems.add("missing_user_id", lines[user.isna().to_numpy()])
-    problems.add("missing_item_id", lines[(item.isna() & user.notna()).to_numpy()])
+    """The user and item ids as text, blanks as missing; rows missing either are recorded (once per row)."""
+    user, user_rejected = ids_as_text(table["user_id"], lines, problems, "user_id")
+    item, item_rejected = ids_as_text(table["item_id"], lines, problems, "item_id")
+    problems.add("missing_user_id", lines[user.isna().to_numpy() & ~user_rejected])
+    problems.add("missing_item_id", lines[(item.isna() & user.notna()).to_numpy() & ~item_rejected])
     return user, item
 
 
@@ -178,7 +140,10 @@ def complete_interactions(
 def assemble_raw_log(
     interactions: pd.DataFrame, items: pd.DataFrame, source: str, problem_logs: list[ProblemLog]
 ) -> RawLog:
-    """The reader's result: both tables and, per file read, its parse report."""
+    """The reader's result: both tables and, per file read, its parse report (each problem also logged)."""
+    for problems in problem_logs:
+        flag_mixed_units(problems)
+        problems.log(logger, "parse")
     return RawLog(
         interactions=interactions,
         items=items,

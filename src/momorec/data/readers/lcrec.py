@@ -11,15 +11,8 @@ import pandas as pd
 
 from momorec.data.problems import LogFormatError, ProblemLog
 from momorec.data.raw_log import RawLog
-from momorec.data.readers.common import (
-    assemble_raw_log,
-    blank_to_na,
-    category_path,
-    finish_interactions,
-    finish_items,
-    join_text,
-    require_file,
-)
+from momorec.data.readers.common import assemble_raw_log, finish_interactions, finish_items, require_file
+from momorec.data.readers.text import JSON_BYTE_ESCAPE, category_path, ids_as_text, join_text
 
 
 def _load_json_document(path: Path, problems: ProblemLog) -> Any:
@@ -29,9 +22,9 @@ def _load_json_document(path: Path, problems: ProblemLog) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        problems.add("non_utf8_bytes_replaced", [], count=1)
+        problems.add("non_utf8_bytes_escaped", [], count=1)
         problems.notes["first_non_utf8_byte_offset"] = error.start
-        text = raw.decode("utf-8", errors="replace")
+        text = raw.decode("utf-8", errors=JSON_BYTE_ESCAPE)
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -73,10 +66,10 @@ def _read_sequences(inter_path: Path, inter_problems: ProblemLog) -> pd.DataFram
     user_ids = np.repeat(np.asarray(users, dtype=object)[is_list], lengths)
     entry_of_row = np.repeat(entry_numbers[is_list], lengths)
     flat = pd.Series([x for seq in lists for x in seq], dtype="object")
-    item_ids = blank_to_na(flat.map(lambda x: None if x is None or isinstance(x, dict | list) else str(x)))
     inter_problems.rows_read = len(flat)
+    item_ids, rejected = ids_as_text(flat, entry_of_row, inter_problems, "item_id")
     missing_item = item_ids.isna().to_numpy()
-    inter_problems.add("missing_item_id", entry_of_row[missing_item])
+    inter_problems.add("missing_item_id", entry_of_row[missing_item & ~rejected])
     starts = np.cumsum(lengths) - lengths
     positions = np.arange(len(flat), dtype=np.int64) - np.repeat(starts, lengths)
     interactions = pd.DataFrame(

@@ -11,14 +11,13 @@ from momorec.data.problems import ProblemLog
 from momorec.data.raw_log import RawLog
 from momorec.data.readers.common import (
     assemble_raw_log,
-    blank_to_na,
     complete_interactions,
     finish_items,
     id_columns,
     require_file,
-    timestamps_to_seconds,
-    to_float,
 )
+from momorec.data.readers.text import ESCAPED_BYTE_PATTERN, blank_to_na, to_float
+from momorec.data.readers.timestamps import check_timestamp_unit, to_seconds
 
 
 def _read_delimited(
@@ -29,17 +28,16 @@ def _read_delimited(
     Returns the frame and the 1-based line number of each row.
     """
     raw = require_file(path).read_bytes()
-    if encoding == "utf-8":
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("utf-8", errors="replace")
-            bad_lines = [i for i, line in enumerate(raw.splitlines(), 1) if _not_utf8(line)]
-            problems.add("non_utf8_bytes_replaced", bad_lines)
-    else:
-        text = raw.decode(encoding)
+    try:
+        text, escaped = raw.decode(encoding), False
+    except UnicodeDecodeError:
+        # Broken bytes are kept as escapes (\xe9), so ids that differ only there stay distinct.
+        text, escaped = raw.decode(encoding, errors="backslashreplace"), True
     lines = pd.Series(text.splitlines(), dtype="object")
     line_numbers = np.arange(1, len(lines) + 1)
+    if escaped:
+        has_escape = lines.str.contains(ESCAPED_BYTE_PATTERN, regex=True).to_numpy()
+        problems.add("non_utf8_bytes_escaped", line_numbers[has_escape])
     blank = lines.str.strip().eq("").to_numpy()
     lines, line_numbers = lines[~blank], line_numbers[~blank]
     problems.rows_read = len(lines)
@@ -54,15 +52,9 @@ def _read_delimited(
     return frame, line_numbers[right_width]
 
 
-def _not_utf8(line: bytes) -> bool:
-    try:
-        line.decode("utf-8")
-    except UnicodeDecodeError:
-        return True
-    return False
-
-
-def read_movielens(data_dir: str | Path, *, max_bad_fraction: float = 0.5) -> RawLog:
+def read_movielens(
+    data_dir: str | Path, *, max_bad_fraction: float = 0.5, timestamp_unit: str | None = None
+) -> RawLog:
     """Read MovieLens 100K: ``u.data`` (tab-separated ratings, Unix seconds), ``u.item`` (latin-1) and ``u.genre``.
 
     Every rating is an interaction. An item's genres, joined with ", " in ``u.genre`` order, are its category;
@@ -77,7 +69,8 @@ def read_movielens(data_dir: str | Path, *, max_bad_fraction: float = 0.5) -> Ra
         data_path, "\t", ["user_id", "item_id", "rating", "timestamp"], "utf-8", data_problems
     )
     user, item = id_columns(ratings, lines, data_problems)
-    timestamp, ts_ok = timestamps_to_seconds(blank_to_na(ratings["timestamp"]), lines, data_problems)
+    unit = check_timestamp_unit(timestamp_unit)
+    timestamp, ts_ok = to_seconds(blank_to_na(ratings["timestamp"]), lines, data_problems, unit)
     rating = to_float(blank_to_na(ratings["rating"]))
     data_problems.add(
         "unparseable_rating_set_to_null", lines[(rating.isna() & ratings["rating"].notna()).to_numpy()]
