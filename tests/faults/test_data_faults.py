@@ -277,6 +277,15 @@ def test_timestamps_after_2100_are_rejected(tmp_path, meta):
     assert problems["bad_timestamp"]["first_lines"] == [3]
 
 
+def test_infinite_and_huge_numbers_are_rejected(tmp_path):
+    csv = _csv(tmp_path, f"a,A,{T}\nb,A,inf\nc,A,1e30\nd,A,{10**25}\n".encode())
+    log = read_tabular(csv, max_bad_fraction=0.9)
+    assert log.interactions["user_id"].tolist() == ["a"]
+    problems = _problems(log, csv)
+    assert problems["bad_timestamp"]["first_lines"] == [2]
+    assert problems["timestamp_out_of_range"]["first_lines"] == [3, 4]
+
+
 def test_mixed_units_in_one_file_are_reported(tmp_path, meta):
     reviews = _reviews(
         tmp_path, [_review("u1", ts=T * 1000), _review("u2", ts=T * 1000), _review("u3", ts=T + 5)]

@@ -44,8 +44,9 @@ class InteractionLogDataset(AbstractDataset[None, RawLog]):
         interactions_path: the reviews / ``.inter.json`` / interactions table (not used for ``movielens``).
         items_path: the meta / ``.item.json`` / items table (optional for ``tabular`` only).
         data_dir: the MovieLens folder (``movielens`` only).
-        load_args: passed to the reader, e.g. ``chunk_size`` (amazon2023), ``column_map`` (tabular),
-            ``max_bad_fraction`` (all).
+        load_args: passed to the reader, e.g. ``chunk_size`` (amazon2023), ``column_map`` and
+            ``date_format`` (tabular), ``timestamp_unit`` (amazon2023, movielens, tabular: ``s``, ``ms``,
+            ``us``, ``ns``; detected when absent), ``max_bad_fraction`` (all).
         metadata: free-form metadata, ignored by Kedro (kedro-viz shows it).
 
     Saving is refused: raw data is never written by the pipeline.

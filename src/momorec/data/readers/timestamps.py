@@ -55,7 +55,9 @@ def to_seconds(
     missing = values.isna().to_numpy()
     boolean = _booleans(values) & ~missing
     numeric = pd.to_numeric(values.mask(boolean), errors="coerce")
-    bad = (numeric.isna().to_numpy() & ~missing & ~boolean) | (numeric < 0).fillna(False).to_numpy()
+    as_float = numeric.to_numpy(dtype="float64", na_value=np.nan)
+    # Not a number, infinite or negative: no time at all.
+    bad = ~missing & ~boolean & ~(np.isfinite(as_float) & (as_float >= 0))
     problems.add("missing_timestamp", line_numbers[missing])
     problems.add("boolean_timestamp", line_numbers[boolean])
     problems.add("bad_timestamp", line_numbers[bad])
@@ -75,7 +77,8 @@ def _scale_to_seconds(
     numeric: pd.Series, ok: np.ndarray, line_numbers: np.ndarray, problems: ProblemLog, unit: str | None
 ) -> tuple[pd.Series, np.ndarray]:
     """Divide each usable value by its unit (given, or by magnitude); times after 2100 are rejected."""
-    integer = pd.api.types.is_integer_dtype(numeric)
+    # Signed integers are divided exactly; anything else (floats, unsigned beyond int64) as float64.
+    integer = pd.api.types.is_signed_integer_dtype(numeric)
     numbers = numeric.to_numpy(dtype="int64" if integer else "float64", na_value=0 if integer else np.nan)
     numbers = np.where(ok, numbers, 0)
     if unit is None:
