@@ -489,21 +489,22 @@ def _segment_sampler(groups: np.ndarray, weights: np.ndarray, n_groups: int):
     return sample
 
 
-def _generate_purchases(
-    rng: np.random.Generator, settings: ShopSettings, used: np.ndarray, items: _Items
-) -> pd.DataFrame:
-    n_users, n_items = settings.n_users, settings.n_items
-    n_vocab = len(vocab.MOTIVATIONS)
-
-    # Sequence lengths: 1 + negative binomial with the requested mean.
+def _sequence_lengths(rng: np.random.Generator, settings: ShopSettings) -> np.ndarray:
+    """Sequence lengths: 1 + negative binomial with the requested mean, capped."""
     extra_mean = settings.interactions_per_user - 1.0
     if extra_mean > 0:
         p = _LENGTH_DISPERSION / (_LENGTH_DISPERSION + extra_mean)
-        lengths = 1 + rng.negative_binomial(_LENGTH_DISPERSION, p, size=n_users)
+        lengths = 1 + rng.negative_binomial(_LENGTH_DISPERSION, p, size=settings.n_users)
     else:
-        lengths = np.ones(n_users, dtype=np.int64)
-    lengths = np.minimum(lengths, _MAX_SEQUENCE_LENGTH)
+        lengths = np.ones(settings.n_users, dtype=np.int64)
+    return np.minimum(lengths, _MAX_SEQUENCE_LENGTH)
 
+
+def _row_motivations(
+    rng: np.random.Generator, used: np.ndarray, lengths: np.ndarray, user: np.ndarray, position: np.ndarray
+) -> np.ndarray:
+    """The motivation behind each purchase row: users hold 1-3 motivations, taken up along the sequence."""
+    n_users, n_vocab = len(lengths), len(vocab.MOTIVATIONS)
     # Each user's motivations: 1-3 distinct ones drawn ∝ motivation popularity (Gumbel top-k).
     motivation_weight = np.zeros(n_vocab)
     motivation_weight[used] = (rng.permutation(len(used)) + 1.0) ** (-_MOTIVATION_POPULARITY_SKEW)
@@ -519,15 +520,18 @@ def _generate_purchases(
     starts = np.sort(rng.random((n_users, n_pick)) * lengths[:, None], axis=1)
     starts[:, 0] = 0.0
     starts[np.arange(n_pick)[None, :] >= n_user_motivations[:, None]] = np.inf
-
-    user = np.repeat(np.arange(n_users), lengths)
-    position = np.arange(len(user)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     n_started = (starts[user] <= position[:, None]).sum(axis=1)
     newest = n_started - 1
     any_started = np.floor(rng.random(len(user)) * n_started).astype(np.int64)
     slot = np.where(rng.random(len(user)) < _FOCUS_ON_NEWEST, newest, any_started)
-    motivation = user_motivations[user, slot]
+    return user_motivations[user, slot]
 
+
+def _row_items(
+    rng: np.random.Generator, settings: ShopSettings, items: _Items, user: np.ndarray, motivation: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The item of each row (of its motivation, or off-motivation by popularity), and which rows to keep."""
+    n_items, n_vocab = settings.n_items, len(vocab.MOTIVATIONS)
     # Items of a motivation: those whose main or second true motivation it is.
     has_second = items.second_motivation >= 0
     member_group = np.concatenate([items.main_motivation, items.second_motivation[has_second]])
@@ -559,10 +563,21 @@ def _generate_purchases(
         repeated = repeated_rows(affected)
     keep = np.ones(len(user), dtype=bool)
     keep[repeated] = False
+    return item, keep
 
-    # Timestamps: a first purchase within the span, then log-normal gaps; millisecond resolution.
+
+def _row_timestamps(
+    rng: np.random.Generator,
+    settings: ShopSettings,
+    lengths: np.ndarray,
+    user: np.ndarray,
+    position: np.ndarray,
+) -> np.ndarray:
+    """A first purchase within the span, then log-normal gaps; millisecond resolution."""
     start_ms = pd.Timestamp(settings.start_date, tz="UTC").value // 1_000_000
-    first_ms = start_ms + np.floor(rng.random(n_users) * settings.span_days * 86_400_000).astype(np.int64)
+    first_ms = start_ms + np.floor(rng.random(settings.n_users) * settings.span_days * 86_400_000).astype(
+        np.int64
+    )
     gaps_ms = np.floor(
         rng.lognormal(np.log(_MEDIAN_GAP_DAYS * 86_400_000), _GAP_SIGMA, size=len(user))
     ).astype(np.int64)
@@ -570,8 +585,19 @@ def _generate_purchases(
     gaps_ms[position == 0] = 0
     cumulative = np.cumsum(gaps_ms)
     user_base = np.repeat(cumulative[np.cumsum(lengths) - lengths], lengths)
-    timestamp = first_ms[user] + cumulative - user_base
+    return first_ms[user] + cumulative - user_base
 
+
+def _generate_purchases(
+    rng: np.random.Generator, settings: ShopSettings, used: np.ndarray, items: _Items
+) -> pd.DataFrame:
+    """The purchase log (user, item, timestamp, motivation) in time order; each helper draws in turn."""
+    lengths = _sequence_lengths(rng, settings)
+    user = np.repeat(np.arange(settings.n_users), lengths)
+    position = np.arange(len(user)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    motivation = _row_motivations(rng, used, lengths, user, position)
+    item, keep = _row_items(rng, settings, items, user, motivation)
+    timestamp = _row_timestamps(rng, settings, lengths, user, position)
     purchases = pd.DataFrame(
         {"user": user[keep], "item": item[keep], "timestamp": timestamp[keep], "motivation": motivation[keep]}
     )
@@ -585,18 +611,12 @@ def _generate_purchases(
 # ----------------------------------------------------------------------------------------------------
 
 
-def generate_shop(settings: ShopSettings | Mapping[str, Any] | None = None) -> ShopTables:
-    """Generate the whole shop in memory (deterministic for given settings)."""
-    settings = ShopSettings.from_mapping(settings)
-    rng = np.random.default_rng(settings.seed)
-    n_vocab = len(vocab.MOTIVATIONS)
-    used = np.sort(rng.choice(n_vocab, size=settings.n_motivations, replace=False))
-
-    items = _generate_items(rng, settings, used)
-    purchases = _generate_purchases(rng, settings, used, items)
+def _review_table(
+    rng: np.random.Generator, settings: ShopSettings, items: _Items, purchases: pd.DataFrame
+) -> pd.DataFrame:
+    """One review line per purchase, with the fields of Amazon Reviews 2023."""
     n_rows = len(purchases)
     item = purchases["item"].to_numpy()
-
     user_ids = _random_codes(rng, settings.n_users, b"A", 27, _USER_ALPHABET)
     rating = np.clip(np.rint(4.3 + items.quality[item] + rng.normal(0.0, 1.0, size=n_rows)), 1, 5)
     rating_index = rating.astype(np.int64) - 1
@@ -613,8 +633,7 @@ def generate_shop(settings: ShopSettings | Mapping[str, Any] | None = None) -> S
     )
     helpful_vote = np.floor(rng.pareto(2.0, size=n_rows)).astype(np.int64)
     verified = rng.random(n_rows) < _VERIFIED_FRACTION
-
-    reviews = pd.DataFrame(
+    return pd.DataFrame(
         {
             "rating": rating,
             "title": review_titles[rating_index, title_pick],
@@ -629,28 +648,47 @@ def generate_shop(settings: ShopSettings | Mapping[str, Any] | None = None) -> S
         }
     )
 
-    counts = np.bincount(item, minlength=settings.n_items)
-    sums = np.bincount(item, weights=rating, minlength=settings.n_items)
+
+def _meta_table(items: _Items, item: np.ndarray, rating: np.ndarray, n_items: int) -> pd.DataFrame:
+    """The item lines: the generated listing plus the rating summary and the empty media lists."""
+    counts = np.bincount(item, minlength=n_items)
+    sums = np.bincount(item, weights=rating, minlength=n_items)
     average = np.where(counts > 0, np.round(sums / np.maximum(counts, 1), 1), np.nan)
     meta = items.meta
     meta.insert(2, "average_rating", pd.Series(average).astype(object).where(counts > 0, None))
     meta.insert(3, "rating_number", counts.astype(np.int64))
-    meta.insert(7, "images", [[]] * settings.n_items)
-    meta.insert(8, "videos", [[]] * settings.n_items)
+    meta.insert(7, "images", [[]] * n_items)
+    meta.insert(8, "videos", [[]] * n_items)
+    return meta
 
+
+def _truth_table(items: _Items, n_items: int) -> pd.DataFrame:
+    """``item_true_motivations``: each item's main and (when it has one) second motivation."""
     names = np.array([m.name for m in vocab.MOTIVATIONS], dtype=object)
     has_second = items.second_motivation >= 0
-    truth_item = np.concatenate([np.arange(settings.n_items), np.flatnonzero(has_second)])
+    truth_item = np.concatenate([np.arange(n_items), np.flatnonzero(has_second)])
     truth_motivation = np.concatenate([items.main_motivation, items.second_motivation[has_second]])
     truth_order = np.lexsort((truth_motivation, truth_item))
-    truth = pd.DataFrame(
+    return pd.DataFrame(
         {
             "item_id": pd.array(items.parent_asin[truth_item[truth_order]], dtype="string"),
             "motivation_id": truth_motivation[truth_order].astype(np.int64),
             "motivation": pd.array(names[truth_motivation[truth_order]], dtype="string"),
         }
     )
-    return ShopTables(reviews=reviews, meta=meta, item_true_motivations=truth)
+
+
+def generate_shop(settings: ShopSettings | Mapping[str, Any] | None = None) -> ShopTables:
+    """Generate the whole shop in memory (deterministic for given settings)."""
+    settings = ShopSettings.from_mapping(settings)
+    rng = np.random.default_rng(settings.seed)
+    n_vocab = len(vocab.MOTIVATIONS)
+    used = np.sort(rng.choice(n_vocab, size=settings.n_motivations, replace=False))
+    items = _generate_items(rng, settings, used)
+    purchases = _generate_purchases(rng, settings, used, items)
+    reviews = _review_table(rng, settings, items, purchases)
+    meta = _meta_table(items, purchases["item"].to_numpy(), reviews["rating"].to_numpy(), settings.n_items)
+    return ShopTables(reviews=reviews, meta=meta, item_true_motivations=_truth_table(items, settings.n_items))
 
 
 def _jsonl_bytes(frame: pd.DataFrame) -> bytes:
