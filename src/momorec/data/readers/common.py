@@ -1,4 +1,4 @@
-"""Helpers shared by the readers: opening files, JSON lines, text cleaning, typed output tables."""
+"""Helpers shared by the readers: opening files, JSON lines, typed output tables, the assembled RawLog."""
 
 from __future__ import annotations
 
