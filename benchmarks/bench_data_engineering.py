@@ -35,7 +35,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import write_section  # noqa: E402
 
-from momorec.data.loaders import read_amazon2023  # noqa: E402
+from momorec.data.readers import read_amazon2023  # noqa: E402
 from momorec.pipelines.data_engineering import nodes  # noqa: E402
 
 PARAMETERS = {

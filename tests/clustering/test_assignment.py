@@ -52,7 +52,7 @@ def test_main_motivation_is_the_most_supported_and_blank_texts_are_dropped():
     assert main.to_dict("list") == {"item_idx": [0, 1], "motivation": ["a", "c"]}
     table = motivation_support_table(frame)
     assert table.to_dict("list") == {"motivation": ["a", "b", "c"], "support": [2, 2, 1]}
-    with pytest.raises(ValueError, match="required column"):
+    with pytest.raises(ValueError, match="missing column"):
         main_item_motivations(frame.drop(columns="support"))
 
 
@@ -89,7 +89,7 @@ def test_true_labels_take_the_first_row_and_head_motivations_the_text():
     }
     head = true_head_motivations(truth, pd.Series([1, 2]))
     assert head.to_dict("list") == {"item_idx": [1], "motivation": ["four"]}
-    with pytest.raises(ValueError, match="item_true_motivations: required column"):
+    with pytest.raises(ValueError, match="item_true_motivations: missing column"):
         true_motivation_labels(items, truth_rows.drop(columns="motivation_id"))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import re
@@ -99,6 +100,20 @@ def test_same_settings_give_byte_identical_files(small_files):
     assert again.keys() == small_files.keys()
     for name, data in small_files.items():
         assert again[name] == data, name
+
+
+#: sha256 of the SMALL shop (decompressed review and meta lines, truth as CSV), recorded on the generator
+#: before ``_generate_items`` was split into small functions: the same seed must keep giving the same shop.
+SMALL_SHOP_SHA256 = "aff11027cfc0137ad4e964db42abac4a5361360f3552bf98fd3ebaaf9fb082fb"
+
+
+def test_small_shop_matches_its_recorded_hash(small_files):
+    digest = hashlib.sha256()
+    digest.update(gzip.decompress(small_files[shop.REVIEWS_FILENAME]))
+    digest.update(gzip.decompress(small_files[shop.META_FILENAME]))
+    truth = pd.read_parquet(io.BytesIO(small_files[shop.TRUTH_FILENAME]))
+    digest.update(truth.to_csv(index=False).encode())
+    assert digest.hexdigest() == SMALL_SHOP_SHA256
 
 
 def test_different_seed_gives_different_files(small_files):
@@ -224,7 +239,7 @@ def test_no_second_motivation_when_the_fraction_is_zero():
 
 
 def test_default_shop_has_a_long_tail_and_survives_a_5_core(default_shop):
-    from momorec.pipelines.data_engineering.nodes import filter_k_core
+    from momorec.data.kcore import filter_k_core
 
     reviews = default_shop.reviews
     per_item = reviews["parent_asin"].value_counts()

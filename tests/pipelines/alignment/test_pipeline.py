@@ -8,7 +8,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from kedro_datasets.pandas import ParquetDataset
 
-from momorec.datasets.llm_cache import LLMCacheDataset
+from momorec.io.llm_cache import LLMCacheDataset
 from momorec.pipelines.alignment import create_pipeline
 from momorec.pipelines.alignment.nodes import RERANK_VARIANTS
 from tests.pipelines.alignment.conftest import TINY_RECOMMENDER

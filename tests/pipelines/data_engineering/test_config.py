@@ -38,11 +38,11 @@ def test_real_data_environments_read_their_files_and_have_no_ground_truth(
     repo_root, env, reader_format, path_key, path
 ):
     catalog = _config(repo_root, env)["catalog"]
-    assert catalog["raw_log"]["type"] == "momorec.datasets.interaction_log.InteractionLogDataset"
+    assert catalog["raw_log"]["type"] == "momorec.io.interaction_log.InteractionLogDataset"
     assert catalog["raw_log"]["format"] == reader_format
     assert catalog["raw_log"][path_key] == path
-    assert catalog["item_true_motivations"]["type"] == "momorec.datasets.interaction_log.NoGroundTruthDataset"
+    assert catalog["item_true_motivations"]["type"] == "momorec.io.interaction_log.NoGroundTruthDataset"
     # everything else is inherited from base unchanged
     base = _config(repo_root, "base")["catalog"]
     assert catalog["interactions"] == base["interactions"]
-    assert base["raw_log"]["type"] == "momorec.datasets.builtin_shop.BuiltinShopDataset"
+    assert base["raw_log"]["type"] == "momorec.io.builtin_shop.BuiltinShopDataset"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from momorec.data.raw_log import RawLog
-from momorec.datasets.interaction_log import InteractionLogDataset
+from momorec.io.interaction_log import InteractionLogDataset
 from momorec.pipelines.data_engineering.pipeline import create_pipeline
 from tests.pipelines.data_engineering.conftest import run_in_memory
 

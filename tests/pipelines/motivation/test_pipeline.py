@@ -10,7 +10,7 @@ from kedro.runner import SequentialRunner
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import ParquetDataset
 
-from momorec.datasets.llm_cache import LLMCacheDataset
+from momorec.io.llm_cache import LLMCacheDataset
 from momorec.pipelines.motivation import create_pipeline
 
 OUTPUTS = ["agent_answers", "pair_motivations", "item_motivations", "agent_leaderboard", "arena_judgments"]

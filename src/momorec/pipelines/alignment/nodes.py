@@ -23,7 +23,8 @@ from momorec.alignment.llm_setup import run_llm_stage, stage_plan
 from momorec.alignment.profiles import generate_profiles, ok_texts, profile_prompts
 from momorec.alignment.similarity import embedding_alignment_scores
 from momorec.alignment.traits import generate_traits, trait_prompts
-from momorec.alignment.users import require_columns, sample_users, users_table
+from momorec.alignment.users import sample_users, users_table
+from momorec.data.problems import require_columns
 from momorec.data.sequences import build_user_sequences
 from momorec.data.splits import select_train_interactions
 from momorec.embeddings import load_encoder
@@ -153,7 +154,7 @@ def build_trait_prompts(
     items: pd.DataFrame, recommender_candidates: pd.DataFrame, params: dict[str, Any]
 ) -> pd.DataFrame:
     """The trait request of every item that appears as a candidate (and of no other item)."""
-    require_columns(recommender_candidates, "recommender_candidates", ["item_idx"])
+    require_columns(recommender_candidates, ["item_idx"], "recommender_candidates")
     return trait_prompts(
         items, recommender_candidates["item_idx"].unique(), int(params["traits"]["description_chars"])
     )

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from momorec.clustering.residual_kmeans import collision_rate
 from momorec.clustering.semantic_ids import assemble_item_vectors, cluster_semantic_ids, residual_codes
-from momorec.frames import require_columns
+from momorec.data.problems import require_columns
 from momorec.reporting.plots import plot_codebook_use_perplexity_and_error
 
 

@@ -22,9 +22,9 @@ from momorec.clustering.assignment import (
 )
 from momorec.clustering.motivation_clusters import cluster_motivation_table
 from momorec.clustering.spreading_evaluation import none_if_nan, score_assignment, spreading_report
+from momorec.data.problems import require_columns
 from momorec.embeddings.contrastive_tuning import build_training_pairs, tune_and_measure
 from momorec.embeddings.encoder import EncoderBundle, encode_texts, item_texts_by_idx
-from momorec.frames import require_columns
 
 logger = logging.getLogger(__name__)
 

@@ -1,18 +1,18 @@
 """Read-only Kedro datasets for real interaction logs.
 
 ``InteractionLogDataset`` loads a :class:`~momorec.data.raw_log.RawLog` from one of the formats of
-``momorec.data.loaders``; ``NoGroundTruthDataset`` stands in for ``item_true_motivations`` on real data.
+``momorec.data.readers``; ``NoGroundTruthDataset`` stands in for ``item_true_motivations`` on real data.
 
 Catalog examples (``conf/scientific/catalog_data_engineering.yml``)::
 
     raw_log:
-      type: momorec.datasets.interaction_log.InteractionLogDataset
+      type: momorec.io.interaction_log.InteractionLogDataset
       format: lcrec
       interactions_path: data/01_raw/scientific/Scientific.inter.json
       items_path: data/01_raw/scientific/Scientific.item.json
 
     item_true_motivations:
-      type: momorec.datasets.interaction_log.NoGroundTruthDataset
+      type: momorec.io.interaction_log.NoGroundTruthDataset
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
-from momorec.data.loaders import READERS
 from momorec.data.raw_log import RawLog
+from momorec.data.readers import READERS
 
 #: Schema of ``item_true_motivations`` (docs/architecture.md).
 TRUE_MOTIVATION_COLUMNS: dict[str, str] = {
@@ -44,8 +44,9 @@ class InteractionLogDataset(AbstractDataset[None, RawLog]):
         interactions_path: the reviews / ``.inter.json`` / interactions table (not used for ``movielens``).
         items_path: the meta / ``.item.json`` / items table (optional for ``tabular`` only).
         data_dir: the MovieLens folder (``movielens`` only).
-        load_args: passed to the reader, e.g. ``chunk_size`` (amazon2023), ``column_map`` (tabular),
-            ``max_bad_fraction`` (all).
+        load_args: passed to the reader, e.g. ``chunk_size`` (amazon2023), ``column_map`` and
+            ``date_format`` (tabular), ``timestamp_unit`` (amazon2023, movielens, tabular: ``s``, ``ms``,
+            ``us``, ``ns``; detected when absent), ``max_bad_fraction`` (all).
         metadata: free-form metadata, ignored by Kedro (kedro-viz shows it).
 
     Saving is refused: raw data is never written by the pipeline.

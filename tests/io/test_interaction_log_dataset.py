@@ -1,4 +1,4 @@
-"""InteractionLogDataset / NoGroundTruthDataset (src/momorec/datasets/interaction_log.py)."""
+"""InteractionLogDataset / NoGroundTruthDataset (src/momorec/io/interaction_log.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from kedro.io import DataCatalog, DatasetError
 
 from momorec.data.raw_log import RawLog
-from momorec.datasets.interaction_log import InteractionLogDataset, NoGroundTruthDataset
+from momorec.io.interaction_log import InteractionLogDataset, NoGroundTruthDataset
 
 
 def test_lcrec_dataset_from_catalog_config(tmp_path):
@@ -18,7 +18,7 @@ def test_lcrec_dataset_from_catalog_config(tmp_path):
     catalog = DataCatalog.from_config(
         {
             "raw_log": {
-                "type": "momorec.datasets.interaction_log.InteractionLogDataset",
+                "type": "momorec.io.interaction_log.InteractionLogDataset",
                 "format": "lcrec",
                 "interactions_path": str(tmp_path / "S.inter.json"),
                 "items_path": str(tmp_path / "S.item.json"),

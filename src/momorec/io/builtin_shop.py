@@ -7,19 +7,19 @@ regenerated, atomically (temporary files renamed into place, manifest written la
 reused as they are. Then:
 
 - ``part="log"`` returns the :class:`~momorec.data.raw_log.RawLog` read back through the Amazon Reviews
-  2023 reader (``momorec.data.loaders.read_amazon2023``), exactly as a real Amazon category would be read;
+  2023 reader (``momorec.data.readers.read_amazon2023``), exactly as a real Amazon category would be read;
 - ``part="truth"`` returns the ground-truth table ``item_true_motivations`` (item_id, motivation_id,
   motivation), which only evaluation may read.
 
 Catalog (``conf/base/catalog_data_engineering.yml``)::
 
     raw_log:
-      type: momorec.datasets.builtin_shop.BuiltinShopDataset
+      type: momorec.io.builtin_shop.BuiltinShopDataset
       path: data/01_raw/shop
       settings: ${globals:builtin_shop}
 
     item_true_motivations:
-      type: momorec.datasets.builtin_shop.BuiltinShopDataset
+      type: momorec.io.builtin_shop.BuiltinShopDataset
       path: data/01_raw/shop
       settings: ${globals:builtin_shop}
       part: truth
@@ -99,7 +99,7 @@ class BuiltinShopDataset(AbstractDataset[None, "RawLog | pd.DataFrame"]):
             truth = pd.read_parquet(self.truth_path)
             return truth.astype(TRUTH_COLUMNS)[list(TRUTH_COLUMNS)]
         # Imported here so the generator and the truth part work even if the reader module is broken.
-        from momorec.data.loaders import read_amazon2023
+        from momorec.data.readers import read_amazon2023
 
         raw_log = read_amazon2023(self.reviews_path, self.meta_path, **self._load_args)
         raw_log.source = f"builtin_shop:{self._path} (seed {self._settings.seed})"

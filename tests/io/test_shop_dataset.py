@@ -10,7 +10,7 @@ from kedro.io import DataCatalog, DatasetError
 
 from momorec.data import shop
 from momorec.data.raw_log import RawLog
-from momorec.datasets.builtin_shop import BuiltinShopDataset
+from momorec.io.builtin_shop import BuiltinShopDataset
 
 TINY = {"n_users": 150, "n_items": 120, "interactions_per_user": 6.0, "n_motivations": 12, "seed": 3}
 FILES = (shop.REVIEWS_FILENAME, shop.META_FILENAME, shop.TRUTH_FILENAME)
@@ -85,12 +85,12 @@ def test_dataset_loads_the_log_through_the_amazon_2023_reader(tmp_path):
     catalog = DataCatalog.from_config(
         {
             "raw_log": {
-                "type": "momorec.datasets.builtin_shop.BuiltinShopDataset",
+                "type": "momorec.io.builtin_shop.BuiltinShopDataset",
                 "path": str(tmp_path / "shop"),
                 "settings": TINY,
             },
             "item_true_motivations": {
-                "type": "momorec.datasets.builtin_shop.BuiltinShopDataset",
+                "type": "momorec.io.builtin_shop.BuiltinShopDataset",
                 "path": str(tmp_path / "shop"),
                 "settings": TINY,
                 "part": "truth",

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from kedro.io import DatasetError, Version
 
-from momorec.datasets.numpy_dataset import NumpyDataset
+from momorec.io.numpy_dataset import NumpyDataset
 
 
 def test_round_trip_keeps_values_and_casts_to_float32(tmp_path):

@@ -4,7 +4,7 @@ Embeddings and codebooks are dense float arrays; ``.npy`` keeps them exact, memo
 any language with a NumPy reader. Catalog use::
 
     item_text_embeddings:
-      type: momorec.datasets.numpy_dataset.NumpyDataset
+      type: momorec.io.numpy_dataset.NumpyDataset
       filepath: data/04_feature/item_text_embeddings.npy
 
 Wrap it in ``kedro_mlflow.io.artifacts.MlflowArtifactDataset`` to log the file as an MLflow artifact;

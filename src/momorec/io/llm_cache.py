@@ -5,7 +5,7 @@ run killed halfway keeps its answers. Declaring it in the catalog puts its locat
 shows it in the lineage as an input of every node that calls an LLM::
 
     llm_cache:
-      type: momorec.datasets.llm_cache.LLMCacheDataset
+      type: momorec.io.llm_cache.LLMCacheDataset
       filepath: data/02_intermediate/llm_cache.sqlite
 """
 
