@@ -37,6 +37,7 @@ from momorec.alignment.similarity import embedding_alignment_scores
 from momorec.alignment.traits import generate_traits, trait_prompts
 from momorec.embeddings import load_encoder
 from momorec.llm import LLMCache
+from momorec.llm.tokens import with_titles_cut
 from momorec.pipelines.data_engineering.nodes import select_train_interactions
 from momorec.pipelines.recommender.nodes import build_user_sequences
 
@@ -175,7 +176,7 @@ def build_profile_prompts(
     """The profile request of every evaluated user, from the training prefix and item text only."""
     return profile_prompts(
         train_interactions,
-        items,
+        with_titles_cut(items, params.get("max_title_tokens")),
         alignment_users["user_idx"].to_numpy(),
         int(params["profiles"]["max_history_items"]),
     )
@@ -210,7 +211,9 @@ def build_trait_prompts(
     """The trait request of every item that appears as a candidate (and of no other item)."""
     _require(recommender_candidates, "recommender_candidates", ["item_idx"])
     return trait_prompts(
-        items, recommender_candidates["item_idx"].unique(), int(params["traits"]["description_chars"])
+        with_titles_cut(items, params.get("max_title_tokens")),
+        recommender_candidates["item_idx"].unique(),
+        int(params["traits"]["description_chars"]),
     )
 
 
@@ -257,7 +260,7 @@ def score_llm_compatibility(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """LLM ratings of the budgeted users' candidates, the request log and the stage's usage."""
     rated_users = alignment_users.loc[alignment_users["llm_rated"], "user_idx"].to_numpy()
-    titles = item_lines(items, fields=PROFILE_ITEM_FIELDS)
+    titles = item_lines(with_titles_cut(items, params.get("max_title_tokens")), fields=PROFILE_ITEM_FIELDS)
     traits = pd.Series(ok_texts(item_traits, "item_idx", "traits_text"), dtype="string")
     descriptions = titles.astype("string")
     with_traits = descriptions.index.isin(traits.index)

@@ -28,6 +28,7 @@ from momorec.agents.prompts import GENERATION_PROMPTS, PROMPT_VERSION, ItemText
 from momorec.llm.cache import LLMCache
 from momorec.llm.errors import LLMConfigError
 from momorec.llm.session import open_clients
+from momorec.llm.tokens import truncate_texts_to_token_budget
 from momorec.llm.usage import UsageRecorder, merge_usage
 
 logger = logging.getLogger(__name__)
@@ -79,8 +80,11 @@ def _analysis_settings(params: Mapping[str, Any]) -> AnalysisSettings:
     )
 
 
-def _pair_texts(pairs: pd.DataFrame) -> list[tuple[ItemText, ItemText]]:
+def _pair_texts(pairs: pd.DataFrame, max_title_tokens: int | None) -> list[tuple[ItemText, ItemText]]:
     columns = pairs[["title_a", "category_a", "title_b", "category_b"]].fillna("").astype(str)
+    if max_title_tokens is not None:  # titles of any length would overflow the model's context
+        for column in ("title_a", "title_b"):
+            columns[column] = truncate_texts_to_token_budget(columns[column], int(max_title_tokens))
     return [(ItemText(ta, ca), ItemText(tb, cb)) for ta, ca, tb, cb in columns.itertuples(index=False)]
 
 
@@ -92,7 +96,7 @@ def _run_agents(
     usage: UsageRecorder,
 ) -> pd.DataFrame:
     settings = _analysis_settings(params)
-    texts = _pair_texts(pairs)
+    texts = _pair_texts(pairs, params.get("max_title_tokens"))
     frames = []
     with open_clients(
         [m for _, _, m in agents],
@@ -195,7 +199,7 @@ def judge_arena(
     agents = [name for name, _, _ in _agents(params)]
     usable = arena_answers[arena_answers["status"] == STATUS_OK].set_index(["item_a", "item_b", "agent"])
     pairs = motivation_pairs.head(int(params["arena_pairs"]))
-    texts = _pair_texts(pairs)
+    texts = _pair_texts(pairs, params.get("max_title_tokens"))
     rows: list[dict[str, Any]] = []
     comparisons: list[Comparison] = []
     to_judge: list[int] = []
