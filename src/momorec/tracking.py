@@ -71,7 +71,9 @@ def mark_stale_runs_failed(client: MlflowClient, experiment_id: str, current_run
         pid = int(tags[PID_TAG])
         if process_is_alive(pid, tags.get(START_TAG)):
             continue
-        reason = f"process {pid} on {host} ended without closing the run; marked FAILED by run {current_run_id}"
+        reason = (
+            f"process {pid} on {host} ended without closing the run; marked FAILED by run {current_run_id}"
+        )
         client.set_tag(run.info.run_id, STALE_TAG, reason)
         client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.FAILED))
         logger.warning("MLflow run %s (%s) was left RUNNING: %s", run.info.run_id, run.info.run_name, reason)

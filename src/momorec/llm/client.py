@@ -208,7 +208,11 @@ class LLMClient:
         self._breaker.record_success()
         if self.cache is not None:
             self.cache.put(
-                key, self.endpoint.model, request.as_record(self.endpoint.model), completion, self.cache_identity
+                key,
+                self.endpoint.model,
+                request.as_record(self.endpoint.model),
+                completion,
+                self.cache_identity,
             )
         self.usage.record_call(
             attempts, completion.latency_s, completion.prompt_tokens, completion.completion_tokens

@@ -253,7 +253,9 @@ class CallSettings:
         if self.deadline_s is not None and self.deadline_s <= 0:
             raise LLMConfigError(f"deadline_s must be > 0 or null, got {self.deadline_s}")
         if self.circuit_breaker_failures < 1:
-            raise LLMConfigError(f"circuit_breaker_failures must be >= 1, got {self.circuit_breaker_failures}")
+            raise LLMConfigError(
+                f"circuit_breaker_failures must be >= 1, got {self.circuit_breaker_failures}"
+            )
         if not 0.0 <= self.max_failed_fraction <= 1.0:
             raise LLMConfigError(f"max_failed_fraction must be in [0, 1], got {self.max_failed_fraction}")
 

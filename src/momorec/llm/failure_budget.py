@@ -45,7 +45,9 @@ def describe_failures(usage: Mapping[str, Any]) -> str:
     """``"timeout x3, http_500 x1 at model 'a' (...)"``, one clause per endpoint, most failures first."""
     clauses = []
     for endpoint, kinds in usage.get("failure_endpoints", {}).items():
-        counts = ", ".join(f"{kind} x{n}" for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+        counts = ", ".join(
+            f"{kind} x{n}" for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
         clauses.append(f"{counts} at {endpoint}")
     if not clauses:  # a usage record from before per-endpoint counts
         clauses = [", ".join(f"{kind} x{n}" for kind, n in usage.get("failure_kinds", {}).items())]

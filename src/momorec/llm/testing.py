@@ -200,8 +200,9 @@ class FakeChatServer:
                     if fake.n_ctx is not None and n_tokens > fake.n_ctx:
                         self._send(400, raw=llama_cpp_context_overflow(n_tokens, fake.n_ctx))
                     elif action.echo_headers:
-                        headers = {name: value for name, value in self.headers.items()}
-                        message = f"scripted HTTP {action.status}; request headers: {headers}"
+                        # The credentials first, as a proxy that reports "who called" would.
+                        headers = sorted(self.headers.items(), key=lambda h: h[0].lower() != "authorization")
+                        message = f"scripted HTTP {action.status}; request headers: {dict(headers)}"
                         self._send(action.status, {"error": {"message": message, "type": "server_error"}})
                     elif action.raw_body is not None:
                         self._send(action.status, raw=action.raw_body)
