@@ -227,13 +227,14 @@ class BlackHoleServer:
     def __init__(self) -> None:
         self._socket = socket.create_server(("127.0.0.1", 0), backlog=64)
         self._socket.settimeout(0.05)
+        self.port = int(self._socket.getsockname()[1])
         self._held: list[socket.socket] = []
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._accept, name="black-hole-server", daemon=True)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._socket.getsockname()[1]}/v1"
+        return f"http://127.0.0.1:{self.port}/v1"
 
     @property
     def n_connections(self) -> int:
