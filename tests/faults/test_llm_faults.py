@@ -277,3 +277,20 @@ def test_switching_endpoints_is_not_served_from_the_old_endpoints_cache(project,
         assert _run_motivation(project, second.base_url)[0] is None
         assert second.n_requests == calls and _usage(project)["cache_hits"] == 0
     _assert_nothing_leaked(project, capfd)
+
+
+def test_shipped_timings_stop_a_black_hole_endpoint_in_about_a_minute():
+    """The shipped client settings (conf/base), not the quick test ones: one minute, not 8 per request."""
+    from momorec.llm import CallSettings, ChatRequest, EndpointConfig, LLMClient
+
+    shipped = yaml.safe_load((REPO / "conf" / "base" / "parameters_motivation.yml").read_text())
+    settings = CallSettings.from_params({**shipped["motivation"]["client"], "show_progress": False})
+    requests = [ChatRequest.from_messages([{"role": "user", "content": f"q{i}"}]) for i in range(20)]
+    with BlackHoleServer() as black_hole:
+        client = LLMClient(EndpointConfig(name="remote", model="m", base_url=black_hole.base_url), settings)
+        started = time.perf_counter()
+        with pytest.raises(LLMEndpointFailing, match="timeout x3"):
+            client.complete_many(requests)
+        seconds = time.perf_counter() - started
+        client.close()
+    assert settings.deadline_s - 1 < seconds < settings.deadline_s + 20, seconds

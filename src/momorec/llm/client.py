@@ -331,7 +331,9 @@ class LLMClient:
     ) -> list[ChatResult]:
         """Answer ``requests`` with at most ``settings.concurrency`` in flight; results in input order.
 
-        A fatal error in any worker cancels the queued requests and is raised here.
+        A fatal error in any worker cancels the queued requests and is raised here at once: requests still
+        in flight are abandoned, not awaited (they end within their deadline, in the background), so a
+        hanging endpoint costs one deadline, not two.
         """
         results: list[ChatResult | None] = [None] * len(requests)
         if not requests:
@@ -339,21 +341,20 @@ class LLMClient:
         progress = tqdm(
             total=len(requests), desc=description, unit="call", disable=not self.settings.show_progress
         )
-        with ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="llm") as executor:
-            futures = {
-                executor.submit(self.complete, request): index for index, request in enumerate(requests)
-            }
-            try:
-                pending = set(futures)
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_EXCEPTION, timeout=1.0)
-                    for future in done:
-                        results[futures[future]] = future.result()  # re-raises a worker's fatal error
-                        progress.update(1)
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-            finally:
-                progress.close()
+        executor = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="llm")
+        futures = {executor.submit(self.complete, request): index for index, request in enumerate(requests)}
+        try:
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_EXCEPTION, timeout=1.0)
+                for future in done:
+                    results[futures[future]] = future.result()  # re-raises a worker's fatal error
+                    progress.update(1)
+        except BaseException:
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise
+        else:
+            executor.shutdown(wait=True)
+        finally:
+            progress.close()
         return [result for result in results if result is not None]
