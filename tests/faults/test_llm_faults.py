@@ -178,6 +178,9 @@ def test_black_hole_endpoint_stops_the_run_quickly_naming_the_endpoint(project, 
     # Three failed requests of ~1 s deadline each (two in parallel): far from 8 minutes per request.
     assert seconds < 30
     assert _mlflow_statuses(project)[-1] == "FAILED"
+    with sqlite3.connect(project / "mlflow.db") as db:  # the stale-run hook tagged the run with its owner
+        tags = {key for (key,) in db.execute("SELECT key FROM tags WHERE key LIKE 'momorec.%'")}
+    assert {"momorec.pid", "momorec.host", "momorec.process_start"} <= tags
     _assert_nothing_leaked(project, capfd)
 
 
