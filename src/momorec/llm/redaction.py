@@ -64,7 +64,10 @@ class RedactingFilter(logging.Filter):
     """Redacts a record's message (with its arguments merged in) and its exception text."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # arguments that do not fit the format: logging reports it itself
+            return True
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
