@@ -3,9 +3,11 @@
 from kedro.config import OmegaConfigLoader
 
 from momorec.llm.hooks import LLMCredentialsHook
+from momorec.tracking import StaleMlflowRunsHook
 
-# The LLM clients are built inside nodes; this hook hands them the `llm` section of credentials.yml.
-HOOKS = (LLMCredentialsHook(),)
+# The LLM clients are built inside nodes; this hook hands them the `llm` section of credentials.yml (and
+# redacts log output). The other marks MLflow runs left RUNNING by killed processes as FAILED.
+HOOKS = (LLMCredentialsHook(), StaleMlflowRunsHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

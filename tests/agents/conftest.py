@@ -23,7 +23,10 @@ def fake_server() -> Iterator[FakeChatServer]:
 def client(fake_server, tmp_path) -> Iterator[LLMClient]:
     with LLMClient(
         EndpointConfig(name="fake", model="fake-model", base_url=fake_server.base_url),
-        CallSettings(concurrency=1, max_retries=1, backoff_s=0.01, show_progress=False),
+        # Failures are scripted on purpose here; the stage failure budget is tested in tests/llm.
+        CallSettings(
+            concurrency=1, max_retries=1, backoff_s=0.01, show_progress=False, max_failed_fraction=1.0
+        ),
         LLMCache(tmp_path / "cache.sqlite"),
         UsageRecorder("agents"),
     ) as llm_client:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from momorec.alignment.schemas import TRAIT_SCHEMA, validated_or_problems
+from momorec.llm.errors import LLMFailureBudgetExceeded
 from momorec.llm.structured import SamplingPlan, generate_structured
 from momorec.llm.testing import Action
 from tests.alignment.tiny_data import schema_responder
@@ -70,7 +73,8 @@ def test_a_failed_call_is_a_failure_not_an_answer(fake_server, client_for):
     # HTTP 400 is not retried by the client: each attempt fails and the task is recorded as failed.
     server = fake_server()
     server.queue(Action(status=400), Action(status=400))
-    with client_for(server) as client:
+    # Two failed requests of two: leaving the client stops the stage (its failure budget, llm.failure_budget).
+    with pytest.raises(LLMFailureBudgetExceeded, match="2 of 2 requests"), client_for(server) as client:
         table = generate_structured(client, [MESSAGES], validate, SamplingPlan(max_attempts=2)).to_table(
             ["a"]
         )

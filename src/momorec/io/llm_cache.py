@@ -2,7 +2,8 @@
 
 The cache is not a table a node returns: the client adds one row per completed call while a node runs, so a
 run killed halfway keeps its answers. Declaring it in the catalog puts its location in configuration and
-shows it in the lineage as an input of every node that calls an LLM::
+shows it in the lineage as an input of every node that calls an LLM. The file carries its schema version;
+a file written before answers were keyed by endpoint is migrated when it is loaded (``momorec.llm.cache``)::
 
     llm_cache:
       type: momorec.io.llm_cache.LLMCacheDataset

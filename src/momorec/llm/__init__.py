@@ -3,18 +3,30 @@
 Small modules, one job each:
 
 - ``config``: endpoint and call settings, API-key resolution (the key is held in a ``Secret``).
-- ``cache``: the SQLite store of every completed call, plus a separate table of failures.
-- ``usage``: thread-safe accounting of calls, cache hits, tokens, latencies and failures.
+- ``cache``: the SQLite store of every completed call keyed by request and endpoint, plus a table of failures.
+- ``usage``: thread-safe accounting of calls, cache hits, tokens, latencies and failures (by kind and endpoint).
+- ``failure_budget``: a stage's tolerated share of failed calls and the endpoint's circuit breaker.
+- ``redaction``: the one step that removes keys from every text stored or logged.
+- ``tokens``: texts cut to a token budget before they enter a prompt.
 - ``embedded``: the local llama.cpp server with the SmolLM2 GGUF, used when no endpoint is configured.
-- ``client``: retries, timeouts, bounded concurrency and caching around ``openai``'s chat completions.
+- ``client``: deadlines, retries, bounded concurrency and caching around ``openai``'s chat completions.
 - ``structured``: the sampling plan and the retry loop of every call whose answer must validate.
-- ``testing``: a scripted fake OpenAI-compatible HTTP server for tests and benchmarks.
+- ``testing``: fake OpenAI-compatible HTTP servers (scripted, black hole) for tests and benchmarks.
+
+Reliability cases and their tests: docs/reliability.md ("LLM endpoints").
 """
 
 from momorec.llm.cache import LLMCache
 from momorec.llm.client import ChatRequest, ChatResult, LLMClient
 from momorec.llm.config import CallSettings, EndpointConfig, Secret
-from momorec.llm.errors import LLMAuthenticationError, LLMConfigError, LLMEndpointUnreachable, LLMError
+from momorec.llm.errors import (
+    LLMAuthenticationError,
+    LLMConfigError,
+    LLMEndpointFailing,
+    LLMEndpointUnreachable,
+    LLMError,
+    LLMFailureBudgetExceeded,
+)
 from momorec.llm.structured import SamplingPlan, generate_structured
 from momorec.llm.usage import UsageRecorder, merge_usage
 
@@ -27,8 +39,10 @@ __all__ = [
     "LLMCache",
     "LLMClient",
     "LLMConfigError",
+    "LLMEndpointFailing",
     "LLMEndpointUnreachable",
     "LLMError",
+    "LLMFailureBudgetExceeded",
     "SamplingPlan",
     "Secret",
     "UsageRecorder",

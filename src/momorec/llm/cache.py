@@ -4,18 +4,40 @@ One connection per thread (SQLite connections must not be shared across threads)
 never block the writer, and ``INSERT OR IGNORE`` so two workers finishing the same request cannot clash.
 Each answer is committed as soon as it arrives, so a run killed halfway keeps everything it paid for and
 the next run only makes the missing calls. Failures go to their own table: they are never returned as
-answers, so the next run retries them.
+answers, so the next run retries them; their messages are redacted (``momorec.llm.redaction``).
+
+Schema versions (SQLite ``user_version``):
+
+- 1 (files written before endpoints were part of the key; ``user_version`` 0): keys hash the request and
+  the model name only, so another endpoint serving the same model name got the old endpoint's answers.
+- 2: keys hash the request and the endpoint identity (``EndpointConfig.cache_identity``), kept in the new
+  ``endpoint`` column. Opening a version-1 file migrates it once: answers of the embedded model (model
+  name ``EMBEDDED_MODEL_ALIAS``, the only model the project ran without a base URL) are re-keyed to the
+  embedded identity, so a re-run still makes no call; every other answer cannot be attributed to an
+  endpoint and is moved to ``completions_unattributed``, kept for inspection and never served.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from momorec.llm.embedded import EMBEDDED_MODEL_ALIAS, SMOLLM2_FILE
+from momorec.llm.errors import LLMConfigError
+from momorec.llm.redaction import redact
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+# The embedded endpoint's identity (``client.embedded_identity`` of the default model file).
+LEGACY_EMBEDDED_IDENTITY = f"embedded:{SMOLLM2_FILE}"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS completions (
@@ -26,7 +48,8 @@ CREATE TABLE IF NOT EXISTS completions (
     prompt_tokens INTEGER NOT NULL,
     completion_tokens INTEGER NOT NULL,
     latency_s REAL NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    endpoint TEXT
 );
 CREATE TABLE IF NOT EXISTS failures (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -34,10 +57,18 @@ CREATE TABLE IF NOT EXISTS failures (
     model TEXT NOT NULL,
     kind TEXT NOT NULL,
     message TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    endpoint TEXT
 );
 CREATE INDEX IF NOT EXISTS failures_key ON failures(key);
 """
+
+
+def request_key(record: dict[str, Any], endpoint: str | None) -> str:
+    """The cache key of a request record (``ChatRequest.as_record``) at ``endpoint`` (``None``: schema 1)."""
+    keyed = record if endpoint is None else {**record, "endpoint": endpoint}
+    payload = json.dumps(keyed, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -59,8 +90,21 @@ class LLMCache:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
-        with self._connection() as connection:
+        connection = self._connection()
+        version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise LLMConfigError(
+                f"{self.path} has LLM-cache schema version {version}, newer than this code's "
+                f"{SCHEMA_VERSION}: update momorec or point llm_cache at another file."
+            )
+        has_completions = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'completions'"
+        ).fetchone()
+        if has_completions and version < SCHEMA_VERSION:
+            self._migrate_from_version_1(connection)
+        else:
             connection.executescript(_SCHEMA)
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def __repr__(self) -> str:
         return f"LLMCache(path={str(self.path)!r})"
@@ -79,6 +123,42 @@ class LLMCache:
                 self._connections.append(connection)
         return connection
 
+    def _migrate_from_version_1(self, connection: sqlite3.Connection) -> None:
+        """Add the endpoint columns; re-key the embedded model's answers, set the others apart (module doc)."""
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("completions", "failures"):
+                columns = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+                if "endpoint" not in columns:
+                    connection.execute(f"ALTER TABLE {table} ADD COLUMN endpoint TEXT")
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS completions_unattributed AS SELECT * FROM completions WHERE 0"
+            )
+            rows = connection.execute(
+                "SELECT key, request_json FROM completions WHERE model = ? AND endpoint IS NULL",
+                (EMBEDDED_MODEL_ALIAS,),
+            ).fetchall()
+            rekeyed = [
+                (request_key(json.loads(request), LEGACY_EMBEDDED_IDENTITY), LEGACY_EMBEDDED_IDENTITY, key)
+                for key, request in rows
+            ]
+            connection.executemany("UPDATE completions SET key = ?, endpoint = ? WHERE key = ?", rekeyed)
+            moved = connection.execute(
+                "INSERT INTO completions_unattributed SELECT * FROM completions WHERE endpoint IS NULL"
+            ).rowcount
+            connection.execute("DELETE FROM completions WHERE endpoint IS NULL")
+            connection.execute("CREATE INDEX IF NOT EXISTS failures_key ON failures(key)")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        logger.warning(
+            "Migrated the LLM cache %s to schema version %d (answers keyed by endpoint): %d answers of the "
+            "embedded model kept; %d answers of other models set apart in completions_unattributed (their "
+            "endpoint is unknown, so they are never served again)",
+            self.path, SCHEMA_VERSION, len(rekeyed), moved,
+        )  # fmt: skip
+
     def get(self, key: str) -> CachedCompletion | None:
         row = (
             self._connection()
@@ -90,10 +170,17 @@ class LLMCache:
         )
         return None if row is None else CachedCompletion(row[0], int(row[1]), int(row[2]), float(row[3]))
 
-    def put(self, key: str, model: str, request: dict[str, Any], completion: CachedCompletion) -> None:
+    def put(
+        self,
+        key: str,
+        model: str,
+        request: dict[str, Any],
+        completion: CachedCompletion,
+        endpoint: str | None = None,
+    ) -> None:
         """Store an answer; a second answer for the same key is ignored (the first one wins)."""
         self._connection().execute(
-            "INSERT OR IGNORE INTO completions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO completions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 key,
                 model,
@@ -103,14 +190,17 @@ class LLMCache:
                 completion.completion_tokens,
                 completion.latency_s,
                 time.time(),
+                endpoint,
             ),
         )
 
-    def record_failure(self, key: str, model: str, kind: str, message: str) -> None:
-        """Log a failed call; it stays retryable because ``get`` never reads this table."""
+    def record_failure(
+        self, key: str, model: str, kind: str, message: str, endpoint: str | None = None
+    ) -> None:
+        """Log a failed call (message redacted); it stays retryable because ``get`` never reads this table."""
         self._connection().execute(
-            "INSERT INTO failures (key, model, kind, message, created_at) VALUES (?, ?, ?, ?, ?)",
-            (key, model, kind, message[:2000], time.time()),
+            "INSERT INTO failures (key, model, kind, message, created_at, endpoint) VALUES (?, ?, ?, ?, ?, ?)",
+            (key, model, kind, redact(message)[:2000], time.time(), endpoint),
         )
 
     def count(self) -> int:

@@ -1,19 +1,26 @@
 """The chat client every agent uses: cache first, then the endpoint with timeouts and retries.
 
-Transient errors (connection refused/reset, timeouts, HTTP 408/429/5xx, a malformed or empty body) are retried with exponential
-backoff; authentication errors (401/403) and an unknown model (404) stop the run at once with an error that
-names the endpoint; other 4xx answers are recorded as failures of that request. A request that still fails
-after its retries is recorded in the cache's failure table and returned as a failed ``ChatResult`` (never an
-invented answer), so a later run retries it. When nothing answers at all the run stops with
-``LLMEndpointUnreachable``.
+Transient errors (connection refused/reset, timeouts, HTTP 408/429/5xx, a malformed or empty body) are retried
+with exponential backoff within the request's deadline (``CallSettings.deadline_s``); authentication errors
+(401/403) and an unknown model (404) stop the run at once with an error that names the endpoint; a prompt
+over the context window (``context_overflow``) and other 4xx answers are failures of that request. A request
+that still fails after its retries is recorded in the cache's failure table and returned as a failed
+``ChatResult`` (never an invented answer), so a later run retries it. Three guards keep failures loud:
+nothing answering at all raises ``LLMEndpointUnreachable``; ``circuit_breaker_failures`` endpoint-side
+failures in a row raise ``LLMEndpointFailing``; and leaving the client's ``with`` block checks the stage's
+failure budget (``momorec.llm.failure_budget``). Every error text is redacted (``momorec.llm.redaction``)
+before it is stored, returned or raised.
+
+Answers are cached by request and endpoint identity (``EndpointConfig.cache_identity``): another base URL
+or model file never gets the answers of the old one, while the embedded server's per-run port does not
+matter.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -24,13 +31,31 @@ from typing import Any
 import openai
 from tqdm.auto import tqdm
 
-from momorec.llm.cache import CachedCompletion, LLMCache
+from momorec.llm.cache import CachedCompletion, LLMCache, request_key
 from momorec.llm.config import CallSettings, EndpointConfig
-from momorec.llm.embedded import EmbeddedServer
+from momorec.llm.embedded import SMOLLM2_FILE, EmbeddedServer
 from momorec.llm.errors import LLMAuthenticationError, LLMConfigError, LLMEndpointUnreachable
+from momorec.llm.failure_budget import CircuitBreaker, check_failure_budget
+from momorec.llm.redaction import redact
 from momorec.llm.usage import UsageRecorder
 
 logger = logging.getLogger(__name__)
+
+# How servers word a prompt over the context window: llama.cpp's server (``exceed_context_size_error``,
+# "exceeds the available context size"), llama-cpp-python, OpenAI and vLLM ("maximum context length",
+# ``context_length_exceeded``).
+_CONTEXT_OVERFLOW = re.compile(
+    r"exceed_context_size|exceeds? the available context|context[_ ]length[_ ]exceeded|maximum context length"
+    r"|exceed(?:s|ed)? (?:the )?context window",
+    re.IGNORECASE,
+)
+_MESSAGE_CHARS = 500  # of an error body kept in a failure (after redaction)
+
+
+def embedded_identity(server: EmbeddedServer | None) -> str:
+    """The embedded endpoint's cache identity: its model file, not its per-run port."""
+    gguf = server.gguf_path.name if server is not None and server.gguf_path else SMOLLM2_FILE
+    return f"embedded:{gguf}"
 
 
 @dataclass(frozen=True)
@@ -62,9 +87,9 @@ class ChatRequest:
             del record["json_schema"]  # requests without a schema keep the cache keys they always had
         return {"model": model, **record}
 
-    def cache_key(self, model: str) -> str:
-        payload = json.dumps(self.as_record(model), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    def cache_key(self, model: str, endpoint: str | None = None) -> str:
+        """The request's cache key at ``endpoint`` (a ``cache_identity``); ``None``: the schema-1 key."""
+        return request_key(self.as_record(model), endpoint)
 
 
 @dataclass(frozen=True)
@@ -103,6 +128,7 @@ class LLMClient:
         cache: LLMCache | None = None,
         usage: UsageRecorder | None = None,
         embedded_server: EmbeddedServer | None = None,
+        check_budget_on_exit: bool = True,
     ) -> None:
         self.endpoint = endpoint
         self.settings = settings or CallSettings()
@@ -111,6 +137,10 @@ class LLMClient:
         self._embedded = embedded_server
         if endpoint.is_embedded and self._embedded is None:
             self._embedded = EmbeddedServer(model_alias=endpoint.model)
+        self.cache_identity = endpoint.cache_identity(embedded_identity(self._embedded))
+        # Off when several clients share one usage recorder and their owner checks it once (session.py).
+        self.check_budget_on_exit = check_budget_on_exit
+        self._breaker = CircuitBreaker(self.settings.circuit_breaker_failures, endpoint.label())
         self._openai: openai.OpenAI | None = None
         self._openai_lock = threading.Lock()
         self._base_url: str | None = endpoint.base_url
@@ -120,10 +150,6 @@ class LLMClient:
 
     def describe(self) -> dict[str, Any]:
         return {"endpoint": self.endpoint.describe(), "settings": asdict(self.settings)}
-
-    @property
-    def endpoint_label(self) -> str:
-        return self._base_url or "the embedded llama.cpp server"
 
     def _client(self) -> openai.OpenAI:
         with self._openai_lock:
@@ -147,13 +173,15 @@ class LLMClient:
     def __enter__(self) -> LLMClient:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, *exc_info) -> None:
         self.close()
+        if exc_type is None and self.check_budget_on_exit:
+            check_failure_budget(self.usage.as_dict(), self.settings.max_failed_fraction)
 
     # ------------------------------------------------------------------ one request
     def complete(self, request: ChatRequest) -> ChatResult:
-        """Answer one request from the cache or the endpoint; fatal configuration errors raise."""
-        key = request.cache_key(self.endpoint.model)
+        """Answer one request from the cache or the endpoint; fatal errors raise (``momorec.llm.errors``)."""
+        key = request.cache_key(self.endpoint.model, self.cache_identity)
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
@@ -166,15 +194,26 @@ class LLMClient:
                     completion_tokens=hit.completion_tokens,
                     latency_s=hit.latency_s,
                 )
+        self._breaker.check()
         outcome = self._call_with_retries(request)
         if isinstance(outcome, _CallFailure):
             if self.cache is not None:
-                self.cache.record_failure(key, self.endpoint.model, outcome.kind, outcome.message)
-            self.usage.record_failure(outcome.attempts, outcome.kind)
+                self.cache.record_failure(
+                    key, self.endpoint.model, outcome.kind, outcome.message, self.cache_identity
+                )
+            self.usage.record_failure(outcome.attempts, outcome.kind, self.endpoint.label())
+            self._breaker.record_failure(outcome.kind, outcome.message)  # raises once the breaker opens
             return ChatResult(ok=False, error_kind=outcome.kind, error=outcome.message)
         completion, attempts = outcome
+        self._breaker.record_success()
         if self.cache is not None:
-            self.cache.put(key, self.endpoint.model, request.as_record(self.endpoint.model), completion)
+            self.cache.put(
+                key,
+                self.endpoint.model,
+                request.as_record(self.endpoint.model),
+                completion,
+                self.cache_identity,
+            )
         self.usage.record_call(
             attempts, completion.latency_s, completion.prompt_tokens, completion.completion_tokens
         )
@@ -187,84 +226,99 @@ class LLMClient:
         )
 
     def _call_with_retries(self, request: ChatRequest) -> tuple[CachedCompletion, int] | _CallFailure:
-        client = self._client()
+        client = self._client()  # starts an embedded server first: its start-up is not the request's time
+        arguments = self._arguments(request)
+        deadline = None if self.settings.deadline_s is None else time.monotonic() + self.settings.deadline_s
+        failure: _CallFailure | None = None
+        for attempt in range(1, self.settings.max_retries + 2):
+            timeout = self.settings.timeout_s
+            if deadline is not None:
+                timeout = min(timeout, deadline - time.monotonic())
+                if timeout <= 0.01 and failure is not None:
+                    failure.message += f" (request deadline of {self.settings.deadline_s:g} s reached)"
+                    break
+            started = time.perf_counter()
+            try:
+                response = client.chat.completions.create(**arguments, timeout=timeout)
+            except openai.APIStatusError as error:
+                failure = self._status_failure(error, attempt)
+                if not failure.transient:
+                    return failure
+            except openai.APITimeoutError:
+                failure = _CallFailure("timeout", f"no answer within {timeout:.3g} s", attempt)
+            except openai.APIConnectionError as error:
+                failure = _CallFailure("connection", redact(f"{type(error).__name__}: {error}"), attempt)
+            except (ValueError, openai.APIResponseValidationError) as error:
+                # A body that is not a chat completion (a proxy's error page, a truncated reply): retry.
+                message = redact(f"{type(error).__name__}: {error}")[:_MESSAGE_CHARS]
+                failure = _CallFailure("malformed_response", message, attempt)
+            else:
+                text = response.choices[0].message.content if response.choices else None
+                if text and text.strip():
+                    usage = response.usage
+                    completion = CachedCompletion(
+                        text=text,
+                        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+                        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+                        latency_s=time.perf_counter() - started,
+                    )
+                    return completion, attempt
+                # Never cached: an empty answer is retried now and on the next run.
+                failure = _CallFailure("empty_response", "the endpoint returned no message content", attempt)
+            if attempt <= self.settings.max_retries:
+                pause = self._backoff(attempt)
+                if deadline is not None and time.monotonic() + pause >= deadline:
+                    failure.message += f" (request deadline of {self.settings.deadline_s:g} s reached)"
+                    break
+                time.sleep(pause)
+        assert failure is not None
+        if failure.kind == "connection":
+            raise LLMEndpointUnreachable(
+                f"Cannot reach the LLM endpoint {self.endpoint.label()} after {failure.attempts} attempts: "
+                f"{failure.message}. Is the server running and is motivation.models.{self.endpoint.name}.base_url "
+                f"right?"
+            )
+        return failure
+
+    def _arguments(self, request: ChatRequest) -> dict[str, Any]:
         arguments: dict[str, Any] = {
             "model": self.endpoint.model,
             "messages": request.message_dicts(),
             "temperature": request.temperature,
             "top_p": request.top_p,
             "max_tokens": request.max_tokens,
-            "timeout": self.settings.timeout_s,
         }
         if request.seed is not None:
             arguments["seed"] = request.seed
         response_format = self.endpoint.response_format(request.json_mode, request.json_schema)
         if response_format is not None:
             arguments["response_format"] = response_format
-        failure: _CallFailure | None = None
-        for attempt in range(1, self.settings.max_retries + 2):
-            started = time.perf_counter()
-            try:
-                response = client.chat.completions.create(**arguments)
-            except openai.APITimeoutError as error:
-                failure = _CallFailure(
-                    "timeout", f"no answer within {self.settings.timeout_s} s: {error}", attempt
-                )
-            except openai.APIConnectionError as error:
-                failure = _CallFailure("connection", f"{type(error).__name__}: {error}", attempt)
-            except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
-                key_state = "an API key is set" if self.endpoint.api_key is not None else "no API key is set"
-                raise LLMAuthenticationError(
-                    f"The LLM endpoint {self.endpoint_label} refused the request with HTTP {error.status_code} "
-                    f"({key_state} for model {self.endpoint.name!r}); check conf/local/credentials.yml "
-                    f"(llm: {{api_key: ...}}) or the MOMOREC_LLM_API_KEY environment variable."
-                ) from None
-            except openai.NotFoundError as error:
-                raise LLMConfigError(
-                    f"The LLM endpoint {self.endpoint_label} answered 404 for model {self.endpoint.model!r}: "
-                    f"check motivation.models.{self.endpoint.name} ({error.message})"
-                ) from None
-            except openai.APIStatusError as error:
-                transient = error.status_code == 429 or error.status_code >= 500 or error.status_code == 408
-                failure = _CallFailure(
-                    f"http_{error.status_code}", str(error.message)[:500], attempt, transient
-                )
-                if not transient:
-                    return failure
-            except (ValueError, openai.APIResponseValidationError) as error:
-                # A body that is not a chat completion (a proxy's error page, a truncated reply): retry.
-                failure = _CallFailure(
-                    "malformed_response", f"{type(error).__name__}: {error}"[:500], attempt
-                )
-            else:
-                latency = time.perf_counter() - started
-                usage = response.usage
-                text = response.choices[0].message.content if response.choices else None
-                if not text or not text.strip():
-                    # Never cached: an empty answer is retried now and on the next run.
-                    failure = _CallFailure(
-                        "empty_response", "the endpoint returned no message content", attempt
-                    )
-                    if attempt <= self.settings.max_retries:
-                        time.sleep(self._backoff(attempt))
-                    continue
-                completion = CachedCompletion(
-                    text=text,
-                    prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-                    completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-                    latency_s=latency,
-                )
-                return completion, attempt
-            if attempt <= self.settings.max_retries:
-                time.sleep(self._backoff(attempt))
-        assert failure is not None
-        if failure.kind == "connection":
-            raise LLMEndpointUnreachable(
-                f"Cannot reach the LLM endpoint {self.endpoint_label} (model {self.endpoint.model!r}) after "
-                f"{failure.attempts} attempts: {failure.message}. Is the server running and is "
-                f"motivation.models.{self.endpoint.name}.base_url right?"
+        return arguments
+
+    def _status_failure(self, error: openai.APIStatusError, attempt: int) -> _CallFailure:
+        """Classify an HTTP error answer; authentication and unknown-model errors stop the run."""
+        status = error.status_code
+        body = redact(error.message)[:_MESSAGE_CHARS]  # openai's message holds the answer's body
+        if status in (401, 403):
+            key_state = "an API key is set" if self.endpoint.api_key is not None else "no API key is set"
+            raise LLMAuthenticationError(
+                f"The LLM endpoint {self.endpoint.label()} refused the request with HTTP {status} "
+                f"({key_state}); check conf/local/credentials.yml (llm: {{api_key: ...}}) or the "
+                f"MOMOREC_LLM_API_KEY environment variable."
+            ) from None
+        if status == 404:
+            raise LLMConfigError(
+                f"The LLM endpoint {self.endpoint.label()} answered 404 for model {self.endpoint.model!r}: "
+                f"check motivation.models.{self.endpoint.name} ({body})"
+            ) from None
+        if _CONTEXT_OVERFLOW.search(body):
+            message = (
+                f"the prompt does not fit the model's context window (HTTP {status}: {body}); shorten the "
+                f"inputs (max_title_tokens) or give the server a larger context"
             )
-        return failure
+            return _CallFailure("context_overflow", message, attempt, transient=False)
+        transient = status >= 500 or status in (408, 429)
+        return _CallFailure(f"http_{status}", body, attempt, transient)
 
     def _backoff(self, attempt: int) -> float:
         # Exponential with a little jitter so concurrent workers do not retry in lockstep.
@@ -277,7 +331,9 @@ class LLMClient:
     ) -> list[ChatResult]:
         """Answer ``requests`` with at most ``settings.concurrency`` in flight; results in input order.
 
-        A fatal error in any worker cancels the queued requests and is raised here.
+        A fatal error in any worker cancels the queued requests and is raised here at once: requests still
+        in flight are abandoned, not awaited (they end within their deadline, in the background), so a
+        hanging endpoint costs one deadline, not two.
         """
         results: list[ChatResult | None] = [None] * len(requests)
         if not requests:
@@ -285,21 +341,20 @@ class LLMClient:
         progress = tqdm(
             total=len(requests), desc=description, unit="call", disable=not self.settings.show_progress
         )
-        with ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="llm") as executor:
-            futures = {
-                executor.submit(self.complete, request): index for index, request in enumerate(requests)
-            }
-            try:
-                pending = set(futures)
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_EXCEPTION, timeout=1.0)
-                    for future in done:
-                        results[futures[future]] = future.result()  # re-raises a worker's fatal error
-                        progress.update(1)
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-            finally:
-                progress.close()
+        executor = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="llm")
+        futures = {executor.submit(self.complete, request): index for index, request in enumerate(requests)}
+        try:
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_EXCEPTION, timeout=1.0)
+                for future in done:
+                    results[futures[future]] = future.result()  # re-raises a worker's fatal error
+                    progress.update(1)
+        except BaseException:
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise
+        else:
+            executor.shutdown(wait=True)
+        finally:
+            progress.close()
         return [result for result in results if result is not None]

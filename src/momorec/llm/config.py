@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from momorec.llm.errors import LLMConfigError
+from momorec.llm.redaction import register_secret
 
 # Local servers (vLLM, Ollama, llama.cpp) accept any key; the openai client insists on a non-empty one.
 PLACEHOLDER_KEY = "not-needed"
@@ -35,6 +36,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        register_secret(value)  # from now on ``redact`` replaces it in every stored or logged text
 
     def reveal(self) -> str:
         return self._value
@@ -59,6 +61,17 @@ def register_credentials(credentials: Mapping[str, Any] | None) -> None:
     with _registry_lock:
         _registered_credentials.clear()
         _registered_credentials.update(dict(credentials or {}))
+    for value in _credential_values(credentials or {}):
+        register_secret(value)
+
+
+def _credential_values(section: Mapping[str, Any]) -> list[str]:
+    """Every ``api_key`` in the credentials section, top level and per model."""
+    values = [str(section["api_key"])] if section.get("api_key") else []
+    for entry in section.values():
+        if isinstance(entry, Mapping) and entry.get("api_key"):
+            values.append(str(entry["api_key"]))
+    return values
 
 
 def _registered_key(model_name: str) -> str | None:
@@ -100,6 +113,9 @@ class EndpointConfig:
     # How a request's JSON schema reaches the server (``STRUCTURED_OUTPUT_STYLES``); ``auto`` picks
     # ``json_object_schema`` for the embedded llama-cpp-python server and ``json_schema`` otherwise.
     structured_output: str = "auto"
+    # What the cache keys answers by instead of the base URL (``cache_identity``): set it when one model
+    # moves between URLs (a new port, a proxy) and its cached answers should follow it.
+    fingerprint: str | None = None
 
     def __post_init__(self) -> None:
         if self.structured_output not in STRUCTURED_OUTPUT_STYLES:
@@ -111,6 +127,25 @@ class EndpointConfig:
     @property
     def is_embedded(self) -> bool:
         return not self.base_url
+
+    def label(self) -> str:
+        """How errors name this endpoint: model name, served model and URL (never the key)."""
+        return f"model {self.name!r} ({self.model} at {self.base_url or 'the embedded llama.cpp server'})"
+
+    def cache_identity(self, embedded_identity: str) -> str:
+        """Which endpoint an answer came from, as part of its cache key.
+
+        The configured ``fingerprint`` if any; else the base URL without a trailing slash and with a
+        lower-case scheme and host; for the embedded server ``embedded_identity`` (its model file, never its
+        port, which changes per run).
+        """
+        if self.fingerprint:
+            return f"fingerprint:{self.fingerprint}"
+        if self.is_embedded:
+            return embedded_identity
+        parsed = urlparse(self.base_url.strip())
+        netloc = parsed.netloc.lower()
+        return parsed._replace(scheme=parsed.scheme.lower(), netloc=netloc).geturl().rstrip("/")
 
     def response_format(self, json_mode: bool, json_schema: str | None) -> dict[str, Any] | None:
         """The ``response_format`` argument for a request (``None``: free text).
@@ -141,6 +176,7 @@ class EndpointConfig:
             "model": self.model,
             "base_url": self.base_url or "embedded",
             "structured_output": self.structured_output,
+            "fingerprint": self.fingerprint,
             "api_key_set": self.api_key is not None,
         }
 
@@ -160,11 +196,12 @@ class EndpointConfig:
     def from_params(cls, name: str, params: Mapping[str, Any]) -> EndpointConfig:
         """Build from one entry of ``motivation.models``.
 
-        Keys: model, base_url, api_key_env, require_api_key, structured_output.
+        Keys: model, base_url, api_key_env, require_api_key, structured_output, fingerprint.
         """
         if not params.get("model"):
             raise LLMConfigError(f"motivation.models.{name}: 'model' is required")
-        unknown = set(params) - {"model", "base_url", "api_key_env", "require_api_key", "structured_output"}
+        known = {"model", "base_url", "api_key_env", "require_api_key", "structured_output", "fingerprint"}
+        unknown = set(params) - known
         if unknown:
             raise LLMConfigError(f"motivation.models.{name}: unknown keys {sorted(unknown)}")
         base_url = params.get("base_url") or None
@@ -177,6 +214,7 @@ class EndpointConfig:
             else resolve_api_key(name, params.get("api_key_env", DEFAULT_KEY_ENV), base_url),
             require_api_key=bool(params.get("require_api_key", False)),
             structured_output=str(params.get("structured_output", "auto")),
+            fingerprint=str(params["fingerprint"]) if params.get("fingerprint") else None,
         )
 
 
@@ -186,7 +224,14 @@ def _is_openai_platform(base_url: str | None) -> bool:
 
 @dataclass(frozen=True)
 class CallSettings:
-    """How calls are made: parallelism, per-call timeout and the retry schedule for transient errors."""
+    """How calls are made: parallelism, timeouts, the retry schedule and how many failures are tolerated.
+
+    ``timeout_s`` bounds one HTTP attempt, ``deadline_s`` one request with all its retries (``None``: only
+    the attempts bound it). ``circuit_breaker_failures`` requests in a row that fail on the endpoint's side
+    (timeouts, connection errors, HTTP 5xx/429, malformed bodies) stop the stage at once.
+    ``max_failed_fraction`` is the failure budget of a stage: the share of its requests that may fail
+    before the stage raises (checked when the client is closed, see ``momorec.llm.failure_budget``).
+    """
 
     concurrency: int = 4
     timeout_s: float = 60.0
@@ -194,6 +239,9 @@ class CallSettings:
     backoff_s: float = 0.5
     max_backoff_s: float = 8.0
     show_progress: bool = True
+    deadline_s: float | None = None
+    circuit_breaker_failures: int = 3
+    max_failed_fraction: float = 0.2
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -202,6 +250,14 @@ class CallSettings:
             raise LLMConfigError(f"timeout_s must be > 0, got {self.timeout_s}")
         if self.max_retries < 0:
             raise LLMConfigError(f"max_retries must be >= 0, got {self.max_retries}")
+        if self.deadline_s is not None and self.deadline_s <= 0:
+            raise LLMConfigError(f"deadline_s must be > 0 or null, got {self.deadline_s}")
+        if self.circuit_breaker_failures < 1:
+            raise LLMConfigError(
+                f"circuit_breaker_failures must be >= 1, got {self.circuit_breaker_failures}"
+            )
+        if not 0.0 <= self.max_failed_fraction <= 1.0:
+            raise LLMConfigError(f"max_failed_fraction must be in [0, 1], got {self.max_failed_fraction}")
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> CallSettings:

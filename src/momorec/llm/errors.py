@@ -15,3 +15,18 @@ class LLMEndpointUnreachable(LLMError):
 
 class LLMAuthenticationError(LLMError):
     """The endpoint refused the API key (HTTP 401/403)."""
+
+
+class LLMEndpointFailing(LLMError):
+    """Several requests in a row failed on the endpoint's side (the circuit breaker opened)."""
+
+
+class LLMFailureBudgetExceeded(LLMError):
+    """A stage's share of failed requests is above its failure budget (``max_failed_fraction``)."""
+
+
+# How a failed stage can be resumed; part of every stage-stopping message.
+RESUME_HINT = (
+    "Answered calls are kept in the LLM cache (llm_cache): fix the endpoint and run again, and only the "
+    "missing calls are made."
+)

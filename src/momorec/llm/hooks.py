@@ -1,7 +1,9 @@
-"""Kedro hook that hands the ``llm`` section of the credentials to the LLM layer.
+"""Kedro hook that hands the ``llm`` section of the credentials to the LLM layer and redacts log output.
 
 Kedro passes credentials to datasets only; the LLM clients are built inside nodes, so this hook registers
-``conf/<env>/credentials.yml``'s ``llm`` entry (e.g. ``llm: {api_key: ...}``) once the context exists.
+``conf/<env>/credentials.yml``'s ``llm`` entry (e.g. ``llm: {api_key: ...}``) once the context exists. It also
+adds the redaction filter (``momorec.llm.redaction``) to every handler of the root logger, which Kedro has
+configured by then, so no log line shows a configured key or a credential-shaped value.
 Without the hook, keys still come from the environment (``MOMOREC_LLM_API_KEY``; ``OPENAI_API_KEY`` for OpenAI only).
 Enable it in ``settings.py``: ``HOOKS = (..., LLMCredentialsHook())``.
 """
@@ -14,6 +16,7 @@ from kedro.config import MissingConfigException
 from kedro.framework.hooks import hook_impl
 
 from momorec.llm.config import register_credentials
+from momorec.llm.redaction import install_log_redaction
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +24,7 @@ logger = logging.getLogger(__name__)
 class LLMCredentialsHook:
     @hook_impl
     def after_context_created(self, context) -> None:
+        install_log_redaction()
         try:
             credentials = context.config_loader["credentials"]
         except (KeyError, MissingConfigException):  # no credentials file in any environment

@@ -1,4 +1,8 @@
-"""Clients for the models named in the parameters, opened and closed together around one node's calls."""
+"""Clients for the models named in the parameters, opened and closed together around one node's calls.
+
+A node's calls are one LLM stage: when its clients are closed without an error, the stage's failure budget
+is checked (``momorec.llm.failure_budget``), so a stage whose calls mostly failed stops the run.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from momorec.llm.client import LLMClient
 from momorec.llm.config import CallSettings, EndpointConfig
 from momorec.llm.embedded import EmbeddedServer
 from momorec.llm.errors import LLMConfigError
+from momorec.llm.failure_budget import check_failure_budget
 from momorec.llm.usage import UsageRecorder
 
 
@@ -22,8 +27,13 @@ def build_client(
     embedded_params: Mapping[str, Any],
     cache: LLMCache | None,
     usage: UsageRecorder,
+    check_budget_on_exit: bool = True,
 ) -> LLMClient:
-    """One client for ``models[model_name]``; the embedded server (if any) starts on its first cache miss."""
+    """One client for ``models[model_name]``; the embedded server (if any) starts on its first cache miss.
+
+    Leaving the client's ``with`` block without an error checks ``usage`` against the failure budget
+    (``client.max_failed_fraction``) unless ``check_budget_on_exit`` is off.
+    """
     if model_name not in models:
         raise LLMConfigError(
             f"model {model_name!r} is not defined under motivation.models ({sorted(models)})"
@@ -42,7 +52,7 @@ def build_client(
     if embedded is not None:
         # llama.cpp's server answers one request at a time: queueing more only inflates measured latencies.
         settings = replace(settings, concurrency=1)
-    return LLMClient(endpoint, settings, cache, usage, embedded)
+    return LLMClient(endpoint, settings, cache, usage, embedded, check_budget_on_exit)
 
 
 @contextmanager
@@ -54,11 +64,18 @@ def open_clients(
     cache: LLMCache | None,
     usage: UsageRecorder,
 ) -> Iterator[dict[str, LLMClient]]:
-    """Clients by model name sharing one usage recorder; every embedded server is stopped on exit, also on error."""
+    """Clients by model name sharing one usage recorder; every embedded server is stopped on exit, also on error.
+
+    After a clean exit the shared ``usage`` is checked once against the failure budget.
+    """
+    settings = CallSettings.from_params(client_params)
     with ExitStack() as stack:
         clients = {}
         for name in dict.fromkeys(model_names):
             clients[name] = stack.enter_context(
-                build_client(name, models, client_params, embedded_params, cache, usage)
+                build_client(
+                    name, models, client_params, embedded_params, cache, usage, check_budget_on_exit=False
+                )
             )
         yield clients
+    check_failure_budget(usage.as_dict(), settings.max_failed_fraction)

@@ -1,10 +1,14 @@
-"""A scripted fake OpenAI-compatible chat server on 127.0.0.1, for tests and benchmarks.
+"""Fake OpenAI-compatible endpoints on 127.0.0.1, for tests and benchmarks: real HTTP, real sockets.
 
-It speaks enough of ``POST /v1/chat/completions`` and ``GET /v1/models`` for the real ``openai`` client.
-By default it answers like a well-behaved model (free text for generation prompts, JSON for summaries and
-verdicts); a queue of ``Action``s overrides the next answers (HTTP errors, delays, malformed bodies), a fixed
-``latency_s`` simulates a remote model, and ``expected_key`` makes it answer 401 to any other key. It counts
-requests and the largest number in flight at once.
+``FakeChatServer`` speaks enough of ``POST /v1/chat/completions`` and ``GET /v1/models`` for the real
+``openai`` client. By default it answers like a well-behaved model (free text for generation prompts, JSON
+for summaries and verdicts); a queue of ``Action``s overrides the next answers (HTTP errors, delays,
+malformed bodies, an error body that echoes the request's headers), ``default_action`` answers every
+request the queue does not, a fixed ``latency_s`` simulates a remote model, ``expected_key`` makes it answer
+401 to any other key, and ``n_ctx`` makes it refuse prompts over that many tokens the way llama.cpp's server
+does. It counts requests and the largest number in flight at once.
+
+``BlackHoleServer`` accepts connections and never answers: a hung server or a stuck proxy.
 """
 
 from __future__ import annotations
@@ -29,6 +33,26 @@ class Action:
     delay_s: float = 0.0
     content: str | None = None
     raw_body: bytes | None = None
+    # Answer ``status`` with an error body that repeats the request's headers, as some proxies do.
+    echo_headers: bool = False
+
+
+def llama_cpp_context_overflow(n_prompt_tokens: int, n_ctx: int) -> bytes:
+    """The body llama.cpp's server answers (HTTP 400) to a prompt over its context size."""
+    error = {
+        "code": 400,
+        "message": f"request ({n_prompt_tokens} tokens) exceeds the available context size ({n_ctx} tokens), "
+        "try increasing it",
+        "type": "exceed_context_size_error",
+        "n_prompt_tokens": n_prompt_tokens,
+        "n_ctx": n_ctx,
+    }
+    return json.dumps({"error": error}).encode()
+
+
+def approximate_prompt_tokens(body: dict[str, Any]) -> int:
+    """Tokens of a request's messages at about 4 characters per token (English text with a BPE vocabulary)."""
+    return sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) // 4
 
 
 def default_reply(body: dict[str, Any]) -> str:
@@ -52,10 +76,14 @@ class FakeChatServer:
         latency_s: float = 0.0,
         expected_key: str | None = None,
         reply: Callable[[dict[str, Any]], str] = default_reply,
+        default_action: Action | None = None,
+        n_ctx: int | None = None,
     ) -> None:
         self.latency_s = latency_s
         self.expected_key = expected_key
         self.reply = reply
+        self.default_action = default_action or Action()
+        self.n_ctx = n_ctx
         self.script: deque[Action] = deque()
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
@@ -104,7 +132,7 @@ class FakeChatServer:
 
     def _next_action(self) -> Action:
         with self._lock:
-            return self.script.popleft() if self.script else Action()
+            return self.script.popleft() if self.script else self.default_action
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -168,7 +196,15 @@ class FakeChatServer:
                 try:
                     action = fake._next_action()
                     time.sleep(fake.latency_s + action.delay_s)
-                    if action.raw_body is not None:
+                    n_tokens = approximate_prompt_tokens(body)
+                    if fake.n_ctx is not None and n_tokens > fake.n_ctx:
+                        self._send(400, raw=llama_cpp_context_overflow(n_tokens, fake.n_ctx))
+                    elif action.echo_headers:
+                        # The credentials first, as a proxy that reports "who called" would.
+                        headers = sorted(self.headers.items(), key=lambda h: h[0].lower() != "authorization")
+                        message = f"scripted HTTP {action.status}; request headers: {dict(headers)}"
+                        self._send(action.status, {"error": {"message": message, "type": "server_error"}})
+                    elif action.raw_body is not None:
                         self._send(action.status, raw=action.raw_body)
                     elif action.status != 200:
                         self._send(
@@ -183,6 +219,45 @@ class FakeChatServer:
                         fake.in_flight -= 1
 
         return Handler
+
+
+class BlackHoleServer:
+    """Accepts TCP connections on 127.0.0.1 and never answers; ``n_connections`` counts them."""
+
+    def __init__(self) -> None:
+        self._socket = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self._socket.settimeout(0.05)
+        self.port = int(self._socket.getsockname()[1])
+        self._held: list[socket.socket] = []
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._accept, name="black-hole-server", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def n_connections(self) -> int:
+        return len(self._held)
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except (TimeoutError, OSError):
+                continue
+            self._held.append(connection)  # kept open, never read, never answered
+
+    def __enter__(self) -> BlackHoleServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+        for connection in self._held:
+            connection.close()
+        self._socket.close()
 
 
 def _completion(body: dict[str, Any], content: str) -> dict[str, Any]:

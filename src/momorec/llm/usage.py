@@ -24,7 +24,9 @@ class UsageRecorder:
     """Thread-safe counters for one stage (e.g. ``generation``); ``as_dict`` is what nodes return.
 
     ``calls`` are requests that went to the endpoint (cache misses), ``attempts`` counts every HTTP try
-    including retries, ``cache_hits`` are requests answered from the cache.
+    including retries, ``cache_hits`` are requests answered from the cache. Failures are counted by kind
+    (``failure_kinds``) and by endpoint and kind (``failure_endpoints``, endpoints named by
+    ``EndpointConfig.label``), so a failure report can say what failed where.
     """
 
     def __init__(self, stage: str) -> None:
@@ -32,6 +34,7 @@ class UsageRecorder:
         self._lock = threading.Lock()
         self._counts = dict.fromkeys(COUNTERS, 0)
         self._failure_kinds: dict[str, int] = {}
+        self._failure_endpoints: dict[str, dict[str, int]] = {}
         self._latencies: list[float] = []
 
     def record_cache_hit(self) -> None:
@@ -51,7 +54,7 @@ class UsageRecorder:
             self._counts["completion_tokens"] += completion_tokens
             self._latencies.append(latency_s)
 
-    def record_failure(self, attempts: int, kind: str) -> None:
+    def record_failure(self, attempts: int, kind: str, endpoint: str = "unknown endpoint") -> None:
         with self._lock:
             self._counts["requests"] += 1
             self._counts["calls"] += 1
@@ -59,6 +62,8 @@ class UsageRecorder:
             self._counts["retries"] += max(attempts - 1, 0)
             self._counts["failures"] += 1
             self._failure_kinds[kind] = self._failure_kinds.get(kind, 0) + 1
+            per_endpoint = self._failure_endpoints.setdefault(endpoint, {})
+            per_endpoint[kind] = per_endpoint.get(kind, 0) + 1
 
     def as_dict(self) -> dict[str, Any]:
         with self._lock:
@@ -66,6 +71,7 @@ class UsageRecorder:
                 "stage": self.stage,
                 **self._counts,
                 "failure_kinds": dict(self._failure_kinds),
+                "failure_endpoints": {e: dict(k) for e, k in self._failure_endpoints.items()},
                 "latencies_s": list(self._latencies),
             }
 
@@ -84,7 +90,10 @@ def _percentiles(latencies: list[float]) -> dict[str, float | None]:
 
 
 def merge_usage(stage_usages: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Totals and latency percentiles over stages, with a per-stage breakdown (no raw latency lists)."""
+    """Totals and latency percentiles over stages, with a per-stage breakdown (no raw latency lists).
+
+    Each stage keeps its failures by kind, so the usage table says which stage failed how.
+    """
     totals = dict.fromkeys(COUNTERS, 0)
     failure_kinds: dict[str, int] = {}
     latencies: list[float] = []
@@ -96,6 +105,10 @@ def merge_usage(stage_usages: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             failure_kinds[kind] = failure_kinds.get(kind, 0) + int(n)
         stage_latencies = list(usage.get("latencies_s", []))
         latencies.extend(stage_latencies)
-        stage_summary = {c: int(usage.get(c, 0)) for c in COUNTERS} | _percentiles(stage_latencies)
+        stage_summary = (
+            {c: int(usage.get(c, 0)) for c in COUNTERS}
+            | {"failure_kinds": dict(usage.get("failure_kinds", {}))}
+            | _percentiles(stage_latencies)
+        )
         stages[str(usage.get("stage", f"stage_{len(stages)}"))] = stage_summary
     return {**totals, "failure_kinds": failure_kinds, **_percentiles(latencies), "stages": stages}

@@ -29,6 +29,7 @@ from momorec.data.sequences import build_user_sequences
 from momorec.data.splits import select_train_interactions
 from momorec.embeddings import load_encoder
 from momorec.llm import LLMCache
+from momorec.llm.tokens import with_titles_cut
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def build_profile_prompts(
     """The profile request of every evaluated user, from the training prefix and item text only."""
     return profile_prompts(
         train_interactions,
-        items,
+        with_titles_cut(items, params.get("max_title_tokens")),
         alignment_users["user_idx"].to_numpy(),
         int(params["profiles"]["max_history_items"]),
     )
@@ -156,7 +157,9 @@ def build_trait_prompts(
     """The trait request of every item that appears as a candidate (and of no other item)."""
     require_columns(recommender_candidates, ["item_idx"], "recommender_candidates")
     return trait_prompts(
-        items, recommender_candidates["item_idx"].unique(), int(params["traits"]["description_chars"])
+        with_titles_cut(items, params.get("max_title_tokens")),
+        recommender_candidates["item_idx"].unique(),
+        int(params["traits"]["description_chars"]),
     )
 
 
@@ -202,7 +205,7 @@ def score_llm_compatibility(
     requests = compatibility_requests(
         recommender_candidates,
         ok_texts(user_motivation_profiles, "user_idx", "profile_text"),
-        candidate_descriptions(items, item_traits),
+        candidate_descriptions(with_titles_cut(items, params.get("max_title_tokens")), item_traits),
         alignment_users.loc[alignment_users["llm_rated"], "user_idx"].to_numpy(),
     )
     plan = stage_plan(params, "compatibility")

@@ -23,6 +23,7 @@ from momorec.agents.pairs import select_pairs
 from momorec.llm.cache import LLMCache
 from momorec.llm.client import LLMClient
 from momorec.llm.session import open_clients
+from momorec.llm.tokens import with_titles_cut
 from momorec.llm.usage import UsageRecorder, merge_usage
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,12 @@ def _clients(
     return open_clients(models, params["models"], params["client"], params.get("embedded", {}), cache, usage)
 
 
+def _titles_cut(pairs: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+    """``pairs`` with both titles cut to ``max_title_tokens``: titles of any length would overflow the context."""
+    max_tokens = params.get("max_title_tokens")
+    return with_titles_cut(with_titles_cut(pairs, max_tokens, "title_a"), max_tokens, "title_b")
+
+
 def _run_agents(
     pairs: pd.DataFrame,
     agents: list[AgentSpec],
@@ -43,7 +50,7 @@ def _run_agents(
 ) -> pd.DataFrame:
     settings = AnalysisSettings.from_params(params)
     with _clients([model for _, _, model in agents], params, cache, usage) as clients:
-        return arena.run_agents(pairs, agents, clients, settings)
+        return arena.run_agents(_titles_cut(pairs, params), agents, clients, settings)
 
 
 def select_motivation_pairs(
@@ -77,7 +84,7 @@ def judge_arena(
     usage = UsageRecorder("judge")
     agents = [name for name, _, _ in arena_agents(params)]
     pairs = motivation_pairs.head(int(params["arena_pairs"]))
-    rows, comparisons, to_judge = arena.arena_comparisons(pairs, arena_answers, agents)
+    rows, comparisons, to_judge = arena.arena_comparisons(_titles_cut(pairs, params), arena_answers, agents)
     settings = JudgeSettings.from_params(params)
     judged = []
     if comparisons:

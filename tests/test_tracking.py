@@ -1,0 +1,112 @@
+"""MLflow runs left RUNNING by a killed process are marked FAILED at the start of the next run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+
+import mlflow
+import pytest
+from mlflow.tracking import MlflowClient
+
+from momorec.tracking import (
+    HOST_TAG,
+    PID_TAG,
+    STALE_TAG,
+    START_TAG,
+    StaleMlflowRunsHook,
+    mark_stale_runs_failed,
+    process_is_alive,
+    process_start_marker,
+)
+
+
+@pytest.fixture
+def tracking(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    experiment_id = mlflow.create_experiment("momorec-test", artifact_location=str(tmp_path / "mlruns"))
+    yield uri, experiment_id
+    while mlflow.active_run():
+        mlflow.end_run()
+
+
+def _run_killed_in_a_child(uri: str, experiment_id: str) -> str:
+    """Start a run in a child process that tags itself like the hook, then SIGKILL the child."""
+    child = textwrap.dedent(
+        f"""
+        import os, socket, sys, time
+        import mlflow
+        from momorec.tracking import HOST_TAG, PID_TAG, START_TAG, process_start_marker
+        mlflow.set_tracking_uri({uri!r})
+        run = mlflow.start_run(experiment_id={experiment_id!r})
+        mlflow.set_tags({{PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(),
+                         START_TAG: process_start_marker(os.getpid())}})
+        print(run.info.run_id, flush=True)
+        time.sleep(120)
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True)
+    run_id = process.stdout.readline().strip()
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    assert run_id, "the child did not start its run"
+    return run_id
+
+
+def _run_of_a_finished_process(uri: str, experiment_id: str) -> str:
+    """A RUNNING run tagged with a process of this host that has ended (cheaper than killing a child)."""
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    tags = {PID_TAG: str(finished.pid), HOST_TAG: socket.gethostname()}
+    return MlflowClient(uri).create_run(experiment_id, tags=tags).info.run_id
+
+
+def test_process_liveness():
+    me = os.getpid()
+    assert process_is_alive(me, process_start_marker(me))
+    assert not process_is_alive(me, "1")  # same pid, another start time: a recycled pid
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    assert not process_is_alive(finished.pid, None)
+
+
+def test_only_this_hosts_runs_of_dead_processes_are_marked_failed(tracking):
+    uri, experiment_id = tracking
+    client = MlflowClient(uri)
+    killed = _run_killed_in_a_child(uri, experiment_id)
+    host = socket.gethostname()
+    alive = client.create_run(experiment_id, tags={PID_TAG: str(os.getpid()), HOST_TAG: host}).info.run_id
+    elsewhere = client.create_run(experiment_id, tags={PID_TAG: "1", HOST_TAG: "another-host"}).info.run_id
+    untagged = client.create_run(experiment_id).info.run_id
+    current = client.create_run(experiment_id).info.run_id
+
+    assert client.get_run(killed).info.status == "RUNNING"
+    assert mark_stale_runs_failed(client, experiment_id, current) == [killed]
+    assert client.get_run(killed).info.status == "FAILED"
+    assert "ended without closing the run" in client.get_run(killed).data.tags[STALE_TAG]
+    for run_id in (alive, elsewhere, untagged, current):
+        assert client.get_run(run_id).info.status == "RUNNING"
+
+
+def test_the_hook_tags_the_active_run_and_cleans_up(tracking):
+    uri, experiment_id = tracking
+    killed = _run_of_a_finished_process(uri, experiment_id)
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        StaleMlflowRunsHook().before_pipeline_run(run_params={}, pipeline=None, catalog=None)
+        tags = MlflowClient(uri).get_run(run.info.run_id).data.tags
+    assert tags[PID_TAG] == str(os.getpid()) and tags[HOST_TAG] == socket.gethostname() and tags[START_TAG]
+    assert MlflowClient(uri).get_run(killed).info.status == "FAILED"
+
+
+def test_the_hook_does_nothing_without_an_active_run(tracking):
+    uri, experiment_id = tracking
+    killed = _run_of_a_finished_process(uri, experiment_id)
+    assert mlflow.active_run() is None  # tracking disabled for this pipeline: nothing is touched
+    StaleMlflowRunsHook().before_pipeline_run(run_params={}, pipeline=None, catalog=None)
+    assert MlflowClient(uri).get_run(killed).info.status == "RUNNING"
