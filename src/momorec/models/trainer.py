@@ -16,12 +16,13 @@ from tqdm.auto import tqdm
 from momorec.evaluation.evaluator import evaluate_split
 from momorec.evaluation.metrics import ndcg_at_k, recall_at_k
 from momorec.evaluation.ranking import ScoreFn
+from momorec.models.losses import NegativeSampler, SampledSoftmaxSettings, choose_loss, sampled_softmax_loss
 from momorec.models.sasrec import SASRec
 from momorec.models.sequences import UserSequences
 
 logger = logging.getLogger(__name__)
 
-LOSSES = ("ce", "bce")
+LOSSES = ("ce", "bce", "sampled_ce", "auto")
 
 
 @dataclass
@@ -34,6 +35,7 @@ class TrainingConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
     loss: str = "ce"
+    sampled_ce: dict = field(default_factory=dict)  # losses.SampledSoftmaxSettings
     eval_every: int = 1
     eval_chunk_size: int = 2048
     mask_history: bool = True
@@ -55,6 +57,7 @@ class TrainingResult:
     history: list[dict] = field(default_factory=list)
     best_epoch: int = -1
     best_valid_ndcg_at_10: float = float("-inf")
+    loss: str = ""  # the loss trained with ("auto" resolved)
 
 
 def resolve_device(name: str) -> str:
@@ -78,7 +81,11 @@ def model_score_fn(model: SASRec) -> ScoreFn:
 
 
 def sequence_loss(
-    model: SASRec, inputs: torch.Tensor, targets: torch.Tensor, loss: str = "ce"
+    model: SASRec,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    loss: str = "ce",
+    sampler: NegativeSampler | None = None,
 ) -> torch.Tensor:
     """Next-item loss at every non-padded position: softmax CE over all items, or BCE with one sampled negative."""
     item_table = model.item_representations()
@@ -87,6 +94,8 @@ def sequence_loss(
     hidden, positive = hidden[present], targets[present]
     if loss == "ce":
         return F.cross_entropy(hidden @ item_table[1:].T, positive - 1)
+    if loss == "sampled_ce":
+        return sampled_softmax_loss(hidden, positive, item_table, *sampler.sample())
     negative = torch.randint(1, model.n_items + 1, positive.shape, device=positive.device)
     positive_logit = (hidden * item_table[positive]).sum(-1)
     negative_logit = (hidden * item_table[negative]).sum(-1)
@@ -117,7 +126,9 @@ def fit(
     optimizer = torch.optim.Adam(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
-    result = TrainingResult()
+    sampled = SampledSoftmaxSettings.from_mapping(config.sampled_ce)
+    result = TrainingResult(loss=choose_loss(config.loss, model.n_items, sampled))
+    sampler = NegativeSampler(model.n_items, sampled, data.item_train_frequency(), device)
     best_state, epochs_without_gain = None, 0
     for epoch in range(config.epochs):
         model.train()
@@ -136,7 +147,8 @@ def fit(
                 model,
                 torch.as_tensor(inputs, device=device),
                 torch.as_tensor(targets, device=device),
-                config.loss,
+                result.loss,
+                sampler,
             )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

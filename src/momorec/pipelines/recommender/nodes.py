@@ -59,6 +59,7 @@ EFFICIENCY_COLUMNS = [
     "parameters",
     "inference_seconds_per_1000_users",
     "train_seconds_per_epoch",
+    "loss",
     "is_canary",
 ]
 
@@ -172,6 +173,7 @@ def train_and_evaluate_variant(
     rows, curves, valid_scores = [], {}, {}
     best: dict[str, Any] = {"valid_ndcg_at_10": float("-inf")}
     epoch_seconds: list[float] = []
+    trained_losses: set[str] = set()  # training.loss "auto" resolves per catalogue size
     for seed in params["seeds"]:
         seed = int(seed)
         if spec["model"] == "most_popular":
@@ -197,6 +199,7 @@ def train_and_evaluate_variant(
                 device=device,
             )
             result = fit(model, data, config)
+            trained_losses.add(result.loss)
             curves[seed] = result.history
             epoch_seconds += [record["train_seconds"] for record in result.history]
             valid_ndcg = result.best_valid_ndcg_at_10
@@ -234,6 +237,7 @@ def train_and_evaluate_variant(
         curves=curves,
         valid_ndcg_at_10=valid_scores,
         train_seconds_per_epoch=float(np.mean(epoch_seconds)) if epoch_seconds else 0.0,
+        loss=", ".join(sorted(trained_losses)) or "none",
         best_model=best.get("model"),
         best_seed=best.get("seed"),
         semantic_ids=side_input if spec["model"] == "momorec" else None,
@@ -282,6 +286,7 @@ def summarise_results(*outcomes: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
                 "parameters": int(o["parameters"]),
                 "inference_seconds_per_1000_users": float(o["inference_seconds_per_1000_users"]),
                 "train_seconds_per_epoch": float(o["train_seconds_per_epoch"]),
+                "loss": o.get("loss", "none"),
                 "is_canary": o["is_canary"],
             }
             for o in ran
