@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 SAMPLINGS = ("uniform", "popularity")
 
@@ -124,5 +123,6 @@ def sampled_softmax_loss(
     if log_expected_counts is not None:
         negative_logit = negative_logit - log_expected_counts[None, :]
     negative_logit = negative_logit.masked_fill(negatives[None, :] == targets[:, None], float("-inf"))
-    logits = torch.cat([positive_logit, negative_logit], dim=1)
-    return F.cross_entropy(logits, torch.zeros(len(targets), dtype=torch.long, device=logits.device))
+    # -log softmax of the target among [target, negatives], without concatenating a (P, N + 1) copy.
+    positive_logit = positive_logit[:, 0]
+    return (torch.logaddexp(positive_logit, torch.logsumexp(negative_logit, dim=1)) - positive_logit).mean()
