@@ -223,20 +223,6 @@ def profile(data: UserSequences, args) -> str:
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as torch_profile
 
-    class Enough(Exception):
-        pass
-
-    class StopAfter:
-        """``on_batch`` callback that ends the epoch after ``limit`` batches."""
-
-        def __init__(self, limit: int) -> None:
-            self.limit, self.batches = limit, 0
-
-        def __call__(self, *_) -> None:
-            self.batches += 1
-            if self.batches > self.limit:
-                raise Enough
-
     sections = []
     for loss in ("ce", "sampled_ce"):
         torch.manual_seed(0)
@@ -247,7 +233,7 @@ def profile(data: UserSequences, args) -> str:
                 model,
                 data,
                 config(loss, 1, args.negatives, args.sampling),
-                on_batch=StopAfter(args.profile_batches),
+                on_batch=StopAfter(1, args.profile_batches),
             )
         wall = time.perf_counter() - started
         table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12)
@@ -257,6 +243,90 @@ def profile(data: UserSequences, args) -> str:
         )
         print(sections[-1], flush=True)
     return "\n\n".join(sections)
+
+
+def zipf_sequences(n_items: int, n_interactions: int, seed: int = 0) -> UserSequences:
+    """A Zipf-popularity log (exponent 1.1, ~8 items per user, no repeats), leave-one-out: seconds to build."""
+    rng = np.random.default_rng(seed)
+    n_users = n_interactions // 8
+    lengths = np.clip(rng.poisson(4, n_users) + 5, 5, 200)
+    popularity = 1.0 / np.arange(1, n_items + 1) ** 1.1
+    users = np.repeat(np.arange(n_users), lengths)
+    drawn = rng.choice(n_items, size=len(users), p=popularity / popularity.sum())
+    frame = pd.DataFrame({"user_idx": users, "item_idx": drawn}).drop_duplicates()
+    frame["position"] = frame.groupby("user_idx").cumcount()
+    from_end = frame.groupby("user_idx")["position"].transform("max") - frame["position"]
+    frame["split"] = np.where(from_end == 0, "test", np.where(from_end == 1, "valid", "train"))
+    return UserSequences.from_interactions(frame, n_items=n_items)
+
+
+def first_users(data: UserSequences, n: int) -> UserSequences:
+    """The first ``n`` users (a slice of the CSR arrays), for a partial ranking pass."""
+    n = min(n, data.n_users)
+    return UserSequences(
+        user_idx=data.user_idx[:n],
+        train_offsets=data.train_offsets[: n + 1],
+        train_items=data.train_items[: data.train_offsets[n]],
+        valid_items=data.valid_items[:n],
+        test_items=data.test_items[:n],
+        n_items=data.n_items,
+    )
+
+
+class Enough(Exception):
+    pass
+
+
+class StopAfter(BatchClock):
+    """A :class:`BatchClock` that ends training after ``limit`` batches."""
+
+    def __init__(self, batches_per_epoch: int, limit: int) -> None:
+        super().__init__(batches_per_epoch)
+        self.limit = limit
+
+    def __call__(self, *args) -> None:
+        super().__call__(*args)
+        if len(self.stamps) > self.limit:
+            raise Enough
+
+
+def sampled_batches(name: str, data: UserSequences, losses: list[str], args) -> list[dict]:
+    """CPU seconds per batch over ``--sample-batches`` batches per loss, times batches per epoch.
+
+    For a machine too busy to train whole epochs: the per-batch cost does not change within an epoch (same
+    batch size, shuffled windows). The first batch is left out (allocations); ``--rank-chunks`` chunks of
+    2,048 users are then ranked against every item for the peak memory of full ranking (bounded per chunk)
+    and its CPU seconds per chunk.
+    """
+    rows = []
+    per_epoch = batches_per_epoch(data)
+    for loss in losses:
+        torch.manual_seed(0)
+        model = SASRec(data.n_items, **ANCHOR)
+        clock = StopAfter(per_epoch, args.sample_batches + 1)
+        with contextlib.suppress(Enough):
+            fit(model, data, config(loss, 1, args.negatives, args.sampling), on_batch=clock)
+        per_batch = float(np.mean(np.diff(clock.stamps)))
+        started = time.process_time()
+        subset = first_users(data, args.rank_chunks * 2048)
+        evaluate_split(model_score_fn(model), subset, "test", model.max_length, True, 2048)
+        per_chunk = (time.process_time() - started) / args.rank_chunks
+        rows.append(
+            {
+                "workload": name,
+                **describe(data),
+                "loss": loss + (f" ({args.negatives}, {args.sampling})" if loss == "sampled_ce" else ""),
+                "batches_timed": args.sample_batches,
+                "cpu_s_per_batch": round(per_batch, 3),
+                "batches_per_epoch": per_epoch,
+                "epoch_cpu_s (estimate)": round(per_batch * per_epoch, 1),
+                "ranking_cpu_s_per_2048_users": round(per_chunk, 2),
+                "full_ranking_cpu_s (estimate)": round(per_chunk * data.n_users / 2048, 1),
+                "peak_rss_gib": round(peak_rss_gib(), 2),
+            }
+        )
+        print(rows[-1], flush=True)
+    return rows
 
 
 def main() -> None:
@@ -271,6 +341,11 @@ def main() -> None:
     parser.add_argument("--skip-xl", action="store_true")
     parser.add_argument("--profile-batches", type=int, default=0)
     parser.add_argument(
+        "--sample-batches", type=int, default=0, help="time this many batches per loss instead of epochs"
+    )
+    parser.add_argument("--rank-chunks", type=int, default=3, help="with --sample-batches: chunks ranked")
+    parser.add_argument("--xl-source", choices=["shop", "zipf"], default="shop")
+    parser.add_argument(
         "--workdir", type=Path, default=None, help="keep (and reuse) the generated shops here"
     )
     args = parser.parse_args()
@@ -283,18 +358,26 @@ def main() -> None:
             games = shop_sequences(folder, "shop_large", None, None)
             if args.profile_batches:
                 notes.append(profile(games, args))
-            rows += compare_losses(games, args)
+            if args.sample_batches:
+                rows += sampled_batches("games", games, ["sampled_ce", "ce"], args)
+            else:
+                rows += compare_losses(games, args)
             del games
         if not args.skip_xl:
-            shop = {
-                "n_items": args.xl_items,
-                "n_users": int(args.xl_interactions / 8.0),
-                "interactions_per_user": 8.0,
-            }
-            xl = shop_sequences(
-                folder, "bench_xl", shop, {"data_engineering": {"k_core": 0, "max_pairs": 5000}}
-            )
-            rows.append(xl_run(xl, args))
+            if args.xl_source == "zipf":
+                xl = zipf_sequences(args.xl_items, args.xl_interactions)
+            else:
+                shop = {
+                    "n_items": args.xl_items,
+                    "n_users": int(args.xl_interactions / 8.0),
+                    "interactions_per_user": 8.0,
+                }
+                params = {"data_engineering": {"k_core": 0, "max_pairs": 5000}}
+                xl = shop_sequences(folder, "bench_xl", shop, params)
+            if args.sample_batches:
+                rows += sampled_batches(f"xl ({args.xl_source})", xl, ["sampled_ce"], args)
+            else:
+                rows.append(xl_run(xl, args))
     table = pd.DataFrame(rows)
     command = " ".join(["nice -n 10 python benchmarks/bench_large_catalogue.py", *sys.argv[1:]])
     notes.insert(
