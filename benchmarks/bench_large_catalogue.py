@@ -157,7 +157,7 @@ def describe(data: UserSequences) -> dict:
     }
 
 
-def compare_losses(data: UserSequences, args) -> list[dict]:
+def compare_losses(data: UserSequences, args, name: str = "games") -> list[dict]:
     torch.manual_seed(0)
     initial = SASRec(data.n_items, **ANCHOR)
     rows = []
@@ -177,7 +177,7 @@ def compare_losses(data: UserSequences, args) -> list[dict]:
         test = accuracy(model, data, "test")
         ranking_s = time.perf_counter() - started
         row = {
-            "workload": "games",
+            "workload": name,
             **describe(data),
             "loss": loss + (f" ({args.negatives}, {args.sampling})" if loss == "sampled_ce" else ""),
             "epochs": len(seconds),
@@ -339,6 +339,9 @@ def main() -> None:
     parser.add_argument("--xl-interactions", type=int, default=2_000_000)
     parser.add_argument("--skip-games", action="store_true")
     parser.add_argument("--skip-xl", action="store_true")
+    parser.add_argument(
+        "--scientific", action="store_true", help="also compare the losses on Scientific (../shared/data)"
+    )
     parser.add_argument("--profile-batches", type=int, default=0)
     parser.add_argument(
         "--sample-batches", type=int, default=0, help="time this many batches per loss instead of epochs"
@@ -363,6 +366,13 @@ def main() -> None:
             else:
                 rows += compare_losses(games, args)
             del games
+        if args.scientific:
+            from bench_recommender import scientific
+
+            data = scientific()
+            if data is None:
+                raise SystemExit("--scientific: Scientific.inter.json not found under ../shared/data")
+            rows += compare_losses(data, args, name="scientific")
         if not args.skip_xl:
             if args.xl_source == "zipf":
                 xl = zipf_sequences(args.xl_items, args.xl_interactions)
@@ -389,7 +399,15 @@ def main() -> None:
         "more with 1 thread than 2 would take). Accuracy after a fixed number of epochs from the same "
         "initial weights, history masked, full ranking of every item; one seed.",
     )
-    workloads = [name for name, skipped in (("games", args.skip_games), ("xl", args.skip_xl)) if not skipped]
+    workloads = [
+        name
+        for name, skipped in (
+            ("games", args.skip_games),
+            ("scientific", not args.scientific),
+            ("xl", args.skip_xl),
+        )
+        if not skipped
+    ]
     write_section(
         "large_catalogue-" + "-".join(workloads),
         "benchmarks/bench_large_catalogue.py",
