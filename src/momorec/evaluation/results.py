@@ -21,6 +21,7 @@ EFFICIENCY_COLUMNS = [
     "parameters",
     "inference_seconds_per_1000_users",
     "train_seconds_per_epoch",
+    "loss",
     "is_canary",
 ]
 
@@ -60,6 +61,7 @@ def summarise_results(*outcomes: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
                 "parameters": int(o["parameters"]),
                 "inference_seconds_per_1000_users": float(o["inference_seconds_per_1000_users"]),
                 "train_seconds_per_epoch": float(o["train_seconds_per_epoch"]),
+                "loss": o.get("loss", "none"),
                 "is_canary": o["is_canary"],
             }
             for o in ran

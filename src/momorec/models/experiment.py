@@ -127,6 +127,7 @@ def train_and_evaluate_variant(
     settings = EvaluationSettings.from_params(params)
     long_tail = long_tail_flags(item_stats, user_sequences.n_items)
     rows, curves, valid_scores, epoch_seconds = [], {}, {}, []
+    trained_losses: set[str] = set()  # training.loss "auto" resolves per catalogue size
     best: dict[str, Any] = {"valid_ndcg_at_10": float("-inf")}
     for seed in (int(seed) for seed in params["seeds"]):
         model, training, seed_rows = _train_and_test(
@@ -135,6 +136,7 @@ def train_and_evaluate_variant(
         rows += seed_rows
         valid_scores[seed] = valid_ndcg = training.best_valid_ndcg_at_10
         if training.history:
+            trained_losses.add(training.loss)
             curves[seed] = training.history
             epoch_seconds += [record["train_seconds"] for record in training.history]
         if seed == int(params["seeds"][0]):
@@ -150,6 +152,7 @@ def train_and_evaluate_variant(
         curves=curves,
         valid_ndcg_at_10=valid_scores,
         train_seconds_per_epoch=float(np.mean(epoch_seconds)) if epoch_seconds else 0.0,
+        loss=", ".join(sorted(trained_losses)) or "none",
         best_model=best.get("model"),
         best_seed=best.get("seed"),
         semantic_ids=side_input if model_kind(variant).reads_semantic_ids else None,

@@ -18,11 +18,12 @@ from momorec.data.sequences import UserSequences
 from momorec.evaluation.evaluator import evaluate_split
 from momorec.evaluation.metrics import ndcg_at_k, recall_at_k
 from momorec.evaluation.ranking import ScoreFn
+from momorec.models.losses import NegativeSampler, SampledSoftmaxSettings, choose_loss, sampled_softmax_loss
 from momorec.models.sasrec import SASRec
 
 logger = logging.getLogger(__name__)
 
-LOSSES = ("ce", "bce")
+LOSSES = ("ce", "bce", "sampled_ce", "auto")
 
 BatchHook = Callable[[np.ndarray, np.ndarray, np.ndarray], None]
 """``on_batch(users, inputs, targets)``: called with every training batch as it goes into the model."""
@@ -38,6 +39,7 @@ class TrainingConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
     loss: str = "ce"
+    sampled_ce: dict = field(default_factory=dict)  # losses.SampledSoftmaxSettings
     eval_every: int = 1
     eval_chunk_size: int = 2048
     mask_history: bool = True
@@ -71,6 +73,7 @@ class TrainingResult:
     history: list[dict] = field(default_factory=list)
     best_epoch: int = -1
     best_valid_ndcg_at_10: float = float("-inf")
+    loss: str = ""  # the loss trained with ("auto" resolved)
 
 
 def resolve_device(name: str) -> str:
@@ -94,7 +97,11 @@ def model_score_fn(model: SASRec) -> ScoreFn:
 
 
 def sequence_loss(
-    model: SASRec, inputs: torch.Tensor, targets: torch.Tensor, loss: str = "ce"
+    model: SASRec,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    loss: str = "ce",
+    sampler: NegativeSampler | None = None,
 ) -> torch.Tensor:
     """Next-item loss at every non-padded position: softmax CE over all items, or BCE with one sampled negative."""
     item_table = model.item_representations()
@@ -103,6 +110,8 @@ def sequence_loss(
     hidden, positive = hidden[present], targets[present]
     if loss == "ce":
         return F.cross_entropy(hidden @ item_table[1:].T, positive - 1)
+    if loss == "sampled_ce":
+        return sampled_softmax_loss(hidden, positive, item_table, *sampler.sample())
     negative = torch.randint(1, model.n_items + 1, positive.shape, device=positive.device)
     positive_logit = (hidden * item_table[positive]).sum(-1)
     negative_logit = (hidden * item_table[negative]).sum(-1)
@@ -139,9 +148,14 @@ def fit(
     optimizer = torch.optim.Adam(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
+    sampled = SampledSoftmaxSettings.from_mapping(config.sampled_ce)
+    result.loss = choose_loss(config.loss, model.n_items, sampled)
+    sampler = NegativeSampler(model.n_items, sampled, data.item_train_frequency(), device)
     best_state, epochs_without_gain = None, 0
     for epoch in range(config.epochs):
-        record = _train_epoch(model, optimizer, windows, rng, config, epoch, device, on_batch)
+        record = _train_epoch(
+            model, optimizer, windows, rng, config, epoch, device, on_batch, (result.loss, sampler)
+        )
         if (epoch + 1) % config.eval_every == 0 or epoch + 1 == config.epochs:
             record.update(_validation_metrics(model, data, config, device))
             if record["valid_ndcg_at_10"] > result.best_valid_ndcg_at_10:
@@ -170,9 +184,11 @@ def _train_epoch(
     epoch: int,
     device: str,
     on_batch: BatchHook | None,
+    loss_and_sampler: tuple[str, NegativeSampler | None] = ("ce", None),
 ) -> dict:
     """One pass over the training windows in a fresh random order: ``{epoch, loss, train_seconds}``."""
     window_users, window_inputs, window_targets = windows
+    loss_name, sampler = loss_and_sampler
     model.train()
     started = time.perf_counter()
     order = rng.permutation(len(window_users))
@@ -189,7 +205,8 @@ def _train_epoch(
             model,
             torch.as_tensor(inputs, device=device),
             torch.as_tensor(targets, device=device),
-            config.loss,
+            loss_name,
+            sampler,
         )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

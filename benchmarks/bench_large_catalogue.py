@@ -1,0 +1,420 @@
+"""Large catalogues: full softmax (``ce``) vs sampled softmax (``sampled_ce``) on Games-size and 100k-item shops.
+
+    nice -n 10 .venv/bin/python benchmarks/bench_large_catalogue.py [--epochs 2] [--negatives 256]
+        [--xl-items 100000 --xl-interactions 2000000] [--skip-games] [--skip-xl] [--profile-batches 200]
+
+Workloads, both the built-in shop put through the project's ``data_engineering`` pipeline (Kedro, in a
+temporary copy of the project, so the repository's data/ is untouched):
+
+- ``games``: the ``conf/shop_large`` environment (about 50k users, 17k items, 450k interactions after the
+  5-core filter, the size of Amazon Video Games). SASRec trains ``--epochs`` epochs with each loss from the
+  same initial weights; seconds per epoch, then Recall@10 / NDCG@10 on validation and test (full ranking,
+  history masked) after the last epoch.
+- ``xl``: a shop of ``--xl-items`` items and about ``--xl-interactions`` interactions (a benchmark size, not
+  an environment; the 5-core filter is off so the whole catalogue stays). One epoch of ``sampled_ce`` and
+  one full-ranking pass over every user, with the process's peak RSS (target: under 8 GB).
+
+With ``--profile-batches N`` the first N batches of a ``ce`` and a ``sampled_ce`` epoch on ``games`` run under
+``torch.profiler`` and the operators taking most CPU time are written to the results.
+SASRec uses the RecBole anchor's sizes (hidden 64, 2 blocks, 2 heads, dropout 0.5, max length 50, batch 256,
+Adam 1e-3) as in bench_recommender.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _results import write_section  # noqa: E402
+
+from momorec.data.sequences import UserSequences  # noqa: E402
+from momorec.evaluation.evaluator import evaluate_split  # noqa: E402
+from momorec.evaluation.metrics import ndcg_at_k, recall_at_k  # noqa: E402
+from momorec.models.sasrec import SASRec  # noqa: E402
+from momorec.models.trainer import TrainingConfig, fit, model_score_fn  # noqa: E402
+
+ANCHOR = {"hidden_size": 64, "n_blocks": 2, "n_heads": 2, "max_length": 50, "dropout": 0.5}
+
+
+def peak_rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def shop_sequences(
+    workdir: Path, env: str, shop_overrides: dict | None, params: dict | None
+) -> UserSequences:
+    """Run data_engineering on the built-in shop of ``env`` (settings overridden) in a copy of the project.
+
+    A copy already holding the pipeline's outputs (``--workdir`` of an earlier run) is reused as it is.
+    """
+    from kedro.framework.project import configure_project
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    project = workdir / env
+    primary = project / "data" / "03_primary"
+    if (primary / "interactions.parquet").exists():
+        print(f"{env}: reusing {primary}", flush=True)
+        return _load(primary)
+    shutil.copytree(ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
+    (project / "conf" / "local").mkdir()
+    (project / "src").mkdir()
+    shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
+    environment = project / "conf" / env
+    environment.mkdir(exist_ok=True)
+    if shop_overrides is not None:
+        base = yaml.safe_load((ROOT / "conf" / "base" / "globals.yml").read_text())["builtin_shop"]
+        (environment / "globals.yml").write_text(yaml.safe_dump({"builtin_shop": base | shop_overrides}))
+    cwd = Path.cwd()
+    os.chdir(project)  # kedro-mlflow's sqlite store is relative to the working directory
+    try:
+        bootstrap_project(project)
+        configure_project("momorec")
+        with KedroSession.create(project_path=project, env=env, runtime_params=params or {}) as session:
+            started = time.perf_counter()
+            session.run(pipeline_name="data_engineering")
+            print(f"{env}: data_engineering {time.perf_counter() - started:.0f} s", flush=True)
+    finally:
+        os.chdir(cwd)
+    return _load(primary)
+
+
+def _load(primary: Path) -> UserSequences:
+    interactions = pd.read_parquet(primary / "interactions.parquet")
+    items = pd.read_parquet(primary / "items.parquet")
+    return UserSequences.from_interactions(interactions, n_items=len(items))
+
+
+class BatchClock:
+    """``on_batch`` callback: process CPU seconds at every batch, for CPU seconds per epoch.
+
+    On a machine shared with other work, wall time measures the contention as much as the model; the CPU
+    time of this process (all its threads) does not. Per epoch: the span from its first to its last batch,
+    scaled by n / (n - 1) for the last batch's own work (validation is outside the span).
+    """
+
+    def __init__(self, batches_per_epoch: int) -> None:
+        self.per_epoch, self.stamps = batches_per_epoch, []
+
+    def __call__(self, *_) -> None:
+        self.stamps.append(time.process_time())
+
+    def cpu_seconds_per_epoch(self) -> list[float]:
+        n = self.per_epoch
+        epochs = [self.stamps[i : i + n] for i in range(0, len(self.stamps), n)]
+        return [(e[-1] - e[0]) * len(e) / max(len(e) - 1, 1) for e in epochs]
+
+
+def batches_per_epoch(data: UserSequences, batch_size: int = 256) -> int:
+    return -(-len(data.training_windows(ANCHOR["max_length"])[0]) // batch_size)
+
+
+def config(loss: str, epochs: int, negatives: int, sampling: str) -> TrainingConfig:
+    return TrainingConfig(
+        epochs=epochs,
+        patience=epochs,
+        batch_size=256,
+        learning_rate=1e-3,
+        loss=loss,
+        sampled_ce={"negatives": negatives, "sampling": sampling},
+        eval_every=1,  # validation NDCG/Recall@10 after every epoch (not in the epoch's time)
+    )
+
+
+def accuracy(model: SASRec, data: UserSequences, split: str) -> dict[str, float]:
+    ranks = evaluate_split(model_score_fn(model), data, split, model.max_length, True, 2048).ranks
+    return {
+        f"{split}_recall@10": float(recall_at_k(ranks, 10).mean()),
+        f"{split}_ndcg@10": float(ndcg_at_k(ranks, 10).mean()),
+    }
+
+
+def describe(data: UserSequences) -> dict:
+    return {
+        "users": data.n_users,
+        "items": data.n_items,
+        "interactions": int(
+            len(data.train_items) + (data.valid_items >= 0).sum() + (data.test_items >= 0).sum()
+        ),
+        "train_transitions": int(np.maximum(data.train_lengths - 1, 0).sum()),
+    }
+
+
+def compare_losses(data: UserSequences, args, name: str = "games") -> list[dict]:
+    torch.manual_seed(0)
+    initial = SASRec(data.n_items, **ANCHOR)
+    rows = []
+    for loss in ("sampled_ce", "ce"):
+        model = copy.deepcopy(initial)
+        clock = BatchClock(batches_per_epoch(data))
+        result = fit(
+            model,
+            data,
+            config(loss, args.epochs, args.negatives, args.sampling),
+            on_batch=clock,
+            on_epoch=lambda record, loss=loss: print(loss, record, flush=True),
+        )
+        seconds = [r["train_seconds"] for r in result.history]
+        cpu = clock.cpu_seconds_per_epoch()
+        started = time.perf_counter()
+        test = accuracy(model, data, "test")
+        ranking_s = time.perf_counter() - started
+        row = {
+            "workload": name,
+            **describe(data),
+            "loss": loss + (f" ({args.negatives}, {args.sampling})" if loss == "sampled_ce" else ""),
+            "epochs": len(seconds),
+            "epoch_cpu_s": round(float(np.mean(cpu)), 1),
+            "epoch_wall_s": " / ".join(f"{s:.0f}" for s in seconds),
+            "valid_recall@10": round(result.history[-1]["valid_recall_at_10"], 4),
+            "valid_ndcg@10": round(result.history[-1]["valid_ndcg_at_10"], 4),
+            **{k: round(v, 4) for k, v in test.items()},
+            "full_ranking_s": round(ranking_s, 1),
+            "peak_rss_gib": round(peak_rss_gib(), 2),
+        }
+        print(row, flush=True)
+        rows.append(row)
+    return rows
+
+
+def xl_run(data: UserSequences, args) -> dict:
+    torch.manual_seed(0)
+    model = SASRec(data.n_items, **ANCHOR)
+    clock = BatchClock(batches_per_epoch(data))
+    result = fit(model, data, config("sampled_ce", 1, args.negatives, args.sampling), on_batch=clock)
+    started = time.perf_counter()
+    test = accuracy(model, data, "test")
+    row = {
+        "workload": "xl",
+        **describe(data),
+        "loss": f"sampled_ce ({args.negatives}, {args.sampling})",
+        "epochs": 1,
+        "epoch_cpu_s": round(clock.cpu_seconds_per_epoch()[0], 1),
+        "epoch_wall_s": f"{result.history[0]['train_seconds']:.0f}",
+        "valid_recall@10": round(result.history[-1]["valid_recall_at_10"], 4),
+        "valid_ndcg@10": round(result.history[-1]["valid_ndcg_at_10"], 4),
+        **{k: round(v, 4) for k, v in test.items()},
+        "full_ranking_s": round(time.perf_counter() - started, 1),
+        "peak_rss_gib": round(peak_rss_gib(), 2),
+    }
+    print(row, flush=True)
+    return row
+
+
+def profile(data: UserSequences, args) -> str:
+    """Top operators (self CPU time) over the first batches of one epoch, per loss."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    sections = []
+    for loss in ("ce", "sampled_ce"):
+        torch.manual_seed(0)
+        model = SASRec(data.n_items, **ANCHOR)
+        started = time.perf_counter()
+        with torch_profile(activities=[ProfilerActivity.CPU]) as prof, contextlib.suppress(Enough):
+            fit(
+                model,
+                data,
+                config(loss, 1, args.negatives, args.sampling),
+                on_batch=StopAfter(1, args.profile_batches),
+            )
+        wall = time.perf_counter() - started
+        table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12)
+        sections.append(
+            f"Profile, `{loss}`, first {args.profile_batches} batches of 256 sequences ({wall:.1f} s wall, "
+            f"under the profiler):\n\n```\n{table}\n```"
+        )
+        print(sections[-1], flush=True)
+    return "\n\n".join(sections)
+
+
+def zipf_sequences(n_items: int, n_interactions: int, seed: int = 0) -> UserSequences:
+    """A Zipf-popularity log (exponent 1.1, ~8 items per user, no repeats), leave-one-out: seconds to build."""
+    rng = np.random.default_rng(seed)
+    n_users = n_interactions // 8
+    lengths = np.clip(rng.poisson(4, n_users) + 5, 5, 200)
+    popularity = 1.0 / np.arange(1, n_items + 1) ** 1.1
+    users = np.repeat(np.arange(n_users), lengths)
+    drawn = rng.choice(n_items, size=len(users), p=popularity / popularity.sum())
+    frame = pd.DataFrame({"user_idx": users, "item_idx": drawn}).drop_duplicates()
+    frame["position"] = frame.groupby("user_idx").cumcount()
+    from_end = frame.groupby("user_idx")["position"].transform("max") - frame["position"]
+    frame["split"] = np.where(from_end == 0, "test", np.where(from_end == 1, "valid", "train"))
+    return UserSequences.from_interactions(frame, n_items=n_items)
+
+
+def first_users(data: UserSequences, n: int) -> UserSequences:
+    """The first ``n`` users (a slice of the CSR arrays), for a partial ranking pass."""
+    n = min(n, data.n_users)
+    return UserSequences(
+        user_idx=data.user_idx[:n],
+        train_offsets=data.train_offsets[: n + 1],
+        train_items=data.train_items[: data.train_offsets[n]],
+        valid_items=data.valid_items[:n],
+        test_items=data.test_items[:n],
+        n_items=data.n_items,
+    )
+
+
+class Enough(Exception):
+    pass
+
+
+class StopAfter(BatchClock):
+    """A :class:`BatchClock` that ends training after ``limit`` batches."""
+
+    def __init__(self, batches_per_epoch: int, limit: int) -> None:
+        super().__init__(batches_per_epoch)
+        self.limit = limit
+
+    def __call__(self, *args) -> None:
+        super().__call__(*args)
+        if len(self.stamps) > self.limit:
+            raise Enough
+
+
+def sampled_batches(name: str, data: UserSequences, losses: list[str], args) -> list[dict]:
+    """CPU seconds per batch over ``--sample-batches`` batches per loss, times batches per epoch.
+
+    For a machine too busy to train whole epochs: the per-batch cost does not change within an epoch (same
+    batch size, shuffled windows). The first batch is left out (allocations); ``--rank-chunks`` chunks of
+    2,048 users are then ranked against every item for the peak memory of full ranking (bounded per chunk)
+    and its CPU seconds per chunk.
+    """
+    rows = []
+    per_epoch = batches_per_epoch(data)
+    for loss in losses:
+        torch.manual_seed(0)
+        model = SASRec(data.n_items, **ANCHOR)
+        clock = StopAfter(per_epoch, args.sample_batches + 1)
+        with contextlib.suppress(Enough):
+            fit(model, data, config(loss, 1, args.negatives, args.sampling), on_batch=clock)
+        per_batch = float(np.mean(np.diff(clock.stamps)))
+        started = time.process_time()
+        subset = first_users(data, args.rank_chunks * 2048)
+        evaluate_split(model_score_fn(model), subset, "test", model.max_length, True, 2048)
+        per_chunk = (time.process_time() - started) / args.rank_chunks
+        rows.append(
+            {
+                "workload": name,
+                **describe(data),
+                "loss": loss + (f" ({args.negatives}, {args.sampling})" if loss == "sampled_ce" else ""),
+                "batches_timed": args.sample_batches,
+                "cpu_s_per_batch": round(per_batch, 3),
+                "batches_per_epoch": per_epoch,
+                "epoch_cpu_s (estimate)": round(per_batch * per_epoch, 1),
+                "ranking_cpu_s_per_2048_users": round(per_chunk, 2),
+                "full_ranking_cpu_s (estimate)": round(per_chunk * data.n_users / 2048, 1),
+                "peak_rss_gib": round(peak_rss_gib(), 2),
+            }
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per loss on games (fixed, no stopping)")
+    parser.add_argument("--negatives", type=int, default=256)
+    parser.add_argument("--sampling", default="popularity", choices=["popularity", "uniform"])
+    parser.add_argument("--xl-items", type=int, default=100_000)
+    parser.add_argument("--xl-interactions", type=int, default=2_000_000)
+    parser.add_argument("--skip-games", action="store_true")
+    parser.add_argument("--skip-xl", action="store_true")
+    parser.add_argument(
+        "--scientific", action="store_true", help="also compare the losses on Scientific (../shared/data)"
+    )
+    parser.add_argument("--profile-batches", type=int, default=0)
+    parser.add_argument(
+        "--sample-batches", type=int, default=0, help="time this many batches per loss instead of epochs"
+    )
+    parser.add_argument("--rank-chunks", type=int, default=3, help="with --sample-batches: chunks ranked")
+    parser.add_argument("--xl-source", choices=["shop", "zipf"], default="shop")
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="keep (and reuse) the generated shops here"
+    )
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    load_before = os.getloadavg()
+    rows, notes = [], []
+    with tempfile.TemporaryDirectory(prefix="bench_large_") as scratch:
+        folder = args.workdir or Path(scratch)
+        if not args.skip_games:
+            games = shop_sequences(folder, "shop_large", None, None)
+            if args.profile_batches:
+                notes.append(profile(games, args))
+            if args.sample_batches:
+                rows += sampled_batches("games", games, ["sampled_ce", "ce"], args)
+            else:
+                rows += compare_losses(games, args)
+            del games
+        if args.scientific:
+            from bench_recommender import scientific
+
+            data = scientific()
+            if data is None:
+                raise SystemExit("--scientific: Scientific.inter.json not found under ../shared/data")
+            rows += compare_losses(data, args, name="scientific")
+        if not args.skip_xl:
+            if args.xl_source == "zipf":
+                xl = zipf_sequences(args.xl_items, args.xl_interactions)
+            else:
+                shop = {
+                    "n_items": args.xl_items,
+                    "n_users": int(args.xl_interactions / 8.0),
+                    "interactions_per_user": 8.0,
+                }
+                params = {"data_engineering": {"k_core": 0, "max_pairs": 5000}}
+                xl = shop_sequences(folder, "bench_xl", shop, params)
+            if args.sample_batches:
+                rows += sampled_batches(f"xl ({args.xl_source})", xl, ["sampled_ce"], args)
+            else:
+                rows.append(xl_run(xl, args))
+    table = pd.DataFrame(rows)
+    command = " ".join(["nice -n 10 python benchmarks/bench_large_catalogue.py", *sys.argv[1:]])
+    notes.insert(
+        0,
+        f"Command: `{command}`. Load average (1, 5, 15 min) before: {', '.join(f'{x:.1f}' for x in load_before)}; "
+        f"after: {', '.join(f'{x:.1f}' for x in os.getloadavg())} — 2 cores shared with other agents' work, so "
+        "wall seconds are upper bounds and vary between rows; `epoch_cpu_s` is this process's CPU time per "
+        f"epoch with {args.threads} thread(s) (about the wall time of an idle machine with that many cores, "
+        "more with 1 thread than 2 would take). Accuracy after a fixed number of epochs from the same "
+        "initial weights, history masked, full ranking of every item; one seed.",
+    )
+    workloads = [
+        name
+        for name, skipped in (
+            ("games", args.skip_games),
+            ("scientific", not args.scientific),
+            ("xl", args.skip_xl),
+        )
+        if not skipped
+    ]
+    write_section(
+        "large_catalogue-" + "-".join(workloads),
+        "benchmarks/bench_large_catalogue.py",
+        table,
+        "\n\n".join(notes),
+    )
+
+
+if __name__ == "__main__":
+    main()
