@@ -10,7 +10,7 @@ validation item.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,14 @@ from momorec.models.variants import build_model
 CANDIDATE_COLUMNS = ["user_idx", "split", "seed", "item_idx", "score", "rank"]
 TARGET_COLUMNS = ["user_idx", "split", "seed", "item_idx", "rank"]
 BASE_VARIANTS = ("sasrec", "momorec")
+
+
+class ScoringOptions(TypedDict, total=False):
+    """Optional settings of :func:`split_candidates` (its defaults apply to any left out)."""
+
+    mask_history: bool
+    chunk_size: int
+    rank_max_k: int
 
 
 def train_base_model(
@@ -99,9 +107,7 @@ def build_candidates(
     user_idx: Sequence[int],
     n_candidates: int,
     max_length: int,
-    mask_history: bool = True,
-    chunk_size: int = 1024,
-    rank_max_k: int = 20,
+    **options: Unpack[ScoringOptions],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``recommender_candidates`` and target ranks (``TARGET_COLUMNS``) for both splits and every seed."""
     candidate_parts, target_parts = [], []
@@ -109,15 +115,7 @@ def build_candidates(
         score_fn = model_score_fn(model)
         for split in ("valid", "test"):
             candidates, targets = split_candidates(
-                score_fn,
-                data,
-                split,
-                user_idx,
-                n_candidates,
-                max_length,
-                mask_history,
-                chunk_size,
-                rank_max_k,
+                score_fn, data, split, user_idx, n_candidates, max_length, **options
             )
             candidate_parts.append(candidates.assign(seed=int(seed)))
             target_parts.append(targets.assign(seed=int(seed)))

@@ -1,4 +1,5 @@
-"""An alignment LLM stage's client and sampling plan, from ``params:alignment``, and its usage record.
+"""An alignment LLM stage's client and sampling plan, from ``params:alignment``, its usage record, and the
+schema-validated generation the profile and trait stages share.
 
 The client, the SQLite cache (the ``llm_cache`` dataset) and the embedded server are the LLM layer's
 (``momorec.llm.session.build_client``); this module only maps the alignment parameters onto it.
@@ -6,16 +7,18 @@ The client, the SQLite cache (the ``llm_cache`` dataset) and the embedded server
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from momorec.alignment.prompts import STAGE_SALTS
+from momorec.alignment.schemas import StructuredSchema, validated_or_problems
 from momorec.llm import LLMCache, LLMClient, UsageRecorder
 from momorec.llm.session import build_client as build_layer_client
-from momorec.llm.structured import SamplingPlan
+from momorec.llm.structured import SamplingPlan, generate_structured
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,34 @@ def build_client(llm_params: Mapping[str, Any], stage: str, cache: LLMCache | No
 def stage_plan(params: Mapping[str, Any], stage: str) -> SamplingPlan:
     """The sampling plan of ``stage`` (profiles, traits, compatibility) with the stage's prompt salt."""
     return SamplingPlan.from_params(params[stage], salt=STAGE_SALTS[stage])
+
+
+def generate_schema_objects(
+    client: LLMClient,
+    messages_json: Sequence[str],
+    keys: Sequence[Any],
+    schema: StructuredSchema,
+    plan: SamplingPlan,
+    what: str,
+) -> tuple[pd.DataFrame, float]:
+    """One ``schema`` object per prompt (validated, retried, failures recorded), and the wall seconds.
+
+    The table has a row per key (``momorec.llm.structured.RESULT_COLUMNS``) and ``text``: the object written
+    as prompt text by ``schema.to_text``, "" where the request failed. ``what`` names the requests in logs.
+    """
+    batch = generate_structured(
+        client,
+        [json.loads(m) for m in messages_json],
+        lambda text: validated_or_problems(schema, text),
+        plan.with_schema(schema.to_json_schema()),
+        description=f"{what} (attempt {{attempt}})",
+    )
+    table = batch.to_table(list(keys))
+    table["text"] = [
+        schema.to_text(json.loads(value)) if status == "ok" else ""
+        for status, value in zip(table["status"], table["value_json"], strict=True)
+    ]
+    return table, batch.wall_seconds
 
 
 def run_llm_stage(

@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from momorec.alignment.llm_setup import generate_schema_objects
 from momorec.alignment.prompts import profile_messages
-from momorec.alignment.schemas import PROFILE_SCHEMA, validated_or_problems
+from momorec.alignment.schemas import PROFILE_SCHEMA
 from momorec.llm import LLMClient
-from momorec.llm.structured import SamplingPlan, generate_structured
+from momorec.llm.structured import SamplingPlan
 
 # Item fields shown next to the title in a profile prompt (brand and description add tokens, not motives).
 PROFILE_ITEM_FIELDS = ("category", "price")
@@ -121,20 +122,11 @@ def generate_profiles(
     client: LLMClient, prompts: pd.DataFrame, plan: SamplingPlan
 ) -> tuple[pd.DataFrame, float]:
     """Ask for every profile (validated, retried, failures recorded); ``PROFILE_COLUMNS`` and wall seconds."""
-    batch = generate_structured(
-        client,
-        [json.loads(m) for m in prompts["messages_json"]],
-        lambda text: validated_or_problems(PROFILE_SCHEMA, text),
-        plan.with_schema(PROFILE_SCHEMA.to_json_schema()),
-        description="user profiles (attempt {attempt})",
+    results, seconds = generate_schema_objects(
+        client, prompts["messages_json"], prompts["user_idx"].tolist(), PROFILE_SCHEMA, plan, "user profiles"
     )
-    results, seconds = batch.to_table(prompts["user_idx"].tolist()), batch.wall_seconds
     table = prompts[["user_idx", "n_train_items"]].reset_index(drop=True).join(results.drop(columns="key"))
-    table = table.rename(columns={"value_json": "profile_json"})
-    table["profile_text"] = [
-        PROFILE_SCHEMA.to_text(json.loads(value)) if status == "ok" else ""
-        for status, value in zip(table["status"], table["profile_json"], strict=True)
-    ]
+    table = table.rename(columns={"value_json": "profile_json", "text": "profile_text"})
     return table[PROFILE_COLUMNS], seconds
 
 

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from momorec.alignment.llm_setup import generate_schema_objects
 from momorec.alignment.profiles import item_lines
 from momorec.alignment.prompts import trait_messages
-from momorec.alignment.schemas import TRAIT_SCHEMA, validated_or_problems
+from momorec.alignment.schemas import TRAIT_SCHEMA
 from momorec.llm import LLMClient
-from momorec.llm.structured import SamplingPlan, generate_structured
+from momorec.llm.structured import SamplingPlan
 
 TRAIT_COLUMNS = [
     "item_idx", "status", "traits_json", "traits_text", "attempts", "error", "prompt_tokens", "completion_tokens",
@@ -36,17 +37,8 @@ def generate_traits(
     client: LLMClient, prompts: pd.DataFrame, plan: SamplingPlan
 ) -> tuple[pd.DataFrame, float]:
     """Ask for every item's traits (validated, retried, failures recorded); ``TRAIT_COLUMNS`` and seconds."""
-    batch = generate_structured(
-        client,
-        [json.loads(m) for m in prompts["messages_json"]],
-        lambda text: validated_or_problems(TRAIT_SCHEMA, text),
-        plan.with_schema(TRAIT_SCHEMA.to_json_schema()),
-        description="item traits (attempt {attempt})",
+    results, seconds = generate_schema_objects(
+        client, prompts["messages_json"], prompts["item_idx"].tolist(), TRAIT_SCHEMA, plan, "item traits"
     )
-    results, seconds = batch.to_table(prompts["item_idx"].tolist()), batch.wall_seconds
-    table = results.rename(columns={"key": "item_idx", "value_json": "traits_json"})
-    table["traits_text"] = [
-        TRAIT_SCHEMA.to_text(json.loads(value)) if status == "ok" else ""
-        for status, value in zip(table["status"], table["traits_json"], strict=True)
-    ]
+    table = results.rename(columns={"key": "item_idx", "value_json": "traits_json", "text": "traits_text"})
     return table.astype({"item_idx": np.int64})[TRAIT_COLUMNS], seconds

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,17 @@ from scipy.sparse.csgraph import connected_components
 from tqdm.auto import tqdm
 
 logger = logging.getLogger(__name__)
+
+
+class LSHOptions(TypedDict, total=False):
+    """Settings of :func:`lsh_components` that callers pass through (its defaults apply to any left out)."""
+
+    threshold: float
+    n_tables: int
+    n_planes: int | None
+    target_bucket_size: int
+    max_bucket_size: int
+    seed: int
 
 
 def auto_n_planes(n_vectors: int, target_bucket_size: int) -> int:
@@ -216,31 +228,16 @@ def pick_representatives(embeddings: np.ndarray, labels: np.ndarray, support: np
 
 
 def cluster_motivation_table(
-    motivations: pd.DataFrame,
-    embeddings: np.ndarray,
-    threshold: float = 0.8,
-    n_tables: int = 8,
-    n_planes: int | None = None,
-    target_bucket_size: int = 2000,
-    max_bucket_size: int = 25_000,
-    seed: int = 42,
+    motivations: pd.DataFrame, embeddings: np.ndarray, **lsh_options: Unpack[LSHOptions]
 ) -> pd.DataFrame:
     """``motivation_clusters``: motivation, cluster_id, is_representative, support (rows as ``motivations``).
 
-    Cluster ids are ordered by decreasing cluster support (ties by first row), so cluster 0 is the most common
-    motivation theme.
+    The clusters are :func:`lsh_components` with ``lsh_options``. Cluster ids are ordered by decreasing
+    cluster support (ties by first row), so cluster 0 is the most common motivation theme.
     """
     if len(motivations) != len(embeddings):
         raise ValueError(f"{len(motivations)} motivations but {len(embeddings)} embedding rows")
-    labels = lsh_components(
-        embeddings,
-        threshold=threshold,
-        n_tables=n_tables,
-        n_planes=n_planes,
-        target_bucket_size=target_bucket_size,
-        max_bucket_size=max_bucket_size,
-        seed=seed,
-    )
+    labels = lsh_components(embeddings, **lsh_options)
     support = motivations["support"].to_numpy(dtype=np.float64)
     if len(labels):
         cluster_support = np.bincount(labels, weights=support)

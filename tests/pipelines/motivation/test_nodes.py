@@ -56,6 +56,13 @@ def _answers(status_by_pair: dict[tuple[int, int], tuple[str | None, str]], agen
     return pd.DataFrame(rows)
 
 
+def _pair_motivations(rows: list[tuple[int, int, int, str | None, str]]) -> pd.DataFrame:
+    """A ``pair_motivations`` table of agent "a" from (item_a, item_b, support, motivation, status) rows."""
+    table = pd.DataFrame(rows, columns=["item_a", "item_b", "support", "motivation", "status"])
+    table.insert(4, "agent", "a")  # the pipeline's column order
+    return table
+
+
 def test_pair_motivations_take_the_top_agent_and_mark_missing_pairs_failed(copurchase_pairs, items):
     pairs = select_motivation_pairs(copurchase_pairs, items, 4)
     leaderboard = pd.DataFrame({"agent": ["top", "other"], "rating": [1010.0, 990.0]})
@@ -72,15 +79,13 @@ def test_pair_motivations_take_the_top_agent_and_mark_missing_pairs_failed(copur
 
 
 def test_item_motivations_count_pairs_per_item_and_skip_failures():
-    pair_motivations = pd.DataFrame(
-        {
-            "item_a": [0, 0, 2, 3],
-            "item_b": [1, 2, 3, 4],
-            "support": [5, 4, 3, 2],
-            "motivation": ["grilling", "grilling", "coffee", None],
-            "agent": "a",
-            "status": ["ok", "ok", "ok", "failed"],
-        }
+    pair_motivations = _pair_motivations(
+        [
+            (0, 1, 5, "grilling", "ok"),
+            (0, 2, 4, "grilling", "ok"),
+            (2, 3, 3, "coffee", "ok"),
+            (3, 4, 2, None, "failed"),
+        ]
     )
     items = aggregate_item_motivations(pair_motivations)
     assert items.values.tolist() == [
@@ -147,15 +152,13 @@ def test_usage_summary_and_metrics():
 
 
 def test_agreement_with_ground_truth(items, item_true_motivations):
-    pair_motivations = pd.DataFrame(
-        {
-            "item_a": [0, 2, 0, 1],
-            "item_b": [1, 3, 4, 2],
-            "support": [5, 4, 3, 2],
-            "motivation": ["hosting a summer barbecue", "buying gifts", "x y", None],
-            "agent": "a",
-            "status": ["ok", "ok", "ok", "failed"],
-        }
+    pair_motivations = _pair_motivations(
+        [
+            (0, 1, 5, "hosting a summer barbecue", "ok"),
+            (2, 3, 4, "buying gifts", "ok"),
+            (0, 4, 3, "x y", "ok"),
+            (1, 2, 2, None, "failed"),
+        ]
     )
     report = evaluate_motivation_agreement(pair_motivations, items, item_true_motivations)
     # Pairs (0,1) and (2,3) share a true motivation, (0,4) does not; the failed pair is not counted.

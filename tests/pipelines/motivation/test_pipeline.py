@@ -14,6 +14,8 @@ from momorec.io.llm_cache import LLMCacheDataset
 from momorec.pipelines.motivation import create_pipeline
 
 OUTPUTS = ["agent_answers", "pair_motivations", "item_motivations", "agent_leaderboard", "arena_judgments"]
+PAIR_MOTIVATION_COLUMNS = ["item_a", "item_b", "support", "motivation", "agent", "status"]
+LEADERBOARD_COLUMNS = ["agent", "rating", "wins", "losses", "ties", "comparisons", "ok_fraction"]
 
 
 def _catalog(tmp_path, items, copurchase_pairs, item_true_motivations, params) -> DataCatalog:
@@ -46,26 +48,11 @@ def test_pipeline_produces_the_contract_outputs_and_reruns_without_calls(
     # Two agents on the 2 arena pairs, then only the top agent's 2 missing pairs.
     assert len(answers) == 2 * 2 + 2
     pair_motivations = catalog.load("pair_motivations")
-    assert pair_motivations.columns.tolist() == [
-        "item_a",
-        "item_b",
-        "support",
-        "motivation",
-        "agent",
-        "status",
-    ]
+    assert pair_motivations.columns.tolist() == PAIR_MOTIVATION_COLUMNS
     assert len(pair_motivations) == 4 and (pair_motivations["status"] == "ok").all()
     assert pair_motivations["support"].tolist() == [9, 7, 7, 3]
     board = catalog.load("agent_leaderboard")
-    assert board.columns.tolist() == [
-        "agent",
-        "rating",
-        "wins",
-        "losses",
-        "ties",
-        "comparisons",
-        "ok_fraction",
-    ]
+    assert board.columns.tolist() == LEADERBOARD_COLUMNS
     assert board["comparisons"].tolist() == [2, 2]  # one comparison per arena pair
     assert pair_motivations["agent"].unique().tolist() == [board["agent"].iloc[0]]
     item_motivations = catalog.load("item_motivations")

@@ -16,6 +16,40 @@ def built(items, item_motivations, encoder, encoder_params, clustering_params):
     return embeddings, table, motivation_embeddings, clusters
 
 
+@pytest.fixture
+def evaluate(
+    items,
+    item_motivations,
+    built,
+    encoder,
+    encoder_params,
+    clustering_params,
+    vote_params,
+    evaluation_params,
+):
+    """Both evaluation nodes on the built clusters, for a given ground-truth table."""
+    embeddings, _, _, clusters = built
+
+    def run(truth: pd.DataFrame) -> tuple[dict, dict]:
+        generated = nodes.evaluate_generated_motivations(
+            items, item_motivations, truth, clusters, embeddings, vote_params, evaluation_params
+        )
+        truth_input = nodes.evaluate_ground_truth_input(
+            items,
+            item_motivations,
+            truth,
+            embeddings,
+            encoder,
+            encoder_params,
+            clustering_params,
+            vote_params,
+            evaluation_params,
+        )
+        return generated, truth_input
+
+    return run
+
+
 def test_main_motivation_is_the_highest_support(item_motivations):
     main = nodes.main_item_motivations(item_motivations)
     assert main.set_index("item_idx").loc[0, "motivation"] == "drilling holes in walls"
@@ -101,35 +135,11 @@ def test_tuning_on_refuses_too_few_pairs(items, encoder_params):
         nodes.prepare_encoder(items, one, encoder_params, {"enabled": True})
 
 
-def test_evaluation_with_ground_truth(
-    items,
-    item_motivations,
-    item_true_motivations,
-    built,
-    encoder,
-    encoder_params,
-    clustering_params,
-    vote_params,
-    evaluation_params,
-):
-    embeddings, _, _, clusters = built
-    generated = nodes.evaluate_generated_motivations(
-        items, item_motivations, item_true_motivations, clusters, embeddings, vote_params, evaluation_params
-    )
+def test_evaluation_with_ground_truth(item_true_motivations, evaluate):
+    generated, truth_input = evaluate(item_true_motivations)
     assert generated["head_items"] == 6 and generated["heldout_items"] == 2
     assert 0 <= generated["cluster_nmi"] <= 1 and 0 <= generated["cluster_purity"] <= 1
     assert generated["longtail_items_evaluated"] == 6
-    truth_input = nodes.evaluate_ground_truth_input(
-        items,
-        item_motivations,
-        item_true_motivations,
-        embeddings,
-        encoder,
-        encoder_params,
-        clustering_params,
-        vote_params,
-        evaluation_params,
-    )
     # True texts as input: one cluster per true motivation, so the clusters match the truth exactly.
     assert truth_input["available"] is True
     assert truth_input["cluster_nmi"] == pytest.approx(1.0)
@@ -141,32 +151,11 @@ def test_evaluation_with_ground_truth(
 
 
 def test_evaluation_without_ground_truth_reports_nulls(
-    items,
-    item_motivations,
-    no_truth,
-    built,
-    encoder,
-    encoder_params,
-    clustering_params,
-    vote_params,
-    evaluation_params,
+    items, item_motivations, no_truth, built, vote_params, evaluation_params, evaluate
 ):
     embeddings, _, _, clusters = built
     assignment = nodes.assign_item_motivations(items, item_motivations, clusters, embeddings, vote_params)
-    generated = nodes.evaluate_generated_motivations(
-        items, item_motivations, no_truth, clusters, embeddings, vote_params, evaluation_params
-    )
-    truth_input = nodes.evaluate_ground_truth_input(
-        items,
-        item_motivations,
-        no_truth,
-        embeddings,
-        encoder,
-        encoder_params,
-        clustering_params,
-        vote_params,
-        evaluation_params,
-    )
+    generated, truth_input = evaluate(no_truth)
     report, metrics = nodes.report_spreading_evaluation(
         generated, truth_input, {"enabled": False}, assignment, evaluation_params
     )

@@ -76,6 +76,7 @@ def build_recommender_candidates(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Train the base model once per seed (recommender parameters) and list each user's top-N candidates.
 
+    The base model is SASRec, or MoMoREC when ``item_semantic_ids`` is given (``alignment_momorec``).
     Returns ``recommender_candidates`` (user_idx, split, seed, item_idx, score, rank), and the target ranks
     split in two datasets (``alignment_valid_targets``, ``alignment_test_targets``) so that the fusion-weight
     node can be given the validation labels alone.
@@ -97,29 +98,15 @@ def build_recommender_candidates(
         alignment_users["user_idx"].to_numpy(),
         int(candidate_params["n_candidates"]),
         int(recommender_params["model"]["max_length"]),
-        bool(recommender_params.get("mask_history", True)),
-        int(recommender_params.get("evaluation", {}).get("chunk_size", 1024)),
-        max(int(k) for k in params["evaluation"]["ks"]),
+        mask_history=bool(recommender_params.get("mask_history", True)),
+        chunk_size=int(recommender_params.get("evaluation", {}).get("chunk_size", 1024)),
+        rank_max_k=max(int(k) for k in params["evaluation"]["ks"]),
     )
     # The target tables name the model whose lists are re-ranked, so the results can say it.
     targets = targets.assign(base_model=base_variant)
     valid = targets[targets["split"] == "valid"].reset_index(drop=True)
     test = targets[targets["split"] == "test"].reset_index(drop=True)
     return candidates, valid, test
-
-
-def build_recommender_candidates_with_semantic_ids(
-    interactions: pd.DataFrame,
-    items: pd.DataFrame,
-    alignment_users: pd.DataFrame,
-    item_semantic_ids: pd.DataFrame,
-    recommender_params: dict[str, Any],
-    params: dict[str, Any],
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """:func:`build_recommender_candidates` for the MoMoREC base model (reads ``item_semantic_ids``)."""
-    return build_recommender_candidates(
-        interactions, items, alignment_users, recommender_params, params, item_semantic_ids
-    )
 
 
 # ---------------------------------------------------------------------------------------------- LLM stages
@@ -234,17 +221,9 @@ def select_fusion_weights(
 
 
 # ---------------------------------------------------------------------------------------------- evaluation
-def evaluate_reranking(
-    scored_candidates: pd.DataFrame,
-    alignment_test_targets: pd.DataFrame,
-    fusion_weights: pd.DataFrame,
-    alignment_users: pd.DataFrame,
-    params: dict[str, Any],
-) -> pd.DataFrame:
-    """``alignment_results``: base and every re-ranked variant on the test targets, per segment."""
-    return reranking_results(
-        scored_candidates, alignment_test_targets, fusion_weights, alignment_users, params
-    )
+# ``alignment_results``: base and every re-ranked variant on the test targets, per segment. The domain
+# function is the node as it is; it is the only node that receives ``alignment_test_targets``.
+evaluate_reranking = reranking_results
 
 
 def summarise_alignment_cost(

@@ -14,7 +14,6 @@ from momorec.pipelines.alignment.nodes import (
     assemble_scored_candidates,
     build_profile_prompts,
     build_recommender_candidates,
-    build_recommender_candidates_with_semantic_ids,
     build_trait_prompts,
     evaluate_reranking,
     generate_item_traits,
@@ -42,29 +41,18 @@ def _user_nodes() -> list[Node]:
 
 
 def _candidate_node(base_variant: str) -> Node:
-    if base_variant == "momorec":
-        return Node(
-            build_recommender_candidates_with_semantic_ids,
-            inputs=[
-                "alignment_interactions",
-                "items",
-                "alignment_users",
-                "item_semantic_ids",
-                "params:recommender",
-                "params:alignment",
-            ],
-            outputs=CANDIDATE_OUTPUTS,
-            name="build_recommender_candidates",
-        )
+    inputs = {
+        "interactions": "alignment_interactions",
+        "items": "items",
+        "alignment_users": "alignment_users",
+        "recommender_params": "params:recommender",
+        "params": "params:alignment",
+    }
+    if base_variant == "momorec":  # the semantic IDs make the node's base model MoMoREC
+        inputs["item_semantic_ids"] = "item_semantic_ids"
     return Node(
         build_recommender_candidates,
-        inputs=[
-            "alignment_interactions",
-            "items",
-            "alignment_users",
-            "params:recommender",
-            "params:alignment",
-        ],
+        inputs=inputs,
         outputs=CANDIDATE_OUTPUTS,
         name="build_recommender_candidates",
     )
