@@ -31,7 +31,8 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -58,20 +59,63 @@ from momorec.models.trainer import TrainingConfig, fit, model_score_fn  # noqa: 
 SECTIONS = {"base": "fusion options, built-in shop", "scientific": "fusion options, Amazon Scientific"}
 
 
-@dataclass
 class RunData:
-    """Everything the options read, loaded once from the finished run."""
+    """The finished run's datasets, each loaded on first use (an option reads only what it needs)."""
 
-    data: UserSequences
-    item_is_long_tail: np.ndarray
-    params: dict  # the run's `recommender` block
-    id_tables: dict[str, pd.DataFrame]  # "llm", "text" and, with ground truth, "oracle"
-    item_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # "text", "motivation"
+    def __init__(self, catalog, parameters: dict) -> None:
+        self.catalog = catalog
+        self.parameters = parameters
+        self.params = parameters["recommender"]
+        self.id_tables: dict[str, pd.DataFrame | None] = {}
+
+    @cached_property
+    def items(self) -> pd.DataFrame:
+        return self.catalog.load("items")
+
+    @cached_property
+    def data(self) -> UserSequences:
+        from momorec.pipelines.recommender.nodes import build_user_sequences
+
+        return build_user_sequences(self.catalog.load("interactions"), self.items)
+
+    @cached_property
+    def item_is_long_tail(self) -> np.ndarray:
+        return long_tail_flags(self.catalog.load("item_stats"), self.data.n_items)
+
+    @cached_property
+    def item_vectors(self) -> dict[str, np.ndarray]:
+        """``text``: the item text embeddings; ``motivation``: each item's motivation vector (0 = none)."""
+        from momorec.pipelines.semantic_id.nodes import assemble_item_vectors
+
+        text = np.asarray(self.catalog.load("item_text_embeddings"), dtype=np.float32)
+        # Exactly the vector the semantic-ID stage feeds residual k-means (its cluster representative's
+        # embedding); items without a motivation are NaN there and a zero row here.
+        motivation = assemble_item_vectors(
+            self.catalog.load("item_motivation_assignment"),
+            self.catalog.load("motivation_clusters"),
+            self.catalog.load("motivation_embeddings"),
+            text,
+            "motivation",
+            False,
+        )
+        return {"text": text, "motivation": np.nan_to_num(motivation, nan=0.0)}
+
+    def id_table(self, source: str) -> pd.DataFrame | None:
+        """``llm`` (item_semantic_ids), ``text`` (text_item_semantic_ids) or ``oracle`` (None without truth)."""
+        if source not in self.id_tables:
+            if source == "oracle":
+                table = oracle_semantic_ids(self.catalog, self.parameters, self.items)
+            else:
+                table = self.catalog.load(
+                    {"llm": "item_semantic_ids", "text": "text_item_semantic_ids"}[source]
+                )
+            self.id_tables[source] = table
+        return self.id_tables[source]
 
     def codes(self, source: str) -> np.ndarray:
         sid = self.params["semantic_ids"]
         return semantic_id_matrix(
-            self.id_tables[source], self.data.n_items, sid.get("n_layers_used"), bool(sid.get("use_dedup"))
+            self.id_table(source), self.data.n_items, sid.get("n_layers_used"), bool(sid.get("use_dedup"))
         )
 
 
@@ -184,45 +228,12 @@ def oracle_semantic_ids(catalog, parameters: dict, items: pd.DataFrame) -> pd.Da
     return table
 
 
-def load_run(project: Path, env: str, with_oracle: bool) -> RunData:
-    from momorec.pipelines.recommender.nodes import build_user_sequences
-    from momorec.pipelines.semantic_id.nodes import assemble_item_vectors
-
-    catalog, parameters = load_catalog(project, env)
-    items = catalog.load("items")
-    data = build_user_sequences(catalog.load("interactions"), items)
-    text = np.asarray(catalog.load("item_text_embeddings"), dtype=np.float32)
-    # Each item's motivation vector exactly as the semantic-ID stage feeds residual k-means (NaN = none -> 0).
-    motivation = assemble_item_vectors(
-        catalog.load("item_motivation_assignment"),
-        catalog.load("motivation_clusters"),
-        catalog.load("motivation_embeddings"),
-        text,
-        "motivation",
-        False,
-    )
-    motivation = np.nan_to_num(motivation, nan=0.0)
-    id_tables = {
-        "llm": catalog.load("item_semantic_ids"),
-        "text": catalog.load("text_item_semantic_ids"),
-    }
-    if with_oracle:
-        oracle = oracle_semantic_ids(catalog, parameters, items)
-        if oracle is not None:
-            id_tables["oracle"] = oracle
-    return RunData(
-        data=data,
-        item_is_long_tail=long_tail_flags(catalog.load("item_stats"), data.n_items),
-        params=parameters["recommender"],
-        id_tables=id_tables,
-        item_vectors={"text": text, "motivation": motivation},
-    )
-
-
 def id_diagnostics(run: RunData) -> pd.DataFrame:
     """Per ID source: distinct codes per layer, distinct full IDs, full-ID collision rate, padded items."""
     rows = []
     for source, table in run.id_tables.items():
+        if table is None:
+            continue
         codes = semantic_id_matrix(table, run.data.n_items)
         present = (codes >= 0).all(axis=1)
         rows.append(
@@ -354,20 +365,27 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="*", type=int, default=None, help="default: the run's seeds")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=5, help="alternating timed inference passes")
+    parser.add_argument(
+        "--max-epochs", type=int, default=None, help="override training.epochs (a sensitivity check; noted)"
+    )
     parser.add_argument("--runs", type=Path, default=None, help="per-seed results file (JSON lines)")
     parser.add_argument("--no-write", action="store_true", help="print, do not touch RESULTS.md")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     project = args.project.resolve()
-    runs_path = (args.runs or ROOT / "data" / "08_reporting" / f"bench_fusion_{args.env}.jsonl").resolve()
+    suffix = f"_epochs{args.max_epochs}" if args.max_epochs else ""
+    runs_path = (
+        args.runs or ROOT / "data" / "08_reporting" / f"bench_fusion_{args.env}{suffix}.jsonl"
+    ).resolve()
     unknown = set(args.options or []) - set(OPTION_BY_NAME)
     if unknown:
         parser.error(f"unknown option(s) {sorted(unknown)}; known: {list(OPTION_BY_NAME)}")
     wanted = [o for o in OPTIONS if args.options is None or o.name in args.options]
-    run = load_run(project, args.env, with_oracle=any(o.oracle for o in wanted))
-    options = [o for o in wanted if not o.oracle or "oracle" in run.id_tables]
+    run = RunData(*load_catalog(project, args.env))
+    if args.max_epochs is not None:
+        run.params["training"] = {**run.params["training"], "epochs": args.max_epochs}
+    options = [o for o in wanted if not o.oracle or run.id_table("oracle") is not None]
     seeds = args.seeds if args.seeds is not None else [int(s) for s in run.params["seeds"]]
-    print(id_diagnostics(run).to_markdown(index=False), flush=True)
 
     runs_path.parent.mkdir(parents=True, exist_ok=True)
     done = set()
@@ -383,6 +401,7 @@ def main() -> None:
                 handle.write(json.dumps(record) + "\n")
     runs = pd.DataFrame(map(json.loads, runs_path.read_text().splitlines()))
     runs = runs[runs["seed"].isin(seeds)]
+    print(id_diagnostics(run).to_markdown(index=False), flush=True)
     seconds = inference_seconds([OPTION_BY_NAME["sasrec"], *options], run, args.repeats)
     table = summary_table(runs, options, seconds)
     notes = [
@@ -393,15 +412,18 @@ def main() -> None:
         recommendation(runs, options),
         "Inference: one full-ranking test pass over all users, item-representation pass included, options "
         f"alternating, best of {args.repeats}; SASRec {seconds['sasrec']:.3f} s.",
-        "ID tables:\n\n" + id_diagnostics(run).to_markdown(index=False),
+        "ID tables used:\n\n" + id_diagnostics(run).to_markdown(index=False),
     ]
     command = f"benchmarks/bench_fusion.py --project {project} --env {args.env}"
+    if args.max_epochs is not None:
+        command += f" --max-epochs {args.max_epochs}"
     if args.no_write:
         print(table.to_markdown(index=False), "\n\n".join(notes), sep="\n\n")
     else:
-        write_section(
-            SECTIONS.get(args.env, f"fusion options, {args.env}"), command, table, "\n\n".join(notes)
-        )
+        section = SECTIONS.get(args.env, f"fusion options, {args.env}")
+        if args.max_epochs is not None:
+            section += f", max {args.max_epochs} epochs"
+        write_section(section, command, table, "\n\n".join(notes))
 
 
 if __name__ == "__main__":
