@@ -83,22 +83,26 @@ class RunData:
         return long_tail_flags(self.catalog.load("item_stats"), self.data.n_items)
 
     @cached_property
-    def item_vectors(self) -> dict[str, np.ndarray]:
-        """``text``: the item text embeddings; ``motivation``: each item's motivation vector (0 = none)."""
+    def text_vectors(self) -> np.ndarray:
+        """The item text embeddings (n_items, d)."""
+        return np.asarray(self.catalog.load("item_text_embeddings"), dtype=np.float32)
+
+    @cached_property
+    def motivation_vectors(self) -> np.ndarray:
+        """Each item's motivation vector; a zero row for an item without a motivation."""
         from momorec.pipelines.semantic_id.nodes import assemble_item_vectors
 
-        text = np.asarray(self.catalog.load("item_text_embeddings"), dtype=np.float32)
-        # Exactly the vector the semantic-ID stage feeds residual k-means (its cluster representative's
-        # embedding); items without a motivation are NaN there and a zero row here.
+        # Exactly the vector the semantic-ID stage feeds residual k-means: the embedding of the item's
+        # motivation cluster representative (NaN there for items without one).
         motivation = assemble_item_vectors(
             self.catalog.load("item_motivation_assignment"),
             self.catalog.load("motivation_clusters"),
             self.catalog.load("motivation_embeddings"),
-            text,
+            self.text_vectors,
             "motivation",
             False,
         )
-        return {"text": text, "motivation": np.nan_to_num(motivation, nan=0.0)}
+        return np.nan_to_num(motivation, nan=0.0)
 
     def id_table(self, source: str) -> pd.DataFrame | None:
         """``llm`` (item_semantic_ids), ``text`` (text_item_semantic_ids) or ``oracle`` (None without truth)."""
@@ -140,7 +144,7 @@ def _text_init(run: RunData, seed: int) -> SASRec:
     from momorec.pipelines.recommender.nodes import text_init_vectors
 
     hidden = run.params["model"]["hidden_size"]
-    vectors = text_init_vectors(run.item_vectors["text"], run.data.n_items, hidden, seed)
+    vectors = text_init_vectors(run.text_vectors, run.data.n_items, hidden, seed)
     return SASRec(run.data.n_items, initial_item_embeddings=vectors, **_architecture(run))
 
 
@@ -164,7 +168,7 @@ def _gated(source: str) -> Callable[[RunData, int], SASRec]:
 
 def _adaptor(*kinds: str) -> Callable[[RunData, int], SASRec]:
     return lambda run, seed: AdaptorFusion(
-        run.data.n_items, np.hstack([run.item_vectors[kind] for kind in kinds]), **_architecture(run)
+        run.data.n_items, np.hstack([getattr(run, f"{kind}_vectors") for kind in kinds]), **_architecture(run)
     )
 
 
