@@ -1,7 +1,8 @@
-"""Layers shared by the sequential recommenders: a cheap dropout and causal self-attention blocks."""
+"""Layers shared by the sequential recommenders: a cheap dropout, causal self-attention, summed code tables."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -85,3 +86,41 @@ def causal_padding_mask(sequence: torch.Tensor) -> torch.Tensor:
     key_is_item = (sequence > 0)[:, None, None, :]
     eye = torch.eye(length, dtype=torch.bool, device=sequence.device)
     return (causal & key_is_item) | eye
+
+
+class SummedCodeEmbedding(nn.Module):
+    """Per-layer code tables whose embeddings are summed: one (n_items + 1, size) vector table, row 0 = padding.
+
+    ``item_codes`` is the (n_items, n_layers) matrix of :func:`momorec.models.momorec.semantic_id_matrix`
+    (-1 = no code). Code c of a layer is row c + 1 of that layer's table; -1 and the padding token use row 0,
+    which stays zero, so an item without codes (and the padding token) gets a zero vector. Summing the
+    layers (rather than concatenating) is how semantic IDs are used beside item IDs in large-scale ranking.
+    """
+
+    def __init__(self, n_items: int, item_codes: np.ndarray, size: int, std: float = 0.02) -> None:
+        super().__init__()
+        item_codes = np.asarray(item_codes, dtype=np.int64)
+        if item_codes.ndim != 2 or item_codes.shape[0] != n_items or item_codes.shape[1] == 0:
+            raise ValueError(f"item_codes: shape {item_codes.shape}, expected ({n_items}, n_layers >= 1)")
+        if (item_codes < -1).any():
+            raise ValueError("item_codes: codes must be >= 0 (or -1 for none)")
+        tokens = np.vstack([np.full((1, item_codes.shape[1]), -1), item_codes]) + 1
+        self.register_buffer("item_code_tokens", torch.as_tensor(tokens, dtype=torch.long))
+        self.tables = nn.ModuleList(
+            nn.Embedding(int(rows), size, padding_idx=0) for rows in tokens.max(axis=0) + 1
+        )
+        for table in self.tables:
+            nn.init.normal_(table.weight, std=std)
+            with torch.no_grad():
+                table.weight[0] = 0.0
+
+    def forward(self) -> torch.Tensor:
+        """(n_items + 1, size): the sum over layers of each item's code embeddings."""
+        return sum(table(self.item_code_tokens[:, layer]) for layer, table in enumerate(self.tables))
+
+
+def without_padding_row(table: torch.Tensor) -> torch.Tensor:
+    """``table`` with row 0 (the padding token) set to zero, differentiably: padding is not an item."""
+    not_padding = torch.ones_like(table[:, :1])
+    not_padding[0] = 0.0
+    return table * not_padding

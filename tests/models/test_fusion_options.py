@@ -1,0 +1,130 @@
+"""The fusion options of issue 13: each trains, keeps padding zero, and (additive, adaptor) starts as SASRec."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from momorec.models.adaptor_fusion import AdaptorFusion
+from momorec.models.additive_fusion import AdditiveFusion
+from momorec.models.gated_fusion import GatedFusion, frequency_features
+from momorec.models.momorec import semantic_id_matrix
+from momorec.models.sasrec import SASRec
+from momorec.models.sequences import UserSequences
+from momorec.models.trainer import TrainingConfig, fit
+from tests.models.conftest import make_item_semantic_ids
+
+TINY = {"hidden_size": 16, "n_blocks": 1, "n_heads": 2, "max_length": 8, "dropout": 0.1}
+
+
+def _codes(n_items: int) -> np.ndarray:
+    return semantic_id_matrix(make_item_semantic_ids(n_items), n_items)
+
+
+def _item_vectors(n_items: int, dim: int = 12) -> np.ndarray:
+    vectors = np.random.default_rng(1).normal(size=(n_items, dim)).astype(np.float32)
+    vectors[3] = 0.0  # an item with no text: a zero row
+    return vectors
+
+
+def build(option: str, data: UserSequences) -> SASRec:
+    n_items = data.n_items
+    if option == "additive":
+        return AdditiveFusion(n_items, _codes(n_items), code_embedding_size=8, **TINY)
+    if option == "gated":
+        return GatedFusion(n_items, _codes(n_items), data.item_train_frequency(), **TINY)
+    return AdaptorFusion(n_items, _item_vectors(n_items), n_experts=3, **TINY)
+
+
+OPTIONS = ["additive", "gated", "adaptor"]
+
+
+@pytest.mark.parametrize("option", OPTIONS)
+def test_each_fusion_option_trains_on_a_tiny_log_and_keeps_padding_zero(sequences, option):
+    torch.manual_seed(0)
+    model = build(option, sequences)
+    assert torch.all(model.item_representations()[0] == 0)
+    result = fit(model, sequences, TrainingConfig(epochs=8, patience=8, batch_size=16, learning_rate=0.01))
+    losses = [record["loss"] for record in result.history]
+    assert losses[-1] < 0.8 * losses[0]
+    table = model.item_representations()
+    assert table.shape == (sequences.n_items + 1, TINY["hidden_size"]) and torch.isfinite(table).all()
+    assert torch.all(table[0] == 0)
+
+
+@pytest.mark.parametrize("option", ["additive", "adaptor"])
+def test_additive_and_adaptor_start_exactly_as_sasrec(sequences, option):
+    torch.manual_seed(0)
+    fused = build(option, sequences).eval()
+    sasrec = SASRec(sequences.n_items, **TINY).eval()
+    # Every SASRec weight comes from the fused model; the fused model's own extra weights are left out.
+    outcome = sasrec.load_state_dict(fused.state_dict(), strict=False)
+    assert outcome.missing_keys == [] and outcome.unexpected_keys
+    inputs = torch.tensor([[0, 0, 3, 4, 5], [1, 2, 3, 4, 5], [0, 0, 0, 0, 7]])
+    with torch.no_grad():
+        assert torch.equal(fused.score_all(inputs), sasrec.score_all(inputs))
+        # The side input is there, only scaled to zero: a non-zero scale changes the scores.
+        scale = fused.code_scale if option == "additive" else fused.adapted_scale
+        scale.fill_(0.5)
+        assert not torch.allclose(fused.score_all(inputs), sasrec.score_all(inputs))
+
+
+def test_additive_scale_receives_a_gradient_at_zero(sequences):
+    """A zero scale must not be a fixed point, or the codes would never enter the model."""
+    torch.manual_seed(0)
+    model = build("additive", sequences).train()
+    scores = model.score_all(torch.tensor([[1, 2, 3], [4, 5, 6]]))
+    torch.nn.functional.cross_entropy(scores, torch.tensor([3, 6])).backward()
+    assert model.code_scale.grad is not None and model.code_scale.grad.abs().sum() > 0
+
+
+def test_items_sharing_codes_share_the_code_part_and_items_without_codes_get_none():
+    codes = np.array([[0, 1], [0, 1], [2, 3], [-1, -1]])
+    model = AdditiveFusion(4, codes, code_embedding_size=8, **TINY)
+    summed = model.codes()
+    assert torch.equal(summed[1], summed[2]) and not torch.equal(summed[1], summed[3])
+    assert torch.all(summed[4] == 0) and torch.all(summed[0] == 0)
+
+
+def test_frequency_features_and_the_gate_follow_training_counts():
+    features = frequency_features(np.array([0.0, 1.0, 10.0, 100.0]))
+    assert features.shape == (4, 2) and features[:, 1].tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert np.all(np.diff(features[:, 0]) > 0) and abs(features[:, 0].mean()) < 1e-6
+    assert np.isfinite(frequency_features(np.ones(3))).all()  # no spread: no division by zero
+    with pytest.raises(ValueError, match="non-negative"):
+        frequency_features(np.array([1.0, -2.0]))
+    model = GatedFusion(4, np.zeros((4, 1), dtype=np.int64), np.array([0, 1, 10, 100]), **TINY)
+    assert torch.allclose(model.item_gates(), torch.full((5, 16), 0.5))
+    with torch.no_grad():
+        model.gate.weight[:, 0] = 2.0  # a gate that opens with frequency: frequent items keep their ID
+    gates = model.item_gates()[1:, 0]
+    assert torch.all(gates[1:] > gates[:-1])
+    with pytest.raises(ValueError, match="item_train_frequency"):
+        GatedFusion(4, np.zeros((4, 1), dtype=np.int64), np.ones(3), **TINY)
+
+
+def test_adaptor_reads_frozen_vectors_and_refuses_bad_ones():
+    vectors = _item_vectors(10)
+    model = AdaptorFusion(10, vectors, n_experts=2, **TINY).eval()
+    assert not any(p.data_ptr() == model.item_vectors.data_ptr() for p in model.parameters())
+    with torch.no_grad():
+        model.adapted_scale.fill_(1.0)
+        before = model.item_representations()[6].clone()
+        model.item_vectors[6] += 1.0  # item 5's vector (row 0 is padding)
+        assert not torch.allclose(model.item_representations()[6], before)
+    with pytest.raises(ValueError, match="shape"):
+        AdaptorFusion(10, vectors[:9], **TINY)
+    bad = vectors.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        AdaptorFusion(10, bad, **TINY)
+    with pytest.raises(ValueError, match="n_experts"):
+        AdaptorFusion(10, vectors, n_experts=0, **TINY)
+
+
+def test_code_tables_refuse_a_wrong_shape():
+    with pytest.raises(ValueError, match="item_codes"):
+        AdditiveFusion(5, np.zeros((4, 2), dtype=np.int64), **TINY)
+    with pytest.raises(ValueError, match=">= 0"):
+        AdditiveFusion(2, np.array([[0], [-3]]), **TINY)
