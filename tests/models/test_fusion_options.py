@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from momorec.models.sequences import UserSequences
 
 from momorec.models.adaptor_fusion import AdaptorFusion
 from momorec.models.additive_fusion import AdditiveFusion
 from momorec.models.gated_fusion import GatedFusion, frequency_features
 from momorec.models.momorec import semantic_id_matrix
 from momorec.models.sasrec import SASRec
-from momorec.models.sequences import UserSequences
 from momorec.models.trainer import TrainingConfig, fit
 from tests.models.conftest import make_item_semantic_ids
 
