@@ -61,7 +61,6 @@ def test_asking_for_log_probabilities_changes_the_judge_key():
     with_logprobs = JudgeSettings.from_params(_params())
     without = JudgeSettings.from_params({**_params(), "judge": {**_params()["judge"], "top_logprobs": None}})
     assert with_logprobs.top_logprobs == 5
-    assert (
-        judge_request(comparison, False, with_logprobs, 0).cache_key("m")
-        != judge_request(comparison, False, without, 0).cache_key("m")
-    )
+    assert judge_request(comparison, False, with_logprobs, 0).cache_key("m") != judge_request(
+        comparison, False, without, 0
+    ).cache_key("m")

@@ -204,7 +204,7 @@ def judge_comparisons(
     keys = ["rank", "item_a", "item_b", "agent_a", "agent_b"]
     base = judgments[keys].astype({"agent_a": str, "agent_b": str}).reset_index(drop=True)
     walkover = (judgments["mode"] == MODE_WALKOVER).fillna(False).to_numpy(dtype=bool)
-    scores = grounding.set_index(["item_a", "item_b", "agent"])["grounding"]
+    scores = grounding.set_index(["item_a", "item_b", "agent"])["grounding"].astype("float64")
     score_a = scores.reindex(
         pd.MultiIndex.from_arrays([base["item_a"], base["item_b"], base["agent_a"]])
     ).to_numpy()

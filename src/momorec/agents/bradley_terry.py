@@ -2,9 +2,10 @@
 
 P(i beats j) = sigmoid(theta_i - theta_j). A game's score s in [0, 1] (1 win, 0.5 tie, 0 loss) counts as s
 of a win and 1 - s of a loss. The fit maximises the log-likelihood plus a weak Gaussian prior
-(``-theta^2 / (2 * prior_variance)``), which keeps strengths finite when an agent wins every game and fixes
-their common level. Intervals: ``theta ± z * se`` with ``se`` from the inverse of the penalised Fisher
-information (the Hessian at the optimum). Unlike ELO the fit does not depend on the order of the games.
+(``-theta^2 / (2 * prior_variance)``), which keeps strengths finite when an agent wins every game. Strengths
+are centred (sum zero: only differences are identified). Intervals: ``theta ± z * se`` with ``se`` from the
+inverse of the penalised Fisher information (the Hessian at the optimum), projected onto the centred
+strengths so the unidentified common level adds no width. Unlike ELO the fit does not depend on the order of the games.
 Ratings are reported on the ELO scale: ``initial_rating + 400 / ln(10) * theta``.
 """
 
@@ -65,8 +66,9 @@ def fit_strengths(
     np.add.at(hessian, (second, second), weight)
     np.add.at(hessian, (first, second), -weight)
     np.add.at(hessian, (second, first), -weight)
-    standard_error = np.sqrt(np.diag(np.linalg.inv(hessian)))
-    return theta, standard_error
+    centre = np.eye(n) - 1.0 / n
+    covariance = centre @ np.linalg.inv(hessian) @ centre
+    return centre @ theta, np.sqrt(np.clip(np.diag(covariance), 0.0, None))
 
 
 def bradley_terry_ratings(

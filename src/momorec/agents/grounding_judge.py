@@ -26,7 +26,29 @@ GROUNDING_COLUMNS = ["item_a", "item_b", "agent", "similarity_a", "similarity_b"
 _WORD = re.compile(r"[a-z]{3,}")
 # Words that say nothing about a product: never counted as naming it.
 _STOPWORDS = frozenset(
-    ["the", "and", "for", "with", "from", "into", "your", "their", "this", "that", "these", "those", "both", "set", "pack", "new", "pro", "plus", "one", "two", "its"]
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "from",
+        "into",
+        "your",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "both",
+        "set",
+        "pack",
+        "new",
+        "pro",
+        "plus",
+        "one",
+        "two",
+        "its",
+    ]
 )
 
 
