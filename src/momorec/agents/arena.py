@@ -12,7 +12,8 @@ come from the caller (one per model), so the arena is plain data in, data out ar
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import replace
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -51,12 +52,45 @@ COMPARISON_COLUMNS = [
 ]
 JUDGES = ("llm", "grounding", "combined")
 MODE_WALKOVER = "walkover"
-AgentSpec = tuple[str, str, str]
-"""(agent name, prompt variant, model name)."""
+# Generation sampling keys an agent's sampling setting may override.
+SAMPLING_KEYS = ("temperature", "top_p", "max_tokens", "seed")
+
+
+class AgentSpec(NamedTuple):
+    """One contender: a prompt variant on a model, with optional generation sampling overrides."""
+
+    name: str
+    prompt: str
+    model: str
+    sampling: tuple[tuple[str, Any], ...] = ()
+
+    def settings(self, base: AnalysisSettings) -> AnalysisSettings:
+        """``base`` with this agent's generation sampling overrides (they change its cache keys)."""
+        if not self.sampling:
+            return base
+        return replace(base, generation=replace(base.generation, **dict(self.sampling)))
+
+
+def _sampling_settings(params: Mapping[str, Any]) -> dict[str, tuple[tuple[str, Any], ...]]:
+    """``agents.sampling`` (name -> overrides); absent or empty: one setting, the generation defaults."""
+    configured = params["agents"].get("sampling") or {}
+    settings = {}
+    for name, overrides in configured.items():
+        unknown = set(overrides or {}) - set(SAMPLING_KEYS)
+        if unknown:
+            raise LLMConfigError(f"motivation.agents.sampling.{name}: unknown keys {sorted(unknown)}")
+        cast = {"temperature": float, "top_p": float, "max_tokens": int, "seed": int}
+        settings[str(name)] = tuple(
+            sorted((key, cast[key](value)) for key, value in (overrides or {}).items())
+        )
+    return settings or {"": ()}
 
 
 def arena_agents(params: Mapping[str, Any]) -> list[AgentSpec]:
-    """Every configured (prompt variant, model) combination, in configuration order (models outer)."""
+    """Every configured (prompt variant, sampling setting, model) combination, models outer.
+
+    An agent is named ``prompt@model``, or ``prompt+setting@model`` when ``agents.sampling`` names settings.
+    """
     prompts = list(params["agents"]["prompts"])
     models = list(params["agents"]["models"])
     unknown = [p for p in prompts if p not in GENERATION_PROMPTS]
@@ -66,7 +100,13 @@ def arena_agents(params: Mapping[str, Any]) -> list[AgentSpec]:
         )
     if not prompts or not models:
         raise LLMConfigError("motivation.agents needs at least one prompt variant and one model")
-    return [(agent_name(p, m), p, m) for m in models for p in prompts]
+    samplings = _sampling_settings(params)
+    return [
+        AgentSpec(agent_name(f"{p}+{s}" if s else p, m), p, m, overrides)
+        for m in models
+        for p in prompts
+        for s, overrides in samplings.items()
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- answers
@@ -103,9 +143,15 @@ def run_agents(
     """Every agent's answer and summary for every pair (``ANSWER_COLUMNS``), agents in the given order."""
     texts = pair_texts(pairs)
     frames = []
-    for name, prompt, model in agents:
-        outcomes = run_analysis_agent(clients[model], GENERATION_PROMPTS[prompt], texts, settings, label=name)
-        frames.append(answers_table(pairs, name, outcomes))
+    for agent in agents:
+        outcomes = run_analysis_agent(
+            clients[agent.model],
+            GENERATION_PROMPTS[agent.prompt],
+            texts,
+            agent.settings(settings),
+            label=agent.name,
+        )
+        frames.append(answers_table(pairs, agent.name, outcomes))
     return concat_answers(frames)
 
 
@@ -221,7 +267,11 @@ def judge_comparisons(
     llm_pref = judgments["preference_a"].to_numpy(dtype=np.float64)
     has_llm = ~np.isnan(llm_pref) & ~walkover
     mixed = np.where(has_llm, llm_weight * llm_pref + (1 - llm_weight) * ground_pref, ground_pref)
-    mixed_score = np.array([np.nan if np.isnan(p) else outcome(p, combined_margin) for p in mixed])
+    outcome(0.5, combined_margin)  # validates the margin
+    decided = np.where(mixed > 0.5, 1.0, 0.0)
+    mixed_score = np.where(
+        np.isnan(mixed), np.nan, np.where(np.abs(mixed - 0.5) <= combined_margin, 0.5, decided)
+    )
     mixed_score = np.where(walkover, walk_score, mixed_score)
     llm_mode = judgments["mode"].astype(object).where(judgments["mode"].notna(), None).to_numpy()
     mixed_mode = np.where(walkover, MODE_WALKOVER, np.where(has_llm, "combined", ground_mode))

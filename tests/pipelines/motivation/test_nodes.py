@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from momorec.agents.analysis import AnalysisSettings
 from momorec.agents.arena import arena_agents
 from momorec.agents.pairs import PAIR_COLUMNS
 from momorec.llm import LLMCache
@@ -39,11 +40,26 @@ def test_select_pairs_rejects_bad_input(copurchase_pairs, items):
 
 
 def test_agents_are_prompt_by_model_and_unknown_prompts_fail(motivation_params):
-    assert [name for name, _, _ in arena_agents(motivation_params)] == [
+    assert [agent.name for agent in arena_agents(motivation_params)] == [
         "goal_analyst@smollm2",
         "basket_story@smollm2",
         "use_context@smollm2",
     ]
+    # Sampling settings multiply the contenders and change only their generation sampling.
+    motivation_params["agents"].update(
+        prompts=["goal_analyst"], sampling={"greedy": {"temperature": 0}, "warm": {"temperature": 0.9}}
+    )
+    agents = arena_agents(motivation_params)
+    assert [agent.name for agent in agents] == ["goal_analyst+greedy@smollm2", "goal_analyst+warm@smollm2"]
+    base = AnalysisSettings.from_params(motivation_params)
+    assert (
+        agents[1].settings(base).generation.temperature == 0.9
+        and agents[1].settings(base).summary == base.summary
+    )
+    motivation_params["agents"]["sampling"] = {"odd": {"temprature": 1}}
+    with pytest.raises(LLMConfigError, match="temprature"):
+        arena_agents(motivation_params)
+    motivation_params["agents"]["sampling"] = None
     motivation_params["agents"]["prompts"] = ["no_such_prompt"]
     with pytest.raises(LLMConfigError, match="no_such_prompt"):
         arena_agents(motivation_params)

@@ -50,7 +50,7 @@ def _run_agents(
     usage: UsageRecorder,
 ) -> pd.DataFrame:
     settings = AnalysisSettings.from_params(params)
-    with _clients([model for _, _, model in agents], params, cache, usage) as clients:
+    with _clients([agent.model for agent in agents], params, cache, usage) as clients:
         return arena.run_agents(_titles_cut(pairs, params), agents, clients, settings)
 
 
@@ -83,7 +83,7 @@ def judge_arena(
     there is no comparison.
     """
     usage = UsageRecorder("judge")
-    agents = [name for name, _, _ in arena_agents(params)]
+    agents = _agent_names(params)
     pairs = motivation_pairs.head(int(params["arena_pairs"]))
     rows, comparisons, to_judge = arena.arena_comparisons(_titles_cut(pairs, params), arena_answers, agents)
     settings = JudgeSettings.from_params(params)
@@ -96,7 +96,7 @@ def judge_arena(
 
 
 def _agent_names(params: Mapping[str, Any]) -> list[str]:
-    return [name for name, _, _ in arena_agents(params)]
+    return [agent.name for agent in arena_agents(params)]
 
 
 def _judge_mode(params: Mapping[str, Any]) -> str:
@@ -164,7 +164,7 @@ def generate_top_agent_motivations(
     """
     usage = UsageRecorder("top_agent")
     top = motivations.top_agent(agent_leaderboard)
-    agents = {spec[0]: spec for spec in arena_agents(params)}
+    agents = {agent.name: agent for agent in arena_agents(params)}
     todo = motivations.pairs_not_answered(motivation_pairs, arena_answers, top)
     logger.info(
         "Top agent %s: %d pairs answered in the arena, %d to generate",
