@@ -100,14 +100,22 @@ def test_agreement_counts_ties_as_half_and_skips_what_the_oracle_does_not_decide
 def test_judge_agreement_against_the_oracle():
     answers = pd.DataFrame({"item_a": 0, "item_b": 1, "agent": ["x", "y"], "oracle": [0.9, 0.2]})
     llm = _comparisons("llm", [0.5, 0.5, 1.0], ["logprobs", "logprobs", "walkover"])
+    leaning = _comparisons("leaning", [0.5, 0.5, 1.0], ["logprobs", "logprobs", "walkover"])
+    leaning["preference_a"] = [0.51, 0.49, 1.0]
     grounding = _comparisons("grounding", [1.0, 1.0, 1.0], ["grounding", "grounding", "walkover"])
     oracle = oracle_comparisons(llm, answers, margin=0.01)
     assert oracle["score_a"].tolist()[:2] == [1.0, 1.0] and np.isnan(oracle["score_a"].iloc[2])
     boards = pd.DataFrame({"judge": ["llm", "llm", "grounding", "grounding"], "agent": ["x", "y", "x", "y"],
                            "rating": [1000, 1000, 1100, 900]})  # fmt: skip
     oracle_board = pd.DataFrame({"agent": ["x", "y"], "rating": [1050, 950]})
-    report = judge_agreement(pd.concat([llm, grounding]), oracle, boards, oracle_board, ["llm", "grounding"])
+    report = judge_agreement(
+        pd.concat([llm, grounding, leaning]), oracle, boards, oracle_board, ["llm", "grounding", "leaning"]
+    )
+    assert (
+        report["leaning"]["agreement"] == 0.5 and report["leaning"]["agreement_by_sign"] == 0.5
+    )  # 1 right, 1 wrong
     assert report["llm"]["agreement"] == 0.5 and report["llm"]["tie_share"] == 1.0
+    assert report["llm"]["agreement_by_sign"] == 0.5  # preferences of exactly 0.5 lean nowhere
     assert report["grounding"]["agreement"] == 1.0 and report["grounding"]["agreement_ci"] == [1.0, 1.0]
     assert report["grounding"]["oracle_decided"] == 2 and report["grounding"]["kendall_tau"] == 1.0
     assert report["llm"]["kendall_tau"] is None  # constant ratings: undefined, not invented

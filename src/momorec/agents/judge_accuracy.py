@@ -9,6 +9,8 @@ The method never reads the ground truth; this module does, after the arena has r
 - Agreement of a judge: over the comparisons the oracle decides (walkovers left out, being the same for
   every judge), 1 when the judge prefers the oracle's winner, 0.5 when it ties, 0 when it prefers the loser;
   mean with a bootstrap percentile interval. A judge that always ties scores exactly 0.5 (chance).
+  ``agreement_by_sign`` does the same with the judge's preference alone (no tie margin): whether its leaning,
+  however small, points the right way.
 - Kendall's tau between each judge's and the oracle's leaderboard ratings.
 - Position bias of the LLM judge before debiasing: the share of "A" verdicts in each order.
 """
@@ -132,6 +134,9 @@ def judge_agreement(
             games["score_a"].to_numpy(dtype=np.float64), truth.reindex(index).to_numpy()
         )
         low, high = bootstrap_interval(values, n_boot, confidence, seed)
+        preference = games["preference_a"].to_numpy(dtype=np.float64)
+        leaning = np.where(np.isnan(preference), np.nan, np.sign(preference - 0.5) / 2 + 0.5)
+        by_sign = agreement_values(leaning, truth.reindex(index).to_numpy())
         judged = games["score_a"].notna()
         report[judge] = {
             "comparisons": int(len(games)),
@@ -144,6 +149,7 @@ def judge_agreement(
                 None if low is None else round(low, 4),
                 None if high is None else round(high, 4),
             ],
+            "agreement_by_sign": round(float(by_sign.mean()), 4) if len(by_sign) else None,
             "kendall_tau": _kendall(leaderboards[leaderboards["judge"] == judge], oracle_board),
         }
     return report
