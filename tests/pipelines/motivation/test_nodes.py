@@ -137,6 +137,7 @@ def test_rank_agents_uses_scored_comparisons_of_every_judge(motivation_params):
         [_comparisons("llm", [0.0, 0.0, None], [1, 0, 2]), _comparisons("grounding", [1.0, 1.0, 1.0])]
     )
     answers = _answers({(0, 1): ("m", "ok")}, "goal_analyst@smollm2")
+    motivation_params["judge"]["mode"] = "llm"
     board, boards = rank_agents(comparisons, answers, motivation_params)
     # use_context has no games: its strength stays at the prior's centre, between the two others.
     assert board["agent"].tolist() == ["basket_story@smollm2", "use_context@smollm2", "goal_analyst@smollm2"]
@@ -157,6 +158,7 @@ def test_rank_agents_uses_scored_comparisons_of_every_judge(motivation_params):
 
 def test_equal_ratings_are_broken_by_usable_answers_then_configuration_order(motivation_params):
     motivation_params["agents"]["prompts"] = ["goal_analyst", "basket_story"]
+    motivation_params["judge"]["mode"] = "llm"
     ties = _comparisons("llm", [0.5])
     answers = pd.concat(
         [

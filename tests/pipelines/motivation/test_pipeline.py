@@ -13,7 +13,8 @@ from kedro_datasets.pandas import ParquetDataset
 from momorec.io.llm_cache import LLMCacheDataset
 from momorec.pipelines.motivation import create_pipeline
 
-OUTPUTS = ["agent_answers", "pair_motivations", "item_motivations", "agent_leaderboard", "arena_judgments"]
+OUTPUTS = ["agent_answers", "pair_motivations", "item_motivations", "agent_leaderboard", "arena_judgments",
+           "arena_leaderboards"]  # fmt: skip
 PAIR_MOTIVATION_COLUMNS = ["item_a", "item_b", "support", "motivation", "agent", "status"]
 LEADERBOARD_COLUMNS = ["judge", "mode", "agent", "rating", "ci_low", "ci_high", "elo", "wins", "losses", "ties",
                        "comparisons", "ok_fraction"]  # fmt: skip
@@ -30,6 +31,7 @@ def _catalog(tmp_path, items, copurchase_pairs, item_true_motivations, params) -
             "llm_cache": LLMCacheDataset(filepath=str(tmp_path / "llm_cache.sqlite")),
             "llm_usage": JSONDataset(filepath=str(tmp_path / "llm_usage.json")),
             "motivation_quality": JSONDataset(filepath=str(tmp_path / "motivation_quality.json")),
+            "judge_accuracy": JSONDataset(filepath=str(tmp_path / "judge_accuracy.json")),
             "llm_usage_metrics": JSONDataset(filepath=str(tmp_path / "llm_usage_metrics.json")),
             # Files rather than memory: the runner releases memory datasets once their consumers ran.
             **{name: ParquetDataset(filepath=str(tmp_path / f"{name}.parquet")) for name in OUTPUTS},
@@ -55,8 +57,13 @@ def test_pipeline_produces_the_contract_outputs_and_reruns_without_calls(
     board = catalog.load("agent_leaderboard")
     assert board.columns.tolist() == LEADERBOARD_COLUMNS
     assert board["comparisons"].tolist() == [4, 4, 4]  # two rivals per arena pair
+    assert board["judge"].unique().tolist() == ["grounding"]  # motivation.judge.mode
+    boards = catalog.load("arena_leaderboards")
     # The fake server sends no log-probabilities: the LLM judge falls back to verdicts and says so.
-    assert board["mode"].unique().tolist() == ["verdicts"]
+    assert boards.loc[boards["judge"] == "llm", "mode"].unique().tolist() == ["verdicts"]
+    accuracy = catalog.load("judge_accuracy")
+    assert set(accuracy["judges"]) == {"llm", "grounding", "combined"}
+    assert accuracy["position_bias"]["share_a_order1"] == 1.0  # the fake judge always answers "A"
     assert pair_motivations["agent"].unique().tolist() == [board["agent"].iloc[0]]
     item_motivations = catalog.load("item_motivations")
     assert item_motivations.columns.tolist() == ["item_idx", "motivation", "support"]
