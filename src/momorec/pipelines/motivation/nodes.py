@@ -275,6 +275,12 @@ def evaluate_judges(
         for key, value in numbers.items()
         if isinstance(value, int | float) and not isinstance(value, bool)
     }
+    for name, numbers in report["judges"].items():  # the interval as two metrics
+        for bound, value in zip(
+            ("agreement_ci_low", "agreement_ci_high"), numbers["agreement_ci"], strict=True
+        ):
+            if value is not None:
+                metrics[f"{name}.{bound}"] = {"value": float(value), "step": 0}
     metrics.update(
         {f"position_bias.{key}": {"value": float(value), "step": 0}
          for key, value in report["position_bias"].items() if value is not None}
