@@ -134,5 +134,5 @@ def test_answers_and_their_probabilities_are_cached_a_rerun_makes_no_calls(clien
         (j.preference_first, j.score_first, j.mode) for j in first
     ]
     request = _settings().plan().request(judge_messages_of(comparisons[0], False, 300), 1)
-    stored = json.loads(client.cache.get_logprobs(request.cache_key("fake-model")))
+    stored = json.loads(client.cache.get_logprobs(request.cache_key("fake-model", client.cache_identity)))
     assert stored[4][0] == "A" and dict(stored[4][1])["A"] == pytest.approx(math.log(0.8))
