@@ -39,8 +39,10 @@ def test_agent_requests_keep_their_cache_keys():
     ]
 
 
-def test_judge_requests_keep_their_cache_keys():
-    settings = JudgeSettings.from_params(_params())
+def test_judge_requests_keep_their_cache_keys_without_log_probabilities():
+    # Asking for verdict log-probabilities (the default since issue 16) is a new request; without them the
+    # verdict requests keep the keys they always had.
+    settings = JudgeSettings.from_params({**_params(), "judge": {**_params()["judge"], "top_logprobs": None}})
     comparison = Comparison(
         PAIR, Contender("x", "hosting a barbecue", "long answer x"), Contender("y", "grilling", "y")
     )
@@ -52,3 +54,13 @@ def test_judge_requests_keep_their_cache_keys():
         "f7a3e2d5f3343c19b12eb9c6a7ac85449a7c74855a6eb2ad9799fa55e5c28ea7",
         "264e0d81a53bc6a051fd7784ab62e2f47c5f6949558977b458a63781d97bc760",
     ]
+
+
+def test_asking_for_log_probabilities_changes_the_judge_key():
+    comparison = Comparison(PAIR, Contender("x", "a", "a"), Contender("y", "b", "b"))
+    with_logprobs = JudgeSettings.from_params(_params())
+    without = JudgeSettings.from_params({**_params(), "judge": {**_params()["judge"], "top_logprobs": None}})
+    assert with_logprobs.top_logprobs == 5
+    assert judge_request(comparison, False, with_logprobs, 0).cache_key("m") != judge_request(
+        comparison, False, without, 0
+    ).cache_key("m")

@@ -101,3 +101,29 @@ def test_the_server_stops_when_a_node_fails_and_when_its_parent_is_killed(tmp_pa
     else:
         os.kill(server_pid, signal.SIGKILL)
         pytest.fail("the embedded server outlived its killed parent")
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_the_embedded_server_returns_verdict_probabilities_in_both_orders(tmp_path):
+    from momorec.agents.judge import Comparison, Contender, JudgeSettings, run_judge
+
+    _gguf_or_skip()
+    endpoint = EndpointConfig(name="smollm2", model=EMBEDDED_MODEL_ALIAS)
+    pair = (ItemText("Trail running shoes", "Sports"), ItemText("Hydration vest for running", "Sports"))
+    comparison = Comparison(
+        pair,
+        Contender("right", "preparing for a trail race", "Both are running gear."),
+        Contender("wrong", "buying gifts for a baby shower", "Gifts."),
+    )
+    settings = JudgeSettings(sampling=SamplingPlan(temperature=0.0, max_tokens=40, seed=3), top_logprobs=5)
+    with LLMClient(
+        endpoint,
+        CallSettings(concurrency=1, timeout_s=120, show_progress=False),
+        LLMCache(tmp_path / "c.sqlite"),
+    ) as client:
+        [judged] = run_judge(client, [comparison], settings)
+    assert judged.mode == "logprobs", judged
+    for probabilities in (judged.probabilities_first_as_a, judged.probabilities_first_as_b):
+        assert sum(probabilities.values()) == pytest.approx(1.0) and probabilities["A"] > 0
+    assert 0.0 <= judged.preference_first <= 1.0

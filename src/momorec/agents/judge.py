@@ -1,9 +1,11 @@
 """The judgment agent: which of two agents' motivations for the same pair is better.
 
 Every comparison is asked twice, with the two labels swapped, so a judge that prefers whatever comes first
-scores a tie rather than a win. The verdict must parse strictly (``parse_verdict``); an unparseable verdict
-is asked again with another seed, then that order is left out. A comparison with no parsed order is
-reported without a score.
+scores a tie rather than a win. Where the endpoint returns token log-probabilities (mode ``logprobs``), the
+score comes from the verdict probabilities of both orders (``momorec.agents.preference``): a tie only within
+``tie_margin``. Otherwise (mode ``verdicts``) it is the mean of the two parsed verdicts. The verdict must
+parse strictly (``parse_verdict``); an unparseable verdict is asked again with another seed, then that order
+is left out. A comparison with no parsed order is reported without a score.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from momorec.agents.analysis import REQUIRED_SAMPLING, constrained_decoding
 from momorec.agents.parsing import ParseError, parse_verdict, verdict_json_schema
+from momorec.agents.preference import debiased_preference, outcome, verdict_probabilities
 from momorec.agents.prompts import PROMPT_VERSION, ItemText, judge_messages, motivation_salt
 from momorec.llm.client import ChatRequest, LLMClient
 from momorec.llm.structured import SamplingPlan, StructuredOutcome, generate_structured
@@ -23,6 +26,8 @@ _SCORE_AS_A = {"A": 1.0, "B": 0.0, "tie": 0.5}
 # Temperature of the retries of an unparseable verdict (the first attempt uses the configured one).
 RETRY_TEMPERATURE = 0.7
 _SCORE_AS_B = {"A": 0.0, "B": 1.0, "tie": 0.5}
+MODE_LOGPROBS = "logprobs"
+MODE_VERDICTS = "verdicts"
 
 
 @dataclass(frozen=True)
@@ -50,15 +55,21 @@ class JudgeSettings:
     # Send the verdict's JSON schema so the server constrains decoding to it (json_mode must be on).
     constrained: bool = False
     salt: str = PROMPT_VERSION
+    # Alternatives per answer token asked for (None: verdicts only); a tie within this margin of 0.5.
+    top_logprobs: int | None = 5
+    tie_margin: float = 0.05
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> JudgeSettings:
         """The settings of ``params:motivation`` (judge, json_mode, constrained, cache_salt)."""
         judge = params["judge"]
+        top_logprobs = judge.get("top_logprobs", 5)
         return cls(
             sampling=SamplingPlan.from_params(judge, required=REQUIRED_SAMPLING),
             attempts=int(judge.get("attempts", 2)),
             answer_chars=int(judge.get("answer_chars", 300)),
+            top_logprobs=None if top_logprobs is None else int(top_logprobs),
+            tie_margin=float(judge.get("tie_margin", 0.05)),
             json_mode=bool(params.get("json_mode", True)),
             constrained=constrained_decoding(params),
             salt=motivation_salt(params),
@@ -74,17 +85,26 @@ class JudgeSettings:
             json_schema=verdict_json_schema() if self.constrained else None,
             salt=self.salt,
             salt_per_attempt=False,
+            top_logprobs=self.top_logprobs,
         )
 
 
 @dataclass
 class JudgedComparison:
-    """Verdicts of both orders and the first agent's score (mean over parsed orders; None when none parsed)."""
+    """Verdicts and verdict probabilities of both orders, and the first agent's preference and score.
+
+    ``mode`` says where the score comes from: ``logprobs`` (both orders' probabilities, debiased) or
+    ``verdicts`` (mean over the parsed orders' verdicts); the score is None when no order parsed.
+    """
 
     verdict_first_as_a: str | None = None
     verdict_first_as_b: str | None = None
     score_first: float | None = None
     error: str | None = None
+    probabilities_first_as_a: dict[str, float] | None = None
+    probabilities_first_as_b: dict[str, float] | None = None
+    preference_first: float | None = None
+    mode: str | None = None
 
 
 def _reasoning(answer: str, limit: int) -> str:
@@ -125,18 +145,36 @@ def _order_error(order: StructuredOutcome) -> str | None:
     return order.call_error() if order.failed_call is not None else "; ".join(order.problems)
 
 
-def _judged(as_a: StructuredOutcome, as_b: StructuredOutcome) -> JudgedComparison:
+def _probabilities(order: StructuredOutcome) -> dict[str, float] | None:
+    result = order.last_result
+    if not order.ok or result is None or not result.token_logprobs:
+        return None
+    return verdict_probabilities(result.token_logprobs)
+
+
+def _judged(as_a: StructuredOutcome, as_b: StructuredOutcome, tie_margin: float) -> JudgedComparison:
     judged = JudgedComparison(
         verdict_first_as_a=as_a.value if as_a.ok else None,
         verdict_first_as_b=as_b.value if as_b.ok else None,
+        probabilities_first_as_a=_probabilities(as_a),
+        probabilities_first_as_b=_probabilities(as_b),
     )
+    judged.error = "; ".join(e for e in (_order_error(as_a), _order_error(as_b)) if e) or None
+    if judged.probabilities_first_as_a is not None and judged.probabilities_first_as_b is not None:
+        judged.preference_first = debiased_preference(
+            judged.probabilities_first_as_a, judged.probabilities_first_as_b
+        )
+        judged.score_first = outcome(judged.preference_first, tie_margin)
+        judged.mode = MODE_LOGPROBS
+        return judged
     scores = []
     if judged.verdict_first_as_a is not None:
         scores.append(_SCORE_AS_A[judged.verdict_first_as_a])
     if judged.verdict_first_as_b is not None:
         scores.append(_SCORE_AS_B[judged.verdict_first_as_b])
     judged.score_first = sum(scores) / len(scores) if scores else None
-    judged.error = "; ".join(e for e in (_order_error(as_a), _order_error(as_b)) if e) or None
+    judged.preference_first = judged.score_first
+    judged.mode = MODE_VERDICTS if scores else None
     return judged
 
 
@@ -156,4 +194,7 @@ def run_judge(
         description=f"{label} #{{attempt}}",
     )
     orders = batch.outcomes
-    return [_judged(orders[2 * index], orders[2 * index + 1]) for index in range(len(comparisons))]
+    return [
+        _judged(orders[2 * index], orders[2 * index + 1], settings.tie_margin)
+        for index in range(len(comparisons))
+    ]

@@ -72,6 +72,19 @@ GENERATION_PROMPTS: dict[str, GenerationPrompt] = {
             "with it. Finish with one line that starts with 'Purpose:' and names the purpose the two products share."
         ),
     ),
+    # Variant 3: first where and when both products are used, then the goal that context serves.
+    "use_context": GenerationPrompt(
+        name="use_context",
+        system="You explain purchases by the place and moment in which the products are used together.",
+        user_template=(
+            "A customer bought these two products together:\n"
+            "1. {first}\n"
+            "2. {second}\n\n"
+            "First say where and when both products are used (the shared use context), in one sentence. Then "
+            "name the goal or activity that this context serves for the customer, and say in one sentence how "
+            "each product contributes to it."
+        ),
+    ),
 }
 
 

@@ -61,6 +61,10 @@ CREATE TABLE IF NOT EXISTS failures (
     endpoint TEXT
 );
 CREATE INDEX IF NOT EXISTS failures_key ON failures(key);
+CREATE TABLE IF NOT EXISTS completion_logprobs (
+    key TEXT PRIMARY KEY,
+    top_logprobs_json TEXT NOT NULL
+);
 """
 
 
@@ -193,6 +197,20 @@ class LLMCache:
                 endpoint,
             ),
         )
+
+    def put_logprobs(self, key: str, top_logprobs_json: str) -> None:
+        """Store the token log-probabilities of the answer stored under ``key`` (first one wins)."""
+        self._connection().execute(
+            "INSERT OR IGNORE INTO completion_logprobs VALUES (?, ?)", (key, top_logprobs_json)
+        )
+
+    def get_logprobs(self, key: str) -> str | None:
+        row = (
+            self._connection()
+            .execute("SELECT top_logprobs_json FROM completion_logprobs WHERE key = ?", (key,))
+            .fetchone()
+        )
+        return None if row is None else str(row[0])
 
     def record_failure(
         self, key: str, model: str, kind: str, message: str, endpoint: str | None = None

@@ -18,6 +18,7 @@ matter.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import re
@@ -72,6 +73,9 @@ class ChatRequest:
     json_schema: str | None = None
     # Bumped when prompts change meaning without changing text layout, so old answers are not reused.
     salt: str = ""
+    # Ask for the log-probabilities of each answer token and of its ``top_logprobs`` likeliest alternatives
+    # (``None``: not asked). Endpoints that ignore it answer without them (``ChatResult.token_logprobs`` None).
+    top_logprobs: int | None = None
 
     @classmethod
     def from_messages(cls, messages: Sequence[dict[str, str]], **sampling: Any) -> ChatRequest:
@@ -85,11 +89,36 @@ class ChatRequest:
         record["messages"] = self.message_dicts()
         if record["json_schema"] is None:
             del record["json_schema"]  # requests without a schema keep the cache keys they always had
+        if record["top_logprobs"] is None:
+            del record["top_logprobs"]  # likewise for requests that do not ask for log-probabilities
         return {"model": model, **record}
 
     def cache_key(self, model: str, endpoint: str | None = None) -> str:
         """The request's cache key at ``endpoint`` (a ``cache_identity``); ``None``: the schema-1 key."""
         return request_key(self.as_record(model), endpoint)
+
+
+@dataclass(frozen=True)
+class TokenLogprobs:
+    """One answer token and the log-probabilities of its likeliest alternatives (itself included)."""
+
+    token: str
+    top: tuple[tuple[str, float], ...]
+
+
+def _parse_token_logprobs(choice: Any) -> tuple[TokenLogprobs, ...] | None:
+    """The per-token top log-probabilities of a chat choice, ``None`` when the endpoint sent none."""
+    content = getattr(getattr(choice, "logprobs", None), "content", None)
+    if not content:
+        return None
+    return tuple(
+        TokenLogprobs(
+            str(token.token),
+            tuple((str(top.token), float(top.logprob)) for top in (token.top_logprobs or ()))
+            or ((str(token.token), float(token.logprob)),),
+        )
+        for token in content
+    )
 
 
 @dataclass(frozen=True)
@@ -104,6 +133,8 @@ class ChatResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_s: float = 0.0
+    # Per answer token, when the request asked for them and the endpoint returned them (cached with the answer).
+    token_logprobs: tuple[TokenLogprobs, ...] | None = None
 
 
 @dataclass
@@ -193,6 +224,7 @@ class LLMClient:
                     prompt_tokens=hit.prompt_tokens,
                     completion_tokens=hit.completion_tokens,
                     latency_s=hit.latency_s,
+                    token_logprobs=self._cached_logprobs(request, key),
                 )
         self._breaker.check()
         outcome = self._call_with_retries(request)
@@ -204,7 +236,7 @@ class LLMClient:
             self.usage.record_failure(outcome.attempts, outcome.kind, self.endpoint.label())
             self._breaker.record_failure(outcome.kind, outcome.message)  # raises once the breaker opens
             return ChatResult(ok=False, error_kind=outcome.kind, error=outcome.message)
-        completion, attempts = outcome
+        completion, attempts, token_logprobs = outcome
         self._breaker.record_success()
         if self.cache is not None:
             self.cache.put(
@@ -214,6 +246,8 @@ class LLMClient:
                 completion,
                 self.cache_identity,
             )
+            if token_logprobs is not None:
+                self.cache.put_logprobs(key, json.dumps([[t.token, list(t.top)] for t in token_logprobs]))
         self.usage.record_call(
             attempts, completion.latency_s, completion.prompt_tokens, completion.completion_tokens
         )
@@ -223,9 +257,23 @@ class LLMClient:
             prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens,
             latency_s=completion.latency_s,
+            token_logprobs=token_logprobs,
         )
 
-    def _call_with_retries(self, request: ChatRequest) -> tuple[CachedCompletion, int] | _CallFailure:
+    def _cached_logprobs(self, request: ChatRequest, key: str) -> tuple[TokenLogprobs, ...] | None:
+        if request.top_logprobs is None or self.cache is None:
+            return None
+        stored = self.cache.get_logprobs(key)
+        if stored is None:
+            return None
+        return tuple(
+            TokenLogprobs(token, tuple((alt, float(lp)) for alt, lp in top))
+            for token, top in json.loads(stored)
+        )
+
+    def _call_with_retries(
+        self, request: ChatRequest
+    ) -> tuple[CachedCompletion, int, tuple[TokenLogprobs, ...] | None] | _CallFailure:
         client = self._client()  # starts an embedded server first: its start-up is not the request's time
         arguments = self._arguments(request)
         deadline = None if self.settings.deadline_s is None else time.monotonic() + self.settings.deadline_s
@@ -262,7 +310,7 @@ class LLMClient:
                         completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
                         latency_s=time.perf_counter() - started,
                     )
-                    return completion, attempt
+                    return completion, attempt, _parse_token_logprobs(response.choices[0])
                 # Never cached: an empty answer is retried now and on the next run.
                 failure = _CallFailure("empty_response", "the endpoint returned no message content", attempt)
             if attempt <= self.settings.max_retries:
@@ -290,6 +338,9 @@ class LLMClient:
         }
         if request.seed is not None:
             arguments["seed"] = request.seed
+        if request.top_logprobs is not None:
+            arguments["logprobs"] = True
+            arguments["top_logprobs"] = request.top_logprobs
         response_format = self.endpoint.response_format(request.json_mode, request.json_schema)
         if response_format is not None:
             arguments["response_format"] = response_format

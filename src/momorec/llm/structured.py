@@ -63,6 +63,8 @@ class SamplingPlan:
     json_schema: str | None = None
     salt: str = ""
     salt_per_attempt: bool = True
+    # Ask for the answer tokens' top-k log-probabilities (``None``: not asked); see ``ChatRequest``.
+    top_logprobs: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -99,6 +101,7 @@ class SamplingPlan:
             json_mode=self.json_mode,
             json_schema=self.json_schema,
             salt=f"{self.salt}|attempt={attempt}" if self.salt_per_attempt else self.salt,
+            top_logprobs=self.top_logprobs,
         )
 
 
@@ -112,6 +115,8 @@ class StructuredOutcome:
     attempts: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # The last attempt's result (its token log-probabilities, when asked for).
+    last_result: ChatResult | None = None
 
     @property
     def ok(self) -> bool:
@@ -157,6 +162,7 @@ class StructuredBatch:
 def _record(outcome: StructuredOutcome, result: ChatResult, validate: Validator) -> None:
     outcome.prompt_tokens += result.prompt_tokens
     outcome.completion_tokens += result.completion_tokens
+    outcome.last_result = result
     if not result.ok:
         outcome.value, outcome.problems, outcome.failed_call = None, [], result
         return

@@ -6,7 +6,8 @@ for summaries and verdicts); a queue of ``Action``s overrides the next answers (
 malformed bodies, an error body that echoes the request's headers), ``default_action`` answers every
 request the queue does not, a fixed ``latency_s`` simulates a remote model, ``expected_key`` makes it answer
 401 to any other key, and ``n_ctx`` makes it refuse prompts over that many tokens the way llama.cpp's server
-does. It counts requests and the largest number in flight at once.
+does. It counts requests and the largest number in flight at once. With ``token_logprobs`` it also returns
+token log-probabilities to requests that ask for them (``logprobs: true``), like llama.cpp's server and OpenAI.
 
 ``BlackHoleServer`` accepts connections and never answers: a hung server or a stuck proxy.
 """
@@ -78,12 +79,15 @@ class FakeChatServer:
         reply: Callable[[dict[str, Any]], str] = default_reply,
         default_action: Action | None = None,
         n_ctx: int | None = None,
+        token_logprobs: Callable[[dict[str, Any], str], list[dict[str, Any]] | None] | None = None,
     ) -> None:
         self.latency_s = latency_s
         self.expected_key = expected_key
         self.reply = reply
         self.default_action = default_action or Action()
         self.n_ctx = n_ctx
+        # (request body, answer) -> OpenAI's ``choices[0].logprobs.content`` list (None: send none).
+        self.token_logprobs = token_logprobs
         self.script: deque[Action] = deque()
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
@@ -213,7 +217,13 @@ class FakeChatServer:
                         )
                     else:
                         content = action.content if action.content is not None else fake.reply(body)
-                        self._send(200, _completion(body, content))
+                        completion = _completion(body, content)
+                        if body.get("logprobs") and fake.token_logprobs is not None:
+                            tokens = fake.token_logprobs(body, content)
+                            completion["choices"][0]["logprobs"] = (
+                                None if tokens is None else {"content": tokens}
+                            )
+                        self._send(200, completion)
                 finally:
                     with fake._lock:
                         fake.in_flight -= 1

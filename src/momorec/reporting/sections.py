@@ -14,14 +14,15 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from momorec.reporting import plots, tables
+from momorec.reporting import judges, plots, tables
 
 # The datasets the report knows how to present, in report order, with the section title they feed.
 SECTION_SOURCES: dict[str, str] = {
     "dataset_statistics": "Data set statistics (paper Table 1)",
     "validation_report": "Input validation",
     "llm_usage": "LLM usage and cost",
-    "agent_leaderboard": "Judge: ELO leaderboard of the motivation agents (paper Table 8)",
+    "arena_leaderboards": "Judges: leaderboards of the motivation agents (paper Table 8)",
+    "judge_accuracy": "Judge accuracy against the shop's ground truth, and position bias",
     "motivation_quality": "Motivation quality against the shop's ground truth",
     "encoder_tuning_report": "Embedding model: correlations before/after tuning (paper Tables 6/9)",
     "spreading_evaluation": "Motivation clusters and spreading",
@@ -106,6 +107,23 @@ def alignment_section(title: str, value: Any) -> list[Section]:
     return [section]
 
 
+def _parts_section(parts: judges.Parts | None, title: str, value: Any) -> list[Section]:
+    if parts is None:
+        return table_section(title, value)
+    text, section_tables, figures = parts
+    return [Section(title, text, section_tables, figures)]
+
+
+def arena_leaderboards_section(title: str, value: Any) -> list[Section]:
+    """One leaderboard per judge (rating with its interval, wins/losses/ties, mode)."""
+    return _parts_section(judges.leaderboard_parts(value), title, value)
+
+
+def judge_accuracy_section(title: str, value: Any) -> list[Section]:
+    """Judge–oracle agreement with intervals, and the position-bias figure."""
+    return _parts_section(judges.judge_accuracy_parts(value), title, value)
+
+
 def _masked_split(all_results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(history-masked results, unmasked results); all rows count as masked without the column."""
     if "history_masked" not in all_results:
@@ -177,4 +195,6 @@ SECTION_BUILDERS: dict[str, SectionBuilder] = {name: table_section for name in S
     "recommender_efficiency": efficiency_section,
     "layer_sweep_results": layer_sweep_section,
     "alignment_results": alignment_section,
+    "arena_leaderboards": arena_leaderboards_section,
+    "judge_accuracy": judge_accuracy_section,
 }

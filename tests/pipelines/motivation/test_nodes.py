@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from momorec.agents.analysis import AnalysisSettings
 from momorec.agents.arena import arena_agents
 from momorec.agents.pairs import PAIR_COLUMNS
 from momorec.llm import LLMCache
@@ -39,10 +40,26 @@ def test_select_pairs_rejects_bad_input(copurchase_pairs, items):
 
 
 def test_agents_are_prompt_by_model_and_unknown_prompts_fail(motivation_params):
-    assert [name for name, _, _ in arena_agents(motivation_params)] == [
+    assert [agent.name for agent in arena_agents(motivation_params)] == [
         "goal_analyst@smollm2",
         "basket_story@smollm2",
+        "use_context@smollm2",
     ]
+    # Sampling settings multiply the contenders and change only their generation sampling.
+    motivation_params["agents"].update(
+        prompts=["goal_analyst"], sampling={"greedy": {"temperature": 0}, "warm": {"temperature": 0.9}}
+    )
+    agents = arena_agents(motivation_params)
+    assert [agent.name for agent in agents] == ["goal_analyst+greedy@smollm2", "goal_analyst+warm@smollm2"]
+    base = AnalysisSettings.from_params(motivation_params)
+    assert (
+        agents[1].settings(base).generation.temperature == 0.9
+        and agents[1].settings(base).summary == base.summary
+    )
+    motivation_params["agents"]["sampling"] = {"odd": {"temprature": 1}}
+    with pytest.raises(LLMConfigError, match="temprature"):
+        arena_agents(motivation_params)
+    motivation_params["agents"]["sampling"] = None
     motivation_params["agents"]["prompts"] = ["no_such_prompt"]
     with pytest.raises(LLMConfigError, match="no_such_prompt"):
         arena_agents(motivation_params)
@@ -98,42 +115,62 @@ def test_item_motivations_count_pairs_per_item_and_skip_failures():
     assert str(items["item_idx"].dtype) == "int32"
 
 
-def test_rank_agents_uses_scored_comparisons_in_order(motivation_params):
-    judgments = pd.DataFrame(
+def _comparisons(judge: str, scores: list[float | None], ranks: list[int] | None = None) -> pd.DataFrame:
+    n = len(scores)
+    return pd.DataFrame(
         {
-            "rank": [1, 0, 2],
-            "agent_a": ["goal_analyst@smollm2"] * 3,
-            "agent_b": ["basket_story@smollm2"] * 3,
-            "score_a": [0.0, 0.0, None],
+            "judge": judge,
+            "rank": ranks or list(range(n)),
+            "item_a": 0,
+            "item_b": 1,
+            "agent_a": ["goal_analyst@smollm2"] * n,
+            "agent_b": ["basket_story@smollm2"] * n,
+            "preference_a": scores,
+            "score_a": scores,
+            "mode": "logprobs" if judge == "llm" else judge,
         }
     )
+
+
+def test_rank_agents_uses_scored_comparisons_of_every_judge(motivation_params):
+    comparisons = pd.concat(
+        [_comparisons("llm", [0.0, 0.0, None], [1, 0, 2]), _comparisons("grounding", [1.0, 1.0, 1.0])]
+    )
     answers = _answers({(0, 1): ("m", "ok")}, "goal_analyst@smollm2")
-    board = rank_agents(judgments, answers, motivation_params)
-    assert board["agent"].tolist() == ["basket_story@smollm2", "goal_analyst@smollm2"]
-    assert board["comparisons"].tolist() == [2, 2] and board["wins"].tolist() == [2, 0]
-    assert board.columns.tolist()[:6] == ["agent", "rating", "wins", "losses", "ties", "comparisons"]
+    motivation_params["judge"]["mode"] = "llm"
+    board, boards = rank_agents(comparisons, answers, motivation_params)
+    # use_context has no games: its strength stays at the prior's centre, between the two others.
+    assert board["agent"].tolist() == ["basket_story@smollm2", "use_context@smollm2", "goal_analyst@smollm2"]
+    assert board["comparisons"].tolist() == [2, 0, 2] and board["wins"].tolist() == [2, 0, 0]
+    assert board.columns.tolist()[:6] == ["judge", "mode", "agent", "rating", "ci_low", "ci_high"]
+    assert (board["judge"] == "llm").all() and (board["mode"] == "logprobs").all()
+    assert (board["ci_low"] < board["rating"]).all() and (board["rating"] < board["ci_high"]).all()
+    assert boards["judge"].unique().tolist() == ["llm", "grounding", "combined"]
+    grounding = boards[boards["judge"] == "grounding"]
+    assert grounding["agent"].iloc[0] == "goal_analyst@smollm2" and grounding["wins"].iloc[0] == 3
+    assert (boards.loc[boards["judge"] == "combined", "mode"] == "none").all()  # no comparisons: said so
+    motivation_params["judge"]["mode"] = "grounding"
+    assert rank_agents(comparisons, answers, motivation_params)[0]["agent"].iloc[0] == "goal_analyst@smollm2"
+    motivation_params["judge"]["mode"] = "best"
+    with pytest.raises(ValueError, match="motivation.judge.mode"):
+        rank_agents(comparisons, answers, motivation_params)
 
 
 def test_equal_ratings_are_broken_by_usable_answers_then_configuration_order(motivation_params):
-    ties = pd.DataFrame(
-        {
-            "rank": [0],
-            "agent_a": ["goal_analyst@smollm2"],
-            "agent_b": ["basket_story@smollm2"],
-            "score_a": [0.5],
-        }
-    )
+    motivation_params["agents"]["prompts"] = ["goal_analyst", "basket_story"]
+    motivation_params["judge"]["mode"] = "llm"
+    ties = _comparisons("llm", [0.5])
     answers = pd.concat(
         [
             _answers({(0, 1): ("m", "ok"), (2, 3): (None, "failed")}, "goal_analyst@smollm2"),
             _answers({(0, 1): ("m", "ok"), (2, 3): ("n", "ok")}, "basket_story@smollm2"),
         ]
     )
-    board = rank_agents(ties, answers, motivation_params)
+    board = rank_agents(ties, answers, motivation_params)[0]
     assert board["agent"].tolist() == ["basket_story@smollm2", "goal_analyst@smollm2"]
     assert board["ok_fraction"].tolist() == [1.0, 0.5] and board["ties"].tolist() == [1, 1]
     even = answers.assign(status="ok")
-    assert rank_agents(ties, even, motivation_params)["agent"].iloc[0] == "goal_analyst@smollm2"
+    assert rank_agents(ties, even, motivation_params)[0]["agent"].iloc[0] == "goal_analyst@smollm2"
 
 
 def test_usage_summary_and_metrics():

@@ -45,7 +45,7 @@ def test_report_presents_given_results_and_lists_the_rest_as_missing(recommender
     headline = markdown.split("## Ablations")[0]
     assert "leak_canary" not in headline.split("Main results")[1]
     assert "## Ablations" in markdown
-    for missing in ["agent_leaderboard", "semantic_id_quality", "llm_usage"]:
+    for missing in ["arena_leaderboards", "judge_accuracy", "semantic_id_quality", "llm_usage"]:
         assert f"`{missing}`" in markdown.split("## Missing from this run")[1]
     assert set(figures) == {"metric_bars.png", "segments.png"}
     assert page.count("data:image/png;base64,") == 2

@@ -15,9 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from momorec.agents import arena, motivations
+from momorec.agents import arena, judge_accuracy, motivations
 from momorec.agents.analysis import AnalysisSettings
-from momorec.agents.arena import AgentSpec, arena_agents
+from momorec.agents.arena import JUDGES, AgentSpec, arena_agents
+from momorec.agents.grounding_judge import GroundingSettings, embed, score_answers
 from momorec.agents.judge import JudgeSettings, run_judge
 from momorec.agents.pairs import select_pairs
 from momorec.llm.cache import LLMCache
@@ -49,7 +50,7 @@ def _run_agents(
     usage: UsageRecorder,
 ) -> pd.DataFrame:
     settings = AnalysisSettings.from_params(params)
-    with _clients([model for _, _, model in agents], params, cache, usage) as clients:
+    with _clients([agent.model for agent in agents], params, cache, usage) as clients:
         return arena.run_agents(_titles_cut(pairs, params), agents, clients, settings)
 
 
@@ -82,7 +83,7 @@ def judge_arena(
     there is no comparison.
     """
     usage = UsageRecorder("judge")
-    agents = [name for name, _, _ in arena_agents(params)]
+    agents = _agent_names(params)
     pairs = motivation_pairs.head(int(params["arena_pairs"]))
     rows, comparisons, to_judge = arena.arena_comparisons(_titles_cut(pairs, params), arena_answers, agents)
     settings = JudgeSettings.from_params(params)
@@ -94,12 +95,60 @@ def judge_arena(
     return arena.judgments_table(rows, to_judge, judged), usage.as_dict()
 
 
-def rank_agents(
-    arena_judgments: pd.DataFrame, arena_answers: pd.DataFrame, params: Mapping[str, Any]
+def _agent_names(params: Mapping[str, Any]) -> list[str]:
+    return [agent.name for agent in arena_agents(params)]
+
+
+def _judge_mode(params: Mapping[str, Any]) -> str:
+    mode = str(params["judge"].get("mode", "llm"))
+    if mode not in JUDGES:
+        raise ValueError(f"motivation.judge.mode: {mode!r} is not one of {list(JUDGES)}")
+    return mode
+
+
+def score_arena_grounding(
+    arena_answers: pd.DataFrame, motivation_pairs: pd.DataFrame, params: Mapping[str, Any]
 ) -> pd.DataFrame:
-    """The ELO leaderboard (agent, rating, wins, losses, ties, comparisons, ok_fraction), best first."""
-    agents = [name for name, _, _ in arena_agents(params)]
-    return arena.agent_leaderboard(arena_judgments, arena_answers, agents, params["elo"])
+    """The grounding judge's score of every usable arena answer (no generation; the run's sentence encoder)."""
+    grounding = params["judge"]["grounding"]
+    return score_answers(
+        arena_answers,
+        motivation_pairs,
+        str(grounding["encoder"]),
+        params.get("generic_blocklist", ()),
+        GroundingSettings.from_params(grounding),
+    )
+
+
+def compare_arena(
+    arena_judgments: pd.DataFrame, arena_grounding: pd.DataFrame, params: Mapping[str, Any]
+) -> pd.DataFrame:
+    """Every judge's (llm, grounding, combined) preference and outcome per arena comparison."""
+    judge = params["judge"]
+    combined = judge.get("combined", {})
+    return arena.judge_comparisons(
+        arena_judgments,
+        arena_grounding,
+        GroundingSettings.from_params(judge["grounding"]),
+        llm_weight=float(combined.get("llm_weight", 0.5)),
+        combined_margin=float(combined.get("tie_margin", 0.02)),
+    )
+
+
+def rank_agents(
+    arena_comparisons: pd.DataFrame, arena_answers: pd.DataFrame, params: Mapping[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every judge's Bradley–Terry leaderboard, and the one of ``judge.mode`` (which picks the top agent)."""
+    boards = arena.judge_leaderboards(
+        arena_comparisons,
+        arena_answers,
+        _agent_names(params),
+        params["elo"],
+        float(params["judge"].get("confidence", 0.95)),
+    )
+    mode = _judge_mode(params)
+    logger.info("Agents ranked by the %s judge (motivation.judge.mode)", mode)
+    return boards[boards["judge"] == mode].reset_index(drop=True), boards
 
 
 def generate_top_agent_motivations(
@@ -115,7 +164,7 @@ def generate_top_agent_motivations(
     """
     usage = UsageRecorder("top_agent")
     top = motivations.top_agent(agent_leaderboard)
-    agents = {spec[0]: spec for spec in arena_agents(params)}
+    agents = {agent.name: agent for agent in arena_agents(params)}
     todo = motivations.pairs_not_answered(motivation_pairs, arena_answers, top)
     logger.info(
         "Top agent %s: %d pairs answered in the arena, %d to generate",
@@ -162,3 +211,78 @@ def evaluate_motivation_agreement(
 ) -> dict[str, Any]:
     """How often the two items of a pair with a generated motivation share a ground-truth motivation."""
     return motivations.motivation_agreement(pair_motivations, items, item_true_motivations)
+
+
+def evaluate_judges(
+    arena_answers: pd.DataFrame,
+    arena_judgments: pd.DataFrame,
+    arena_comparisons: pd.DataFrame,
+    arena_leaderboards: pd.DataFrame,
+    motivation_pairs: pd.DataFrame,
+    items: pd.DataFrame,
+    item_true_motivations: pd.DataFrame,
+    params: Mapping[str, Any],
+) -> tuple[dict[str, Any], pd.DataFrame, dict[str, dict[str, float]]]:
+    """Evaluation only: each judge's agreement with the shop's ground truth, the oracle leaderboard, bias.
+
+    Returns the report (json), the oracle leaderboard (empty without ground truth) and MLflow metrics.
+    """
+    judge = params["judge"]
+    oracle_params = judge.get("oracle", {})
+    agents = _agent_names(params)
+    report: dict[str, Any] = {
+        "mode": _judge_mode(params),
+        "position_bias": judge_accuracy.position_bias(arena_judgments),
+        "judges": {},
+    }
+    truth = item_true_motivations.merge(items[["item_idx", "item_id"]], on="item_id", how="inner")
+    usable = arena_answers[arena_answers["status"] == "ok"].reset_index(drop=True)
+    oracle_board = pd.DataFrame(columns=arena.LEADERBOARD_COLUMNS)
+    if not truth.empty and not usable.empty:
+        encoder = str(judge["grounding"]["encoder"])
+        truth = truth[["item_idx", "motivation"]].reset_index(drop=True)
+        oracle = judge_accuracy.oracle_scores(
+            usable,
+            embed(usable["motivation"].astype(str).tolist(), encoder),
+            truth,
+            embed(truth["motivation"].astype(str).tolist(), encoder),
+        )
+        games = judge_accuracy.oracle_comparisons(
+            arena_comparisons[arena_comparisons["judge"] == JUDGES[0]],
+            oracle,
+            float(oracle_params.get("tie_margin", 0.01)),
+        )
+        oracle_board = arena.agent_leaderboard(
+            games, arena_answers, agents, params["elo"], float(judge.get("confidence", 0.95))
+        )
+        report["judges"] = judge_accuracy.judge_agreement(
+            arena_comparisons,
+            games,
+            arena_leaderboards,
+            oracle_board,
+            JUDGES,
+            n_boot=int(oracle_params.get("bootstrap", 1000)),
+            confidence=float(judge.get("confidence", 0.95)),
+            seed=int(oracle_params.get("seed", 0)),
+        )
+        report["oracle_top_agent"] = str(oracle_board["agent"].iloc[0])
+    report["top_agent"] = {
+        name: str(board["agent"].iloc[0]) for name, board in arena_leaderboards.groupby("judge")
+    }
+    metrics = {
+        f"{name}.{key}": {"value": float(value), "step": 0}
+        for name, numbers in report["judges"].items()
+        for key, value in numbers.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
+    for name, numbers in report["judges"].items():  # the interval as two metrics
+        for bound, value in zip(
+            ("agreement_ci_low", "agreement_ci_high"), numbers["agreement_ci"], strict=True
+        ):
+            if value is not None:
+                metrics[f"{name}.{bound}"] = {"value": float(value), "step": 0}
+    metrics.update(
+        {f"position_bias.{key}": {"value": float(value), "step": 0}
+         for key, value in report["position_bias"].items() if value is not None}
+    )  # fmt: skip
+    return report, oracle_board, metrics

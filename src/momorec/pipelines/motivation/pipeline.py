@@ -1,18 +1,22 @@
 """Wiring of the motivation stage (read top to bottom like the method's figure):
 
-pairs → analysis agents on the arena pairs → judge (both orders) → ELO leaderboard → top agent on every
-pair → motivations per pair and per item → usage and quality reports.
+pairs → analysis agents on the arena pairs → judges (LLM in both orders; grounding) → Bradley–Terry
+leaderboards → top agent on every pair → motivations per pair and per item → usage, quality and judge-accuracy
+reports.
 """
 
 from kedro.pipeline import Node, Pipeline
 
 from momorec.pipelines.motivation.nodes import (
     aggregate_item_motivations,
+    compare_arena,
+    evaluate_judges,
     evaluate_motivation_agreement,
     generate_top_agent_motivations,
     judge_arena,
     rank_agents,
     run_arena_agents,
+    score_arena_grounding,
     select_motivation_pairs,
     select_pair_motivations,
     summarise_llm_usage,
@@ -40,10 +44,22 @@ def _arena_nodes() -> list[Node]:
             name="judge_arena",
         ),
         Node(
+            score_arena_grounding,
+            inputs=["arena_answers", "motivation_pairs", "params:motivation"],
+            outputs="arena_grounding",
+            name="score_arena_grounding",
+        ),
+        Node(
+            compare_arena,
+            inputs=["arena_judgments", "arena_grounding", "params:motivation"],
+            outputs="arena_comparisons",
+            name="compare_arena",
+        ),
+        Node(
             rank_agents,
-            inputs=["arena_judgments", "arena_answers", "params:motivation"],
-            outputs="agent_leaderboard",
-            name="rank_agents_by_elo",
+            inputs=["arena_comparisons", "arena_answers", "params:motivation"],
+            outputs=["agent_leaderboard", "arena_leaderboards"],
+            name="rank_agents",
         ),
     ]
 
@@ -90,6 +106,21 @@ def _report_nodes() -> list[Node]:
             inputs=["pair_motivations", "items", "item_true_motivations"],
             outputs="motivation_quality",
             name="evaluate_motivation_agreement",
+        ),
+        Node(
+            evaluate_judges,
+            inputs=[
+                "arena_answers",
+                "arena_judgments",
+                "arena_comparisons",
+                "arena_leaderboards",
+                "motivation_pairs",
+                "items",
+                "item_true_motivations",
+                "params:motivation",
+            ],
+            outputs=["judge_accuracy", "oracle_leaderboard", "judge_accuracy_metrics"],
+            name="evaluate_judges",
         ),
     ]
 
