@@ -12,9 +12,13 @@ semantic_id parameters of the base configuration (L layers × K codes, same seed
 * ``cluster_prefix_text`` — code 0 = motivation cluster, codes 1 … L−1 = residual k-means of the text
   centred on its cluster's mean.
 
+With ``--train-seeds 0 …`` MoMoREC (the ``momorec`` variant, ``params:recommender`` of ``--env``) is also
+trained on each option's IDs from ``data/03_primary`` and its best **validation** NDCG@10 per seed is reported
+(never a test metric); options with a dedup digit train with ``use_dedup``.
+
 Run (one section of RESULTS.md per label; ``--data`` is a Kedro project's ``data`` folder):
-    python benchmarks/bench_semantic_ids.py --data /work/baseline/data --label shop
-    python benchmarks/bench_semantic_ids.py --data data --label scientific
+    python benchmarks/bench_semantic_ids.py --data /work/baseline/data --label shop [--train-seeds 0]
+    python benchmarks/bench_semantic_ids.py --data data --label scientific --env scientific
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ from momorec.clustering.id_inputs import cluster_prefix_codes, code_usage, weigh
 from momorec.clustering.residual_kmeans import collision_rate, dedup_digits, fit_residual_kmeans  # noqa: E402
 from momorec.pipelines.semantic_id.nodes import assemble_item_vectors  # noqa: E402
 
-PARAMETERS = Path(__file__).resolve().parents[1] / "conf" / "base" / "parameters_semantic_id.yml"
+CONF = Path(__file__).resolve().parents[1] / "conf"
+PARAMETERS = CONF / "base" / "parameters_semantic_id.yml"
 WEIGHTS = (0.2, 0.5, 0.8)
 
 
@@ -134,11 +139,54 @@ def summarise(
     return pd.DataFrame(summary).round(4), per_layer_table.round(4)
 
 
+def recommender_params(env: str) -> dict:
+    """``params:recommender`` of ``env`` (an environment replaces the whole top-level key)."""
+    override = CONF / env / "parameters_recommender.yml"
+    source = override if override.exists() else CONF / "base" / "parameters_recommender.yml"
+    return yaml.safe_load(source.read_text())["recommender"]
+
+
+def validation_ndcg(data: Path, options: dict[str, np.ndarray], env: str, seeds: list[int]) -> dict[str, str]:
+    """Option -> best validation NDCG@10 of MoMoREC per seed (mean ± std over seeds when more than one)."""
+    from momorec.data.sequences import build_user_sequences
+    from momorec.models.trainer import TrainingConfig, fit
+    from momorec.models.variants import build_model
+
+    interactions = pd.read_parquet(data / "03_primary" / "interactions.parquet")
+    items = pd.read_parquet(data / "03_primary" / "items.parquet")
+    sequences = build_user_sequences(interactions, items)
+    base = recommender_params(env)
+    scores = {}
+    for name, codes in options.items():
+        dedup = name.endswith("+ dedup")
+        layers = codes[:, :-1] if dedup else codes
+        table = pd.DataFrame(layers, columns=[f"code_{layer}" for layer in range(layers.shape[1])])
+        table.insert(0, "item_idx", np.arange(len(codes)))
+        table["dedup"] = codes[:, -1] if dedup else -1
+        params = {**base, "semantic_ids": {**base["semantic_ids"], "use_dedup": dedup}}
+        values = []
+        for seed in seeds:
+            model = build_model("momorec", sequences, params, table, seed)
+            values.append(
+                fit(model, sequences, TrainingConfig.from_params(params, seed)).best_valid_ndcg_at_10
+            )
+            print(name, seed, values[-1], flush=True)
+        scores[name] = (
+            f"{np.mean(values):.4f} ± {np.std(values):.4f}" if len(values) > 1 else f"{values[0]:.4f}"
+        )
+    return scores
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("data"), help="a project's data folder")
     parser.add_argument("--label", required=True, help="data set name (one RESULTS.md section per label)")
     parser.add_argument("--note", default="", help="how the spreading outputs were made (run, tuning)")
+    parser.add_argument(
+        "--env", default="base", help="Kedro environment whose params:recommender trains MoMoREC"
+    )
+    parser.add_argument("--train-seeds", type=int, nargs="*", default=[], help="train MoMoREC on each option")
+    parser.add_argument("--train-options", nargs="*", default=None, help="only these options (default: all)")
     args = parser.parse_args()
     params = yaml.safe_load(PARAMETERS.read_text())["semantic_id"]
     features = load_features(args.data)
@@ -147,6 +195,10 @@ def main() -> None:
     seconds = time.perf_counter() - start
     assignment = features["item_motivation_assignment"].sort_values("item_idx")
     summary, per_layer = summarise(options, params["n_codes"], assignment["cluster_id"].to_numpy())
+    if args.train_seeds:
+        chosen = {name: codes for name, codes in options.items() if name in (args.train_options or options)}
+        scores = validation_ndcg(args.data, chosen, args.env, args.train_seeds)
+        summary["momorec_valid_ndcg_at_10"] = summary["option"].map(scores)
     sources = assignment["source"].value_counts().to_dict()
     notes = (
         f"{args.label}: {len(assignment):,} items (motivation source: {sources}), "
@@ -159,6 +211,8 @@ def main() -> None:
         f"Per layer:\n\n{per_layer.to_markdown(index=False)}\n"
     )
     command = f"benchmarks/bench_semantic_ids.py --data {args.data} --label {args.label}"
+    if args.train_seeds:
+        command += f" --env {args.env} --train-seeds {' '.join(map(str, args.train_seeds))}"
     write_section(f"semantic_id_inputs-{args.label}", command, summary, notes)
 
 
