@@ -74,15 +74,20 @@ def residual_codes(vectors: np.ndarray, params: dict) -> np.ndarray:
     return codes
 
 
+def with_dedup(codes: np.ndarray) -> np.ndarray:
+    """The code table with the dedup digit as one more column (-1 for padded rows)."""
+    present = (codes >= 0).all(axis=1)
+    dedup = np.full(len(codes), -1, dtype=np.int64)
+    dedup[present] = dedup_digits(codes[present])
+    return np.column_stack([codes, dedup])
+
+
 def id_options(features: dict[str, object], params: dict) -> dict[str, np.ndarray]:
     """Option name -> (n_items, L [+1]) code table."""
     motivation = assemble_item_vectors(**features, input_kind="motivation", only_generated=False)
     text = assemble_item_vectors(**features, input_kind="text", only_generated=False)
     options = {"motivation": residual_codes(motivation, params)}
-    present = (options["motivation"] >= 0).all(axis=1)
-    dedup = np.full(len(present), -1, dtype=np.int64)
-    dedup[present] = dedup_digits(options["motivation"][present])
-    options["motivation + dedup"] = np.column_stack([options["motivation"], dedup])
+    options["motivation + dedup"] = with_dedup(options["motivation"])
     options["text"] = residual_codes(text, params)
     for weight in WEIGHTS:
         options[f"motivation_text w={weight}"] = residual_codes(
@@ -100,6 +105,8 @@ def id_options(features: dict[str, object], params: dict) -> dict[str, np.ndarra
         show_progress=False,
         n_threads=1,
     )
+    for name in ("motivation_text w=0.5", "cluster_prefix_text"):
+        options[f"{name} + dedup"] = with_dedup(options[name])
     return options
 
 
@@ -204,8 +211,8 @@ def main() -> None:
         f"{args.label}: {len(assignment):,} items (motivation source: {sources}), "
         f"{assignment['cluster_id'].max() + 1} motivation clusters; L = {params['n_layers']}, "
         f"K = {params['n_codes']}, seed {params['seed']}; {args.note} All options built in {seconds:.0f} s. "
-        "`motivation + dedup` has one column more (the dedup digit): its last 'codes used' is the size of the "
-        "dedup table, and the largest ID group without the digit is what the digit must count through. "
+        "Options `… + dedup` have one column more (the dedup digit): its last 'codes used' is the size of the "
+        "dedup table (= the largest ID group of the same option without the digit). "
         "first_code_motivation_purity: share of items whose layer-1 code is mostly items of their own motivation "
         "cluster (1 = layer 1 separates motivations and never mixes them).\n\n"
         f"Per layer:\n\n{per_layer.to_markdown(index=False)}\n"
