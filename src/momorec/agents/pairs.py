@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -47,6 +49,31 @@ def select_pairs(copurchase_pairs: pd.DataFrame, items: pd.DataFrame, max_pairs:
         }
     )
     return selected.astype({c: "string" for c in ("title_a", "category_a", "title_b", "category_b")})
+
+
+def pair_budget(n_pairs: int, max_pairs: int | None, max_pairs_share: float | None) -> int:
+    """How many of ``n_pairs`` training co-purchase pairs the agents are asked about.
+
+    ``max_pairs`` is a count, ``max_pairs_share`` a share of the pairs (rounded up, so any share of a non-empty
+    list asks about at least one pair); with both, the smaller budget applies. One of them must be set.
+    """
+    if n_pairs < 0:
+        raise ValueError(f"n_pairs must be >= 0, got {n_pairs}")
+    if max_pairs is None and max_pairs_share is None:
+        raise ValueError(
+            "set motivation.max_pairs (a count) or motivation.max_pairs_share (a share), or both"
+        )
+    budgets = []
+    if max_pairs is not None:
+        if isinstance(max_pairs, bool) or int(max_pairs) != max_pairs or max_pairs < 1:
+            raise ValueError(f"motivation.max_pairs must be an integer >= 1, got {max_pairs!r}")
+        budgets.append(int(max_pairs))
+    if max_pairs_share is not None:
+        share = float(max_pairs_share)
+        if not 0.0 < share <= 1.0:
+            raise ValueError(f"motivation.max_pairs_share must lie in (0, 1], got {max_pairs_share!r}")
+        budgets.append(math.ceil(share * n_pairs))
+    return min(budgets)
 
 
 def pair_texts(pairs: pd.DataFrame) -> list[tuple[ItemText, ItemText]]:

@@ -12,12 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from momorec.clustering.id_inputs import cluster_prefix_codes, weighted_concatenation
 from momorec.clustering.residual_kmeans import collision_rate, dedup_digits, fit_residual_kmeans
 from momorec.data.problems import require_columns
 
 logger = logging.getLogger(__name__)
 
-INPUT_KINDS = ("motivation", "text", "concat")
+INPUT_KINDS = ("motivation", "text", "concat", "motivation_text", "cluster_prefix_text")
 PADDING = -1
 
 
@@ -53,13 +54,17 @@ def assemble_item_vectors(
     item_text_embeddings: np.ndarray,
     input_kind: str,
     only_generated: bool,
+    motivation_weight: float = 0.5,
 ) -> np.ndarray:
     """One input vector per item_idx for residual k-means (NaN row = padding).
 
     ``input_kind``: ``motivation`` = the embedding of the item's cluster representative; ``text`` = the item's
-    text embedding; ``concat`` = both side by side, scaled by 1/√2 so unit inputs stay unit. Items without a
-    cluster (source ``none``) are padded for ``motivation``/``concat``; with ``only_generated`` every item
-    whose motivation was not generated is padded (the no-spreading ablation).
+    text embedding; ``concat`` = both side by side, scaled by 1/√2 so unit inputs stay unit;
+    ``motivation_text`` = both L2-normalised, weighted so the motivation carries ``motivation_weight`` of
+    every squared distance (``momorec.clustering.id_inputs.weighted_concatenation``); ``cluster_prefix_text``
+    = the text embedding, to be coded under the item's cluster (``residual_codes(prefix_codes=...)``).
+    Items without a cluster (source ``none``) are padded for every kind but ``text``; with ``only_generated``
+    every item whose motivation was not generated is padded (the no-spreading ablation).
     """
     if input_kind not in INPUT_KINDS:
         raise ValueError(f"semantic_id input must be one of {INPUT_KINDS}, got {input_kind!r}")
@@ -74,9 +79,9 @@ def assemble_item_vectors(
         raise ValueError(f"item_text_embeddings has {len(item_text_embeddings)} rows for {n_items} items")
     cluster_id = assignment["cluster_id"].to_numpy(dtype=np.int64)
     text = np.asarray(item_text_embeddings, dtype=np.float32)
-    if input_kind == "text":
+    if input_kind in ("text", "cluster_prefix_text"):
         vectors = text.copy()
-        padded = np.zeros(n_items, dtype=bool)
+        padded = cluster_id < 0 if input_kind == "cluster_prefix_text" else np.zeros(n_items, dtype=bool)
     else:
         representatives = cluster_representative_embeddings(motivation_clusters, motivation_embeddings)
         if (cluster_id >= len(representatives)).any():
@@ -89,6 +94,8 @@ def assemble_item_vectors(
         motivation[~padded] = representatives[cluster_id[~padded]]
         if input_kind == "motivation":
             vectors = motivation
+        elif input_kind == "motivation_text":
+            vectors = weighted_concatenation(motivation, text, motivation_weight)
         else:
             vectors = np.hstack([motivation, text]) / np.float32(np.sqrt(2.0))
     if only_generated:
@@ -114,9 +121,17 @@ def _empty_quality(n_layers: int) -> pd.DataFrame:
 
 
 def residual_codes(
-    item_vectors: np.ndarray, n_layers: int, n_codes: int, **fit_options: Any
+    item_vectors: np.ndarray,
+    n_layers: int,
+    n_codes: int,
+    prefix_codes: np.ndarray | None = None,
+    **fit_options: Any,
 ) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
     """Residual k-means codes per item (+ dedup digit), the (L, K, d) codebooks and per-layer quality.
+
+    With ``prefix_codes`` (one motivation cluster id per item, -1 = none), code 0 is that id and codes
+    1 … L-1 are residual k-means of the vectors centred on their cluster's mean
+    (``momorec.clustering.id_inputs.cluster_prefix_codes``; codebooks then (L, max(K, clusters), d)).
 
     ``fit_options`` go to ``fit_residual_kmeans`` (niter, seed, max_points_per_centroid, show_progress,
     n_threads). Padded items (NaN rows) take no part in fitting and get -1 codes and dedup -1. Quality
@@ -131,7 +146,21 @@ def residual_codes(
     present = ~np.isnan(vectors).any(axis=1)
     codes = np.full((n_items, n_layers), PADDING, dtype=np.int64)
     codebooks = np.zeros((n_layers, n_codes, dim), dtype=np.float32)
-    if present.any():
+    if prefix_codes is not None:
+        prefix = np.asarray(prefix_codes)
+        if prefix.shape != (n_items,):
+            raise ValueError(
+                f"prefix_codes must hold one cluster id per item ({n_items}), got {prefix.shape}"
+            )
+        present &= prefix >= 0
+    if present.any() and prefix_codes is not None:
+        prefixed, fitted = cluster_prefix_codes(
+            np.where(present, prefix, PADDING), np.nan_to_num(vectors), n_layers, n_codes, **fit_options
+        )
+        codes[present] = prefixed[present]
+        codebooks = fitted.codebooks
+        quality = fitted.quality
+    elif present.any():
         fitted = fit_residual_kmeans(vectors[present], n_layers=n_layers, n_codes=n_codes, **fit_options)
         codes[present] = fitted.codes
         codebooks = fitted.codebooks

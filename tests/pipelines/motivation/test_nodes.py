@@ -30,6 +30,16 @@ def test_select_pairs_keeps_the_most_supported_with_item_texts(copurchase_pairs,
     assert pd.isna(selected.loc[2, "category_b"])
 
 
+def test_select_pairs_takes_a_share_of_the_pairs_or_the_smaller_budget(copurchase_pairs, items):
+    share = 2.5 / len(copurchase_pairs)  # rounded up: 3 pairs
+    by_share = select_motivation_pairs(copurchase_pairs, items, None, share)
+    assert by_share[["item_a", "item_b"]].values.tolist() == [[0, 1], [2, 3], [4, 5]]
+    assert len(select_motivation_pairs(copurchase_pairs, items, 2, share)) == 2
+    assert len(select_motivation_pairs(copurchase_pairs, items, None, 1.0)) == len(copurchase_pairs)
+    with pytest.raises(ValueError, match="max_pairs_share"):
+        select_motivation_pairs(copurchase_pairs, items, None, None)
+
+
 def test_select_pairs_rejects_bad_input(copurchase_pairs, items):
     with pytest.raises(ValueError, match="copurchase_pairs: missing columns"):
         select_motivation_pairs(copurchase_pairs.drop(columns="support"), items, 3)

@@ -28,6 +28,7 @@ def _catalog(tmp_path, items, copurchase_pairs, item_true_motivations, params) -
             "item_true_motivations": MemoryDataset(item_true_motivations),
             "params:motivation": MemoryDataset(params),
             "params:motivation.max_pairs": MemoryDataset(params["max_pairs"]),
+            "params:motivation.max_pairs_share": MemoryDataset(None),
             "llm_cache": LLMCacheDataset(filepath=str(tmp_path / "llm_cache.sqlite")),
             "llm_usage": JSONDataset(filepath=str(tmp_path / "llm_usage.json")),
             "motivation_quality": JSONDataset(filepath=str(tmp_path / "motivation_quality.json")),

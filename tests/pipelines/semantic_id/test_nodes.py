@@ -142,3 +142,48 @@ def test_single_item_and_all_identical_items(sid_params):
     same, _, _ = nodes.residual_semantic_ids(np.ones((4, 4), np.float32) / 2, sid_params)
     assert (same[["code_0", "code_1", "code_2"]] == 0).all().all()
     assert same["dedup"].tolist() == [0, 1, 2, 3]
+
+
+def test_motivation_text_input_weights_the_motivation_and_pads_unclustered_items(
+    assignment, motivation_clusters, motivation_embeddings, item_text_embeddings
+):
+    vectors = nodes.assemble_item_vectors(
+        assignment,
+        motivation_clusters,
+        motivation_embeddings,
+        item_text_embeddings,
+        "motivation_text",
+        False,
+        0.8,
+    )
+    assert vectors.shape == (40, 32)
+    np.testing.assert_allclose((vectors[:-2, :16] ** 2).sum(axis=1), 0.8, rtol=1e-5)
+    np.testing.assert_allclose(vectors[7, 16:], np.sqrt(0.2) * item_text_embeddings[7], rtol=1e-5)
+    assert np.isnan(vectors[-2:]).all()
+
+
+def test_cluster_prefix_text_ids_start_with_the_cluster_and_split_items_below_it(
+    assignment, motivation_clusters, motivation_embeddings, item_text_embeddings, sid_params
+):
+    vectors = nodes.assemble_item_vectors(
+        assignment,
+        motivation_clusters,
+        motivation_embeddings,
+        item_text_embeddings,
+        "cluster_prefix_text",
+        False,
+    )
+    np.testing.assert_array_equal(vectors[:-2], item_text_embeddings[:-2])
+    table, codebooks, quality = nodes.residual_semantic_ids(
+        vectors, sid_params, "cluster_prefix_text", assignment
+    )
+    clustered = assignment["cluster_id"].to_numpy() >= 0
+    np.testing.assert_array_equal(table.loc[clustered, "code_0"], assignment.loc[clustered, "cluster_id"])
+    assert (table.loc[~clustered, ["code_0", "dedup"]] == -1).all().all()
+    assert table.loc[clustered, "code_1"].nunique() > 1
+    assert codebooks.shape[0] == sid_params["n_layers"]
+    assert list(quality["layer"]) == list(range(sid_params["n_layers"]))
+    # Five clusters alone would leave most items sharing their ID; the text codes below them split them.
+    assert quality["prefix_collision_rate"].iloc[-1] < quality["prefix_collision_rate"].iloc[0]
+    with pytest.raises(ValueError, match="needs item_motivation_assignment"):
+        nodes.residual_semantic_ids(vectors, sid_params, "cluster_prefix_text")

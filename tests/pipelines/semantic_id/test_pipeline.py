@@ -1,6 +1,7 @@
 """The semantic_id pipeline on persisted-looking spreading outputs, in memory, with SequentialRunner."""
 
 import numpy as np
+import pytest
 import yaml
 
 from momorec.pipelines.semantic_id.pipeline import create_pipeline
@@ -50,3 +51,28 @@ def test_every_input_is_a_persisted_upstream_dataset():
         "motivation_embeddings",
         "item_text_embeddings",
     }
+
+
+@pytest.mark.parametrize("id_input", ["motivation_text", "cluster_prefix_text"])
+def test_main_ids_from_motivation_and_text_inputs_collide_less_than_motivation_alone(
+    repo_root, items, assignment, motivation_clusters, motivation_embeddings, item_text_embeddings, id_input
+):
+    config = yaml.safe_load((repo_root / "conf/base/parameters_semantic_id.yml").read_text())["semantic_id"]
+    config.update(n_layers=3, n_codes=4, show_progress=False)
+    datasets = {
+        "items": items,
+        "item_motivation_assignment": assignment,
+        "motivation_clusters": motivation_clusters,
+        "motivation_embeddings": motivation_embeddings,
+        "item_text_embeddings": item_text_embeddings,
+    }
+    pipeline = create_pipeline().to_outputs("semantic_id_quality")
+    motivation_only = run_in_memory(pipeline, datasets, flatten_params("semantic_id", config))
+    config["input"] = id_input
+    with_text = run_in_memory(pipeline, datasets, flatten_params("semantic_id", config))
+    full_id_collisions = [
+        catalog.load("semantic_id_quality")["prefix_collision_rate"].iloc[-1]
+        for catalog in (motivation_only, with_text)
+    ]
+    assert full_id_collisions[1] < full_id_collisions[0]
+    assert (with_text.load("semantic_id_quality")["codes_used"] > 1).all()

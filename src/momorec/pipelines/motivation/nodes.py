@@ -20,7 +20,7 @@ from momorec.agents.analysis import AnalysisSettings
 from momorec.agents.arena import JUDGES, AgentSpec, arena_agents
 from momorec.agents.grounding_judge import GroundingSettings, embed, score_answers
 from momorec.agents.judge import JudgeSettings, run_judge
-from momorec.agents.pairs import select_pairs
+from momorec.agents.pairs import pair_budget, select_pairs
 from momorec.llm.cache import LLMCache
 from momorec.llm.client import LLMClient
 from momorec.llm.session import open_clients
@@ -55,10 +55,15 @@ def _run_agents(
 
 
 def select_motivation_pairs(
-    copurchase_pairs: pd.DataFrame, items: pd.DataFrame, max_pairs: int
+    copurchase_pairs: pd.DataFrame,
+    items: pd.DataFrame,
+    max_pairs: int | None,
+    max_pairs_share: float | None = None,
 ) -> pd.DataFrame:
-    """The ``max_pairs`` most supported co-purchase pairs with both items' titles and categories."""
-    return select_pairs(copurchase_pairs, items, max_pairs)
+    """The most supported co-purchase pairs (a count, a share of the pairs, or the smaller of both) with both
+    items' titles and categories."""
+    budget = pair_budget(len(copurchase_pairs), max_pairs, max_pairs_share)
+    return select_pairs(copurchase_pairs, items, max(budget, 1))
 
 
 def run_arena_agents(

@@ -27,7 +27,12 @@ def _arena_nodes() -> list[Node]:
     return [
         Node(
             select_motivation_pairs,
-            inputs=["copurchase_pairs", "items", "params:motivation.max_pairs"],
+            inputs=[
+                "copurchase_pairs",
+                "items",
+                "params:motivation.max_pairs",
+                "params:motivation.max_pairs_share",
+            ],
             outputs="motivation_pairs",
             name="select_motivation_pairs",
         ),

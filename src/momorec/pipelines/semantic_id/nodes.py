@@ -19,14 +19,27 @@ from momorec.reporting.plots import plot_codebook_use_perplexity_and_error
 
 
 def residual_semantic_ids(
-    item_vectors: np.ndarray, params: dict[str, Any]
+    item_vectors: np.ndarray,
+    params: dict[str, Any],
+    input_kind: str = "motivation",
+    item_motivation_assignment: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
     """Residual k-means codes per item (+ dedup digit), the (L, K, d) codebooks and per-layer quality.
 
-    See ``momorec.clustering.semantic_ids.residual_codes``; padded items (NaN rows) get -1 codes.
+    See ``momorec.clustering.semantic_ids.residual_codes``; padded items (NaN rows) get -1 codes. With
+    ``input_kind`` ``cluster_prefix_text`` code 0 is the item's motivation cluster from the assignment.
     """
+    prefix_codes = None
+    if input_kind == "cluster_prefix_text":
+        if item_motivation_assignment is None:
+            raise ValueError("semantic_id input cluster_prefix_text needs item_motivation_assignment")
+        require_columns(item_motivation_assignment, ["item_idx", "cluster_id"], "item_motivation_assignment")
+        prefix_codes = item_motivation_assignment.sort_values("item_idx")["cluster_id"].to_numpy(
+            dtype=np.int64
+        )
     return residual_codes(
         item_vectors,
+        prefix_codes=prefix_codes,
         n_layers=int(params.get("n_layers", 6)),
         n_codes=int(params.get("n_codes", 64)),
         niter=int(params.get("niter", 20)),

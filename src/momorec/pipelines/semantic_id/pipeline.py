@@ -2,7 +2,8 @@
 
 Every variant reuses the same node functions with differently named outputs:
 
-* ``item_semantic_ids`` (main): input ``params:semantic_id.input`` (motivation / text / concat);
+* ``item_semantic_ids`` (main): input ``params:semantic_id.input`` (motivation / text / concat /
+  motivation_text / cluster_prefix_text);
 * ``text_item_semantic_ids``: item text embeddings, i.e. semantic IDs without motivations;
 * ``nospread_item_semantic_ids``: only items with a generated motivation get codes, the rest -1 (padding);
 * ``cluster_item_semantic_ids``: one layer = the motivation cluster id, no residual.
@@ -26,13 +27,23 @@ def _residual_variant(prefix: str, input_param: str, only_generated_param: str) 
     return [
         Node(
             nodes.assemble_item_vectors,
-            inputs=[*SPREADING_OUTPUTS, input_param, only_generated_param],
+            inputs=[
+                *SPREADING_OUTPUTS,
+                input_param,
+                only_generated_param,
+                "params:semantic_id.motivation_weight",
+            ],
             outputs=f"{prefix}semantic_id_input",
             name=f"assemble_{name}semantic_id_input",
         ),
         Node(
             nodes.residual_semantic_ids,
-            inputs=[f"{prefix}semantic_id_input", "params:semantic_id"],
+            inputs=[
+                f"{prefix}semantic_id_input",
+                "params:semantic_id",
+                input_param,
+                "item_motivation_assignment",
+            ],
             outputs=[
                 f"{prefix}item_semantic_ids",
                 f"{prefix}residual_codebooks",
