@@ -94,6 +94,9 @@ class LLMCache:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
+        # Every statement and ``close`` hold this lock: closing a connection while another thread runs a
+        # statement on it crashes the interpreter (a client may abandon in-flight requests on a fatal error).
+        self._use_lock = threading.RLock()
         connection = self._connection()
         version = int(connection.execute("PRAGMA user_version").fetchone()[0])
         if version > SCHEMA_VERSION:
@@ -163,14 +166,16 @@ class LLMCache:
             self.path, SCHEMA_VERSION, len(rekeyed), moved,
         )  # fmt: skip
 
+    def _execute(self, sql: str, parameters: tuple = (), fetch_one: bool = False) -> tuple | None:
+        with self._use_lock:
+            cursor = self._connection().execute(sql, parameters)
+            return cursor.fetchone() if fetch_one else None
+
     def get(self, key: str) -> CachedCompletion | None:
-        row = (
-            self._connection()
-            .execute(
-                "SELECT response_text, prompt_tokens, completion_tokens, latency_s FROM completions WHERE key = ?",
-                (key,),
-            )
-            .fetchone()
+        row = self._execute(
+            "SELECT response_text, prompt_tokens, completion_tokens, latency_s FROM completions WHERE key = ?",
+            (key,),
+            fetch_one=True,
         )
         return None if row is None else CachedCompletion(row[0], int(row[1]), int(row[2]), float(row[3]))
 
@@ -183,7 +188,7 @@ class LLMCache:
         endpoint: str | None = None,
     ) -> None:
         """Store an answer; a second answer for the same key is ignored (the first one wins)."""
-        self._connection().execute(
+        self._execute(
             "INSERT OR IGNORE INTO completions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 key,
@@ -200,15 +205,11 @@ class LLMCache:
 
     def put_logprobs(self, key: str, top_logprobs_json: str) -> None:
         """Store the token log-probabilities of the answer stored under ``key`` (first one wins)."""
-        self._connection().execute(
-            "INSERT OR IGNORE INTO completion_logprobs VALUES (?, ?)", (key, top_logprobs_json)
-        )
+        self._execute("INSERT OR IGNORE INTO completion_logprobs VALUES (?, ?)", (key, top_logprobs_json))
 
     def get_logprobs(self, key: str) -> str | None:
-        row = (
-            self._connection()
-            .execute("SELECT top_logprobs_json FROM completion_logprobs WHERE key = ?", (key,))
-            .fetchone()
+        row = self._execute(
+            "SELECT top_logprobs_json FROM completion_logprobs WHERE key = ?", (key,), fetch_one=True
         )
         return None if row is None else str(row[0])
 
@@ -216,24 +217,24 @@ class LLMCache:
         self, key: str, model: str, kind: str, message: str, endpoint: str | None = None
     ) -> None:
         """Log a failed call (message redacted); it stays retryable because ``get`` never reads this table."""
-        self._connection().execute(
+        self._execute(
             "INSERT INTO failures (key, model, kind, message, created_at, endpoint) VALUES (?, ?, ?, ?, ?, ?)",
             (key, model, kind, redact(message)[:2000], time.time(), endpoint),
         )
 
     def count(self) -> int:
-        return int(self._connection().execute("SELECT COUNT(*) FROM completions").fetchone()[0])
+        return int(self._execute("SELECT COUNT(*) FROM completions", fetch_one=True)[0])
 
     def failure_count(self) -> int:
-        return int(self._connection().execute("SELECT COUNT(*) FROM failures").fetchone()[0])
+        return int(self._execute("SELECT COUNT(*) FROM failures", fetch_one=True)[0])
 
     def integrity_ok(self) -> bool:
-        return self._connection().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return self._execute("PRAGMA integrity_check", fetch_one=True)[0] == "ok"
 
     def close(self) -> None:
         """Close every thread's connection (call from the owning thread once workers are done)."""
-        with self._connections_lock:
+        with self._use_lock, self._connections_lock:
             for connection in self._connections:
                 connection.close()
             self._connections.clear()
-        self._local = threading.local()
+            self._local = threading.local()
