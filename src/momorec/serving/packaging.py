@@ -37,14 +37,17 @@ def model_signature():
     """Input: history (product ids), optional k and exclude; output: lists per request; param mask_history."""
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, DataType, ParamSchema, ParamSpec, Schema
-    from mlflow.types.schema import Array
+    from mlflow.types.schema import AnyType, Array
 
     ids = Array(DataType.string)
+    # A record of an `inputs` request may leave out k or exclude while another gives them: MLflow then
+    # sees NaN, which a long or an array column rejects (and a double column rejects JSON integers). So both
+    # are typed "any" and predict checks them: k a whole number >= 1, exclude a list of product ids.
     inputs = Schema(
         [
             ColSpec(ids, "history"),
-            ColSpec(DataType.long, "k", required=False),
-            ColSpec(ids, "exclude", required=False),
+            ColSpec(AnyType(), "k", required=False),
+            ColSpec(AnyType(), "exclude", required=False),
         ]
     )
     outputs = Schema(

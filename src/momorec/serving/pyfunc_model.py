@@ -10,10 +10,11 @@ from typing import Any
 
 import mlflow.pyfunc
 import pandas as pd
+from mlflow.exceptions import MlflowException
 
 from momorec.serving.artifacts import read_recommender
 from momorec.serving.recommender import Recommender
-from momorec.serving.requests import DEFAULT_K, answer_requests
+from momorec.serving.requests import DEFAULT_K, RequestError, answer_requests
 
 
 class RecommenderModel(mlflow.pyfunc.PythonModel):
@@ -31,9 +32,12 @@ class RecommenderModel(mlflow.pyfunc.PythonModel):
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
         params = params or {}
-        return answer_requests(
-            self.recommender,
-            pd.DataFrame(model_input),
-            mask_history=bool(params.get("mask_history", True)),
-            default_k=int(params.get("default_k", DEFAULT_K)),
-        )
+        try:
+            return answer_requests(
+                self.recommender,
+                pd.DataFrame(model_input),
+                mask_history=bool(params.get("mask_history", True)),
+                default_k=int(params.get("default_k", DEFAULT_K)),
+            )
+        except RequestError as error:  # the server answers 400 with this message, not 500
+            raise MlflowException.invalid_parameter_value(str(error)) from error

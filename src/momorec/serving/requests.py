@@ -17,15 +17,20 @@ DEFAULT_K = 10
 ANSWER_COLUMNS = ["product_ids", "titles", "scores", "unknown_items", "popularity_fallback"]
 
 
+class RequestError(ValueError):
+    """A request the model cannot answer as sent (the caller's mistake: HTTP 400 when served)."""
+
+
 def _id_lists(frame: pd.DataFrame, column: str) -> pd.Series:
     """Each row's ids as a flat Series indexed by row position (missing column/cell = no ids)."""
     if column not in frame.columns:
         return pd.Series([], dtype=object, index=pd.Index([], dtype=np.int64))
     cells = frame[column].reset_index(drop=True)
+    cells = cells.where(cells.map(lambda cell: not (isinstance(cell, float) and np.isnan(cell))), None)
     bad = cells.map(lambda cell: not (cell is None or isinstance(cell, list | tuple | np.ndarray)))
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(
+        raise RequestError(
             f"{column}: row {row} is {type(cells[row]).__name__}, expected a list of product ids"
         )
     flat = cells.explode().dropna()
@@ -44,8 +49,9 @@ def _requested_k(frame: pd.DataFrame, default_k: int) -> np.ndarray:
     if "k" not in frame.columns:
         return np.full(len(frame), default_k, dtype=np.int64)
     k = pd.to_numeric(frame["k"], errors="coerce")
-    if (k.dropna() < 1).any() or (k.dropna() % 1 != 0).any():
-        raise ValueError("k: expected whole numbers >= 1")
+    given = frame["k"].notna()
+    if k[given].isna().any() or (k[given] < 1).any() or (k[given] % 1 != 0).any():
+        raise RequestError(f"k: expected whole numbers >= 1, got {frame['k'].tolist()}")
     return k.fillna(default_k).to_numpy(dtype=np.int64)
 
 
@@ -58,7 +64,7 @@ def answer_requests(
 ) -> pd.DataFrame:
     """One answer row per request row (columns :data:`ANSWER_COLUMNS`), in the requests' order."""
     if "history" not in requests.columns:
-        raise ValueError(f"requests: missing column 'history'; got {list(requests.columns)}")
+        raise RequestError(f"requests: missing column 'history'; got {list(requests.columns)}")
     n_rows = len(requests)
     histories, unknown_history = _histories(recommender, _id_lists(requests, "history"), n_rows)
     exclude, unknown_excluded = _histories(recommender, _id_lists(requests, "exclude"), n_rows)
