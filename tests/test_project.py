@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -61,10 +62,22 @@ def test_configuration_loads_in_every_environment(repo_root, env):
         assert undeclared == []
 
 
-def test_mlflow_uses_an_embedded_sqlite_store(repo_root):
+def test_mlflow_uses_an_embedded_sqlite_store_in_the_project_root(repo_root, tmp_path):
+    from momorec.config_loader import ProjectConfigLoader
+
     text = (repo_root / "conf" / "base" / "mlflow.yml").read_text()
-    assert "mlflow_tracking_uri: sqlite:///mlflow.db" in text
     assert "name: momorec" in text
+    # Resolved against the project root, not the working directory (a notebook kernel starts in notebooks/).
+    shutil.copytree(repo_root / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
+    (tmp_path / "conf" / "local").mkdir()
+    loader = ProjectConfigLoader(
+        str(tmp_path / "conf"),
+        base_env="base",
+        default_run_env="local",
+        config_patterns={"mlflow": ["mlflow*"]},
+    )
+    uri = loader["mlflow"]["server"]["mlflow_tracking_uri"]
+    assert uri == f"sqlite:///{tmp_path.resolve().as_posix()}/mlflow.db"
 
 
 @pytest.mark.slow

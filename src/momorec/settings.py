@@ -1,13 +1,13 @@
 """Kedro project settings for momorec."""
 
-from kedro.config import OmegaConfigLoader
-
+from momorec.config_loader import ProjectConfigLoader
 from momorec.llm.hooks import LLMCredentialsHook
 
 # The LLM clients are built inside nodes; this hook hands them the `llm` section of credentials.yml.
 HOOKS = (LLMCredentialsHook(),)
 
-CONFIG_LOADER_CLASS = OmegaConfigLoader
+# OmegaConfigLoader + ${project_path:}: the MLflow store is found from the project root (conf/base/mlflow.yml).
+CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",

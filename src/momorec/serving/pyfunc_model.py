@@ -4,8 +4,6 @@ Logged as code (``model_code.py``), with its weights, configuration and item tab
 :mod:`momorec.serving.packaging` for the signature and :mod:`momorec.serving.requests` for the columns.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import mlflow.pyfunc
