@@ -132,3 +132,63 @@ def test_recommend_in_python_uses_the_projects_champion(shop_project, monkeypatc
     assert result["title"].str.len().gt(0).all()
     assert result.attrs["unknown_items"] == ["NOT-A-PRODUCT"]
     assert result.attrs["popularity_fallback"] is False
+
+
+def _readme_line(prefix: str) -> str:
+    (line,) = [line for line in (REPO / "README.md").read_text().splitlines() if line.startswith(prefix)]
+    return line
+
+
+def test_the_readme_serve_and_curl_commands_work_as_written(shop_project):
+    """The README's two commands, run by bash in the project root; only the port is swapped for a free one."""
+    import json
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
+    serve = _readme_line("MLFLOW_TRACKING_URI=").replace("5001", port)
+    curl = _readme_line("curl -s ").replace("5001", port)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")])),
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    }
+    log = open(shop_project / "serve.log", "w")  # noqa: SIM115 - closed in finally
+    server = subprocess.Popen(["bash", "-c", serve], cwd=shop_project, env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, (shop_project / "serve.log").read_text()[-3000:]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, (shop_project / "serve.log").read_text()[-3000:]
+                time.sleep(0.5)
+        result = subprocess.run(
+            ["bash", "-c", curl], cwd=shop_project, capture_output=True, text=True, timeout=60
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+    assert result.returncode == 0, result.stderr
+    (answer,) = json.loads(result.stdout)["predictions"]
+    catalogue = set(pd.read_parquet(shop_project / "data" / "03_primary" / "items.parquet")["item_id"])
+    readme_ids = json.loads(curl.split("-d '", 1)[1].rstrip("'"))["inputs"][0]["history"]
+    assert len(answer["product_ids"]) == 5 and set(answer["product_ids"]) <= catalogue
+    assert all(answer["titles"])
+    # The README's ids are default-shop products: unknown to the smoke shop, reported, never a failure.
+    assert set(answer["unknown_items"]) == set(readme_ids) - catalogue
+
+
+def test_the_readme_python_call_works_as_written(shop_project, monkeypatch):
+    monkeypatch.chdir(shop_project)
+    call = _readme_line("momorec.recommend(").split("#")[0]
+    import momorec
+
+    result = eval(call, {"momorec": momorec})  # noqa: S307 - the README's own line
+    assert len(result) == 5 and list(result.columns) == ["rank", "product_id", "title", "score"]
