@@ -75,6 +75,7 @@ class Recommender:
     variant: str
     device: str = "cpu"
     _index: pd.Index = field(init=False, repr=False)
+    _item_table: torch.Tensor | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         missing = [c for c in ITEM_COLUMNS if c not in self.items.columns]
@@ -102,8 +103,10 @@ class Recommender:
 
     def score_fn(self) -> ScoreFn:
         """Network scores; rows with no item in their input get the training counts instead."""
-        with torch.no_grad():
-            item_table = self.network.item_representations()
+        if self._item_table is None:  # fixed weights: MoMoREC's item MLP runs once, not once per request
+            with torch.no_grad():
+                self._item_table = self.network.item_representations()
+        item_table = self._item_table
         popularity = torch.as_tensor(self.items["train_count"].to_numpy(np.float32), device=self.device)
 
         def score(tokens: torch.Tensor) -> torch.Tensor:
