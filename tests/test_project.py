@@ -31,6 +31,8 @@ def test_all_six_stages_are_registered_in_order():
         "alignment",
         "alignment_momorec",
         "layer_sweep",
+        "scoring",
+        "scoring_from_run",
         "__default__",
     }
     stage_nodes = set().union(*(set(pipelines[name].nodes) for name in [*STAGES, "leak_canary"]))
@@ -106,3 +108,15 @@ def test_kedro_viz_build_shows_every_pipeline_and_node(repo_root, tmp_path):
     # Kedro-Viz shows a namespaced node (leak_canary.x) as x inside its modular pipeline.
     registered = {n.name.rsplit(".", 1)[-1] for n in register_pipelines()["__default__"].nodes}
     assert registered <= shown
+
+
+def test_every_catalog_entry_declares_its_kedro_viz_layer(repo_root):
+    import yaml
+
+    layers = {"raw", "intermediate", "primary", "feature", "model_input", "models", "model_output", "reporting"}
+    for path in sorted((repo_root / "conf").rglob("catalog*.yml")):
+        for name, entry in yaml.safe_load(path.read_text()).items():
+            if name.startswith("_"):
+                continue  # YAML anchors, not datasets
+            layer = (entry.get("metadata") or {}).get("kedro-viz", {}).get("layer")
+            assert layer in layers, f"{path.relative_to(repo_root)}: {name} has layer {layer!r}"
