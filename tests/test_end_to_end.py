@@ -128,3 +128,15 @@ def test_the_exploration_notebook_runs_against_the_catalog(smoke_project):
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert any("semantic_id" in json.dumps(o) for o in outputs)
+    # Every plot cell renders (no backend forced at import), the training curves included.
+    plot_cells = [
+        cell
+        for cell in notebook.cells
+        if cell.cell_type == "code" and (".plot" in cell.source or "plot_training_curves(" in cell.source)
+    ]
+    assert len(plot_cells) >= 3
+    for cell in plot_cells:
+        assert any("image/png" in o.get("data", {}) for o in cell.outputs), cell.source[:80]
+    # The champion's recommendations are shown, and the kernel used the project's MLflow store.
+    assert any("momorec.recommend" in cell.source and cell.outputs for cell in notebook.cells)
+    assert not (smoke_project / "notebooks" / "mlflow.db").exists()

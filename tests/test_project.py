@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,8 @@ def test_all_six_stages_are_registered_in_order():
         "alignment",
         "alignment_momorec",
         "layer_sweep",
+        "scoring",
+        "scoring_from_run",
         "__default__",
     }
     stage_nodes = set().union(*(set(pipelines[name].nodes) for name in [*STAGES, "leak_canary"]))
@@ -61,10 +64,22 @@ def test_configuration_loads_in_every_environment(repo_root, env):
         assert undeclared == []
 
 
-def test_mlflow_uses_an_embedded_sqlite_store(repo_root):
+def test_mlflow_uses_an_embedded_sqlite_store_in_the_project_root(repo_root, tmp_path):
+    from momorec.config_loader import ProjectConfigLoader
+
     text = (repo_root / "conf" / "base" / "mlflow.yml").read_text()
-    assert "mlflow_tracking_uri: sqlite:///mlflow.db" in text
     assert "name: momorec" in text
+    # Resolved against the project root, not the working directory (a notebook kernel starts in notebooks/).
+    shutil.copytree(repo_root / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
+    (tmp_path / "conf" / "local").mkdir()
+    loader = ProjectConfigLoader(
+        str(tmp_path / "conf"),
+        base_env="base",
+        default_run_env="local",
+        config_patterns={"mlflow": ["mlflow*"]},
+    )
+    uri = loader["mlflow"]["server"]["mlflow_tracking_uri"]
+    assert uri == f"sqlite:///{tmp_path.resolve().as_posix()}/mlflow.db"
 
 
 @pytest.mark.slow
@@ -93,3 +108,15 @@ def test_kedro_viz_build_shows_every_pipeline_and_node(repo_root, tmp_path):
     # Kedro-Viz shows a namespaced node (leak_canary.x) as x inside its modular pipeline.
     registered = {n.name.rsplit(".", 1)[-1] for n in register_pipelines()["__default__"].nodes}
     assert registered <= shown
+
+
+def test_every_catalog_entry_declares_its_kedro_viz_layer(repo_root):
+    import yaml
+
+    layers = {"raw", "intermediate", "primary", "feature", "model_input", "models", "model_output", "reporting"}
+    for path in sorted((repo_root / "conf").rglob("catalog*.yml")):
+        for name, entry in yaml.safe_load(path.read_text()).items():
+            if name.startswith("_"):
+                continue  # YAML anchors, not datasets
+            layer = (entry.get("metadata") or {}).get("kedro-viz", {}).get("layer")
+            assert layer in layers, f"{path.relative_to(repo_root)}: {name} has layer {layer!r}"

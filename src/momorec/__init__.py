@@ -8,3 +8,12 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # `momorec.recommend` without importing torch or MLflow until it is used: `import momorec` stays cheap.
+    if name == "recommend":
+        from momorec.serving.api import recommend
+
+        return recommend
+    raise AttributeError(f"module 'momorec' has no attribute {name!r}")

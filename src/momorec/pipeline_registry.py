@@ -11,6 +11,7 @@ from momorec.pipelines import (
     motivation,
     recommender,
     reporting,
+    scoring,
     semantic_id,
     spreading,
 )
@@ -45,7 +46,10 @@ def register_pipelines() -> dict[str, Pipeline]:
     variants = [
         name for name, spec in VARIANT_SPECS.items() if spec["input"] is None or spec["input"] in features
     ]
-    pipelines["recommender"] = recommender.create_pipeline(variants=variants)
+    # The best model goes to the registry as a served model in the same stage (momorec.serving).
+    pipelines["recommender"] = (
+        recommender.create_pipeline(variants=variants) + scoring.create_registration_pipeline()
+    )
     produced = features | pipelines["recommender"].all_outputs()
     pipelines["reporting"] = reporting.create_pipeline(available=produced)
     pipelines["__default__"] = sum(pipelines.values(), start=Pipeline([]))
@@ -57,4 +61,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         pipelines[name] = reranking + reporting.create_pipeline(available=produced | reranking.all_outputs())
     sweep = layer_sweep.create_pipeline()
     pipelines["layer_sweep"] = sweep + reporting.create_pipeline(available=produced | sweep.all_outputs())
+    # Batch recommendations, from the registry's champion or from the last run's best model.
+    pipelines["scoring"] = scoring.create_pipeline(model_source="registry")
+    pipelines["scoring_from_run"] = scoring.create_pipeline(model_source="run")
     return pipelines

@@ -1,7 +1,6 @@
 """Kedro project settings for momorec."""
 
-from kedro.config import OmegaConfigLoader
-
+from momorec.config_loader import ProjectConfigLoader
 from momorec.llm.hooks import LLMCredentialsHook
 from momorec.tracking import StaleMlflowRunsHook
 
@@ -9,7 +8,8 @@ from momorec.tracking import StaleMlflowRunsHook
 # redacts log output). The other marks MLflow runs left RUNNING by killed processes as FAILED.
 HOOKS = (LLMCredentialsHook(), StaleMlflowRunsHook())
 
-CONFIG_LOADER_CLASS = OmegaConfigLoader
+# OmegaConfigLoader + ${project_path:}: the MLflow store is found from the project root (conf/base/mlflow.yml).
+CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",

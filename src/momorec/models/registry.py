@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import logging
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
-import torch
 from torch import nn
 
 from momorec.evaluation.results import ran_outcomes
@@ -33,52 +29,11 @@ def select_best_model(*outcomes: dict) -> tuple[Any, dict[str, Any]]:
 
 
 def register_best_model(params: dict, *outcomes: dict) -> tuple[nn.Module, dict[str, Any]]:
-    """Select the best model and, inside an active MLflow run, log it with ``mlflow.pytorch`` and register it.
+    """Select the best model; returns it (for the catalog) and a summary of the choice.
 
-    The one node allowed to call MLflow directly (a model registry entry is not a catalog dataset). The
-    semantic-ID table the model was built with goes into the model's artifacts as ``semantic_ids.parquet``.
-    Outside an MLflow run (unit tests, plain runs) it only reports the choice. Returns the model (for the
-    catalog) and a summary of the choice and of the registry entry.
+    The registry entry (a pyfunc model with vocabulary, titles and metrics) is written by the
+    ``register_recommender`` node (``momorec.serving.packaging``), which reads this choice.
     """
     winner, summary = select_best_model(*outcomes)
-    summary.update(
-        registered_model_name=params["registry"]["model_name"], logged=False, model_uri=None, version=None
-    )
-    try:
-        import mlflow
-    except ImportError:  # pragma: no cover - mlflow is a project dependency
-        return winner["best_model"], summary
-    if mlflow.active_run() is None:
-        logger.info("no active MLflow run: best recommender %s not logged", summary["variant"])
-        return winner["best_model"], summary
-    summary.update(
-        log_and_register_model(
-            winner["best_model"], winner.get("semantic_ids"), summary["registered_model_name"]
-        )
-    )
+    summary["registered_model_name"] = params["registry"]["model_name"]
     return winner["best_model"], summary
-
-
-def log_and_register_model(
-    model: nn.Module, semantic_ids: pd.DataFrame | None, model_name: str
-) -> dict[str, Any]:
-    """Log ``model`` with ``mlflow.pytorch`` in the active run and register it under ``model_name``."""
-    import mlflow
-    import mlflow.pytorch
-
-    with tempfile.TemporaryDirectory() as folder:
-        extra_files = []
-        if semantic_ids is not None:
-            path = Path(folder) / "semantic_ids.parquet"
-            semantic_ids.to_parquet(path, index=False)
-            extra_files.append(str(path))
-        info = mlflow.pytorch.log_model(
-            model.cpu().eval(),
-            name="recommender",
-            registered_model_name=model_name,
-            extra_files=extra_files or None,
-            pip_requirements=[f"torch=={torch.__version__.split('+')[0]}"],
-            serialization_format="pickle",
-        )
-    version = getattr(info, "registered_model_version", None)
-    return {"logged": True, "model_uri": info.model_uri, "version": None if version is None else int(version)}

@@ -1,0 +1,1 @@
+"""Figures shared by the report and the notebook (matplotlib; no backend is chosen at import)."""

@@ -1,0 +1,138 @@
+"""Unit tests of the serving pieces on hand-made data (no MLflow, no training)."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from momorec.models.momorec import MoMoREC
+from momorec.models.sasrec import SASRec
+from momorec.plots.training_curves import curves_table, plot_training_curves
+from momorec.serving.artifacts import read_recommender, write_artifacts
+from momorec.serving.batch import score_users, user_histories
+from momorec.serving.recommender import Histories, Recommender, right_aligned_tokens
+from momorec.serving.requests import RequestError, answer_requests
+
+N_ITEMS = 12
+ARCHITECTURE = {"hidden_size": 8, "n_blocks": 1, "n_heads": 1, "max_length": 4, "dropout": 0.0}
+
+
+def _items() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "item_idx": np.arange(N_ITEMS),
+            "item_id": [f"P{i}" for i in range(N_ITEMS)],
+            "title": [f"Title {i}" for i in range(N_ITEMS)],
+            "train_count": np.arange(N_ITEMS)[::-1] * 10,  # P0 is the most bought
+        }
+    )
+
+
+def _recommender(kind: str = "sasrec") -> Recommender:
+    torch.manual_seed(0)
+    if kind == "sasrec":
+        network = SASRec(N_ITEMS, **ARCHITECTURE)
+    else:
+        codes = np.random.default_rng(0).integers(-1, 3, size=(N_ITEMS, 2))
+        network = MoMoREC(N_ITEMS, codes, code_embedding_size=4, **ARCHITECTURE)
+    return Recommender(network, _items(), kind)
+
+
+def test_right_aligned_tokens_keep_the_last_items_of_each_row():
+    histories = Histories(3, [0, 0, 0, 2], [5, 6, 7, 1])
+    assert right_aligned_tokens(histories, 2).tolist() == [[7, 8], [0, 0], [0, 2]]
+
+
+def test_histories_must_be_sorted_by_row():
+    with pytest.raises(ValueError, match="sorted"):
+        Histories(2, [1, 0], [0, 0])
+
+
+@pytest.mark.parametrize("kind", ["sasrec", "momorec"])
+def test_packaged_network_is_rebuilt_with_identical_scores(tmp_path, kind):
+    recommender = _recommender(kind)
+    artifacts = write_artifacts(tmp_path, recommender.network, kind, ARCHITECTURE, _items(), 4)
+    assert ("item_semantic_ids" in artifacts) == (kind == "momorec")
+    rebuilt = read_recommender(artifacts)
+    tokens = torch.tensor([[0, 1, 2, 3], [0, 0, 0, 5]])
+    with torch.no_grad():
+        expected = recommender.network.score_all(tokens)
+        assert torch.allclose(rebuilt.network.score_all(tokens), expected, atol=1e-6)
+
+
+def test_a_config_that_does_not_match_the_weights_fails_loudly(tmp_path):
+    artifacts = write_artifacts(tmp_path, _recommender().network, "sasrec", ARCHITECTURE, _items())
+    (tmp_path / "config.json").write_text(
+        (tmp_path / "config.json").read_text().replace('"hidden_size": 8', '"hidden_size": 16')
+    )
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        read_recommender(artifacts)
+
+
+def test_answers_mask_history_and_exclusions_and_report_unknown_ids():
+    requests = pd.DataFrame(
+        {"history": [["P1", "P2", "nope"], ["P3"]], "k": [N_ITEMS, 3], "exclude": [["P4", "gone"], None]}
+    )
+    answers = answer_requests(_recommender(), requests)
+    first, second = answers.to_dict("records")
+    assert len(first["product_ids"]) == N_ITEMS - 3  # P1, P2 and P4 never come back
+    assert not {"P1", "P2", "P4"} & set(first["product_ids"])
+    assert first["unknown_items"] == ["nope", "gone"]
+    assert first["titles"] == [f"Title {p[1:]}" for p in first["product_ids"]]
+    assert len(second["product_ids"]) == 3 and "P3" not in second["product_ids"]
+    assert second["scores"] == sorted(second["scores"], reverse=True)
+    unmasked = answer_requests(_recommender(), requests.iloc[[1]].assign(k=N_ITEMS), mask_history=False)
+    assert "P3" in unmasked.loc[0, "product_ids"]
+
+
+def test_no_known_item_means_popularity_flagged():
+    answers = answer_requests(_recommender(), pd.DataFrame({"history": [[], ["nope"]], "k": [3, 2]}))
+    assert answers["product_ids"].tolist() == [["P0", "P1", "P2"], ["P0", "P1"]]
+    assert answers["scores"].tolist()[0] == [110.0, 100.0, 90.0]
+    assert answers["popularity_fallback"].tolist() == [True, True]
+
+
+@pytest.mark.parametrize(
+    "requests, message",
+    [
+        (pd.DataFrame({"k": [3]}), "history"),
+        (pd.DataFrame({"history": [["P1"]], "k": [0]}), "k: expected"),
+        (pd.DataFrame({"history": [["P1"]], "k": [2.5]}), "k: expected"),
+        (pd.DataFrame({"history": ["P1"]}), "list of product ids"),
+    ],
+)
+def test_bad_requests_are_request_errors(requests, message):
+    with pytest.raises(RequestError, match=message):
+        answer_requests(_recommender(), requests)
+
+
+def test_batch_scoring_gives_k_ranked_unseen_items_per_user():
+    interactions = pd.DataFrame(
+        {"user_idx": [0, 0, 1, 2, 2, 2], "item_idx": [3, 4, 5, 0, 1, 2], "position": [0, 1, 0, 0, 1, 2]}
+    )
+    users = pd.DataFrame({"user_idx": [0, 1, 2], "user_id": ["a", "b", "c"]})
+    user_ids, histories = user_histories(interactions, users, ["c", "a"])
+    assert user_ids.tolist() == ["c", "a"] and histories.items.tolist() == [0, 1, 2, 3, 4]
+    table = score_users(_recommender(), user_ids, histories, k=4, chunk_size=1)
+    assert table.groupby("user_id")["rank"].apply(list).to_dict() == {"a": [1, 2, 3, 4], "c": [1, 2, 3, 4]}
+    assert not set(table.loc[table["user_id"] == "c", "product_id"]) & {"P0", "P1", "P2"}
+    with pytest.raises(ValueError, match="unknown user id"):
+        user_histories(interactions, users, ["zz"])
+
+
+def test_training_curves_figure_has_one_line_per_variant_and_seed():
+    matplotlib.use("Agg")  # this test only draws; the module itself picks no backend
+    curves = {
+        f"{variant}.seed_{seed}.valid_ndcg_at_10": [{"value": 0.1 * e, "step": e} for e in (1, 2, 3)]
+        for variant in ("sasrec", "momorec")
+        for seed in (0, 1)
+    }
+    curves["sasrec.seed_0.loss"] = [{"value": 5.0, "step": 1}]
+    assert len(curves_table(curves, "valid_ndcg_at_10")) == 12
+    figure = plot_training_curves(curves)
+    assert len(figure.axes[0].lines) == 2 * (1 + 2)  # per variant: the mean and two seeds
+    with pytest.raises(ValueError, match="no 'valid_ndcg_at_10' curve"):
+        plot_training_curves({"sasrec.seed_0.loss": [{"value": 1.0, "step": 1}]})
