@@ -113,7 +113,16 @@ def test_kedro_viz_build_shows_every_pipeline_and_node(repo_root, tmp_path):
 def test_every_catalog_entry_declares_its_kedro_viz_layer(repo_root):
     import yaml
 
-    layers = {"raw", "intermediate", "primary", "feature", "model_input", "models", "model_output", "reporting"}
+    layers = {
+        "raw",
+        "intermediate",
+        "primary",
+        "feature",
+        "model_input",
+        "models",
+        "model_output",
+        "reporting",
+    }
     for path in sorted((repo_root / "conf").rglob("catalog*.yml")):
         for name, entry in yaml.safe_load(path.read_text()).items():
             if name.startswith("_"):

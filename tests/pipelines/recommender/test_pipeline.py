@@ -43,7 +43,8 @@ def test_whole_pipeline_reports_every_variant_over_three_seeds(parameters):
     curves = outputs["recommender_training_curves"]
     assert curves["sasrec.seed_0.valid_ndcg_at_10"][0]["step"] == 0
     info = outputs["recommender_best_model_info"]
-    assert info["variant"] != "leak_canary" and info["logged"] is False
+    # Registration is its own node now (momorec.serving, tested in tests/serving): this only checks the choice.
+    assert info["variant"] != "leak_canary"
     assert outputs["recommender_best_model"].score_all is not None
 
 
