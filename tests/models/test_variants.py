@@ -139,7 +139,9 @@ def _perturbed(model: torch.nn.Module) -> torch.nn.Module:
 @pytest.mark.parametrize(
     "fusion, model_class", [("mlp", MoMoREC), ("additive", AdditiveFusion), ("gated", GatedFusion)]
 )
-def test_fusion_setting_selects_the_class_of_every_semantic_id_variant_and_rebuilds(data, fusion, model_class):
+def test_fusion_setting_selects_the_class_of_every_semantic_id_variant_and_rebuilds(
+    data, fusion, model_class
+):
     params = {**PARAMS, "semantic_ids": {**PARAMS["semantic_ids"], "fusion": fusion}}
     sequences = torch.tensor([[0, 1, 2, 3], [4, 5, 6, 7]])
     semantic_id_variants = [v for v, spec in VARIANT_SPECS.items() if spec["model"] == "momorec"]

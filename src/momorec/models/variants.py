@@ -93,9 +93,7 @@ def fusion_class(params: Mapping[str, Any]) -> type[SASRec]:
     return FUSION_CLASSES[fusion]
 
 
-def build_semantic_id_model(
-    data: UserSequences, params: Mapping[str, Any], item_semantic_ids: Any
-) -> SASRec:
+def build_semantic_id_model(data: UserSequences, params: Mapping[str, Any], item_semantic_ids: Any) -> SASRec:
     """The fusion model of ``params`` (:func:`fusion_class`) over the codes of ``item_semantic_ids``."""
     # Missing settings take MoMoREC's defaults (all layers, no dedup digit, 32-dim code tables).
     sid = params.get("semantic_ids") or {}
@@ -134,6 +132,13 @@ def variant_spec(variant: str) -> dict[str, Any]:
     if variant not in VARIANT_SPECS:
         raise ValueError(f"unknown recommender variant {variant!r}; known: {sorted(VARIANT_SPECS)}")
     return VARIANT_SPECS[variant]
+
+
+def evaluation_only(variant: str) -> bool:
+    """True for a variant flagged ``canary`` or ``oracle``: reported, never the headline or the registered
+    model (an unknown name is not flagged)."""
+    spec = VARIANT_SPECS.get(variant, {})
+    return bool(spec.get("canary") or spec.get("oracle"))
 
 
 def model_kind(variant: str) -> ModelKind:
