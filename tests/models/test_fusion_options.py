@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from momorec.models.sequences import UserSequences
 
+from momorec.data.sequences import UserSequences
 from momorec.models.adaptor_fusion import AdaptorFusion
 from momorec.models.additive_fusion import AdditiveFusion
 from momorec.models.gated_fusion import GatedFusion, frequency_features
