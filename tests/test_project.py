@@ -10,7 +10,7 @@ from kedro.framework.project import configure_project
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from momorec.pipeline_registry import STAGES, register_pipelines
+from momorec.pipeline_registry import FEATURE_STAGES, STAGES, register_pipelines
 
 ENVIRONMENTS = ["base", "scientific", "movielens"]
 
@@ -28,6 +28,7 @@ def test_all_six_stages_are_registered_in_order():
     assert set(pipelines) == {
         *STAGES,
         "leak_canary",
+        "recommender_with_canary",
         "alignment",
         "alignment_momorec",
         "layer_sweep",
@@ -35,7 +36,8 @@ def test_all_six_stages_are_registered_in_order():
         "scoring_from_run",
         "__default__",
     }
-    stage_nodes = set().union(*(set(pipelines[name].nodes) for name in [*STAGES, "leak_canary"]))
+    default_parts = [name.replace("recommender", "recommender_with_canary") for name in STAGES]
+    stage_nodes = set().union(*(set(pipelines[name].nodes) for name in [*default_parts, "leak_canary"]))
     assert set(pipelines["__default__"].nodes) == stage_nodes
     # The explicit alignment run re-ranks and rebuilds the report with its results.
     alignment_report = pipelines["alignment"].only_nodes("build_report").nodes[0]
@@ -44,6 +46,23 @@ def test_all_six_stages_are_registered_in_order():
     # The MoMoREC-based re-ranking reads the semantic IDs; the SASRec-based one does not.
     assert "item_semantic_ids" in pipelines["alignment_momorec"].inputs()
     assert "item_semantic_ids" not in pipelines["alignment"].inputs()
+
+
+def test_recommender_runs_on_feature_stage_outputs_without_the_canary():
+    """`kedro run --pipeline recommender` needs only what the feature stages persist (not leak_canary's)."""
+    pipelines = register_pipelines()
+    feature_outputs = set().union(*(pipelines[name].all_outputs() for name in FEATURE_STAGES))
+    data_inputs = {name for name in pipelines["recommender"].inputs() if not name.startswith("param")}
+    assert data_inputs <= feature_outputs
+    assert not data_inputs & pipelines["leak_canary"].all_outputs()
+    assert "train_and_evaluate_leak_canary" not in {n.name for n in pipelines["recommender"].nodes}
+    # Every non-canary variant of the default run is in it, the new adaptor variants included.
+    trained = {n.name for n in pipelines["recommender"].nodes if n.name.startswith("train_and_evaluate_")}
+    with_canary = {n.name for n in pipelines["recommender_with_canary"].nodes if n.name.startswith("train_")}
+    assert with_canary - trained == {"train_and_evaluate_leak_canary"}
+    assert {"train_and_evaluate_sasrec_adaptor_text", "train_and_evaluate_momorec_adaptor"} <= trained
+    assert "leak_canary_item_semantic_ids" in pipelines["__default__"].all_outputs()
+    assert "train_and_evaluate_leak_canary" in {n.name for n in pipelines["__default__"].nodes}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

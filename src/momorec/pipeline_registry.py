@@ -28,12 +28,21 @@ STAGES = {
 FEATURE_STAGES = ("data_engineering", "motivation", "spreading", "semantic_id")
 
 
+def variants_with_inputs(available: set[str]) -> list[str]:
+    """The recommender variants that read no dataset or one in ``available``, in ``VARIANT_SPECS`` order."""
+    return [
+        name for name, spec in VARIANT_SPECS.items() if spec["input"] is None or spec["input"] in available
+    ]
+
+
 def register_pipelines() -> dict[str, Pipeline]:
     """Register every stage under its own name and the whole flow as ``__default__``.
 
     Besides the six stages, ``leak_canary`` rebuilds the features from full sequences for the recommender's
-    canary variant. The recommender trains the variants whose input some pipeline produces, and the report
-    presents what the others produce; anything else is reported as missing, never made up.
+    canary variant. ``recommender`` trains the variants whose input a feature stage produces (never the
+    canary, so it runs on persisted stage outputs alone); ``recommender_with_canary`` (in ``__default__``)
+    adds the canary. The report presents what the others produce; anything else is reported as missing,
+    never made up.
 
     ``alignment`` (LLM user profiles and re-ranking of SASRec's top-N; ``alignment_momorec`` re-ranks
     MoMoREC's) is too slow with the embedded model for the default run's budget: it is an explicit
@@ -41,18 +50,24 @@ def register_pipelines() -> dict[str, Pipeline]:
     ``layer_sweep`` (MoMoREC re-trained for 1 … L ID layers, the paper's Figure 6).
     """
     pipelines = {name: STAGES[name].create_pipeline() for name in FEATURE_STAGES}
-    pipelines["leak_canary"] = leak_canary.create_pipeline()
     features = set().union(*(p.all_outputs() for p in pipelines.values()))
-    variants = [
-        name for name, spec in VARIANT_SPECS.items() if spec["input"] is None or spec["input"] in features
-    ]
-    # The best model goes to the registry as a served model in the same stage (momorec.serving).
+    pipelines["leak_canary"] = leak_canary.create_pipeline()
+    canary_features = pipelines["leak_canary"].all_outputs()
+    # `recommender` reads only the feature stages' (persisted) outputs, so `kedro run --pipeline recommender`
+    # works on an earlier run's outputs without the canary; `recommender_with_canary` adds the canary variant
+    # (its input comes from `leak_canary`) and is the one the default run uses. Both register the best model
+    # as a served model in the same stage (momorec.serving).
+    registration = scoring.create_registration_pipeline()
     pipelines["recommender"] = (
-        recommender.create_pipeline(variants=variants) + scoring.create_registration_pipeline()
+        recommender.create_pipeline(variants=variants_with_inputs(features)) + registration
     )
-    produced = features | pipelines["recommender"].all_outputs()
+    pipelines["recommender_with_canary"] = (
+        recommender.create_pipeline(variants=variants_with_inputs(features | canary_features)) + registration
+    )
+    produced = features | canary_features | pipelines["recommender_with_canary"].all_outputs()
     pipelines["reporting"] = reporting.create_pipeline(available=produced)
-    pipelines["__default__"] = sum(pipelines.values(), start=Pipeline([]))
+    default_parts = [*FEATURE_STAGES, "leak_canary", "recommender_with_canary", "reporting"]
+    pipelines["__default__"] = sum((pipelines[name] for name in default_parts), start=Pipeline([]))
 
     # The same re-ranking on top of SASRec (``alignment``) or of MoMoREC (``alignment_momorec``, which also
     # needs ``item_semantic_ids``); both write the same datasets, whose ``base_model`` column says which.

@@ -7,11 +7,15 @@ import pytest
 import torch
 
 from momorec.data.sequences import UserSequences
+from momorec.models.adaptor_fusion import AdaptorFusion
+from momorec.models.additive_fusion import AdditiveFusion
+from momorec.models.gated_fusion import GatedFusion
 from momorec.models.momorec import MoMoREC
 from momorec.models.most_popular import MostPopular
 from momorec.models.sasrec import SASRec
 from momorec.models.trainer import model_score_fn
 from momorec.models.variants import (
+    FUSION_CLASSES,
     MODEL_KINDS,
     VARIANT_SPECS,
     build_model,
@@ -37,11 +41,13 @@ def _side_input(variant: str):
         return None
     if name == "item_text_embeddings":
         return np.random.default_rng(0).normal(size=(30, 12))
+    if name == "text_motivation_item_vectors":
+        return np.random.default_rng(1).normal(size=(30, 20))
     return make_item_semantic_ids(30, n_layers=3)
 
 
 def test_every_spec_names_a_model_kind_and_builds(data):
-    expected = {"sasrec": SASRec, "momorec": MoMoREC, "most_popular": MostPopular}
+    expected = {"sasrec": SASRec, "momorec": MoMoREC, "most_popular": MostPopular, "adaptor": AdaptorFusion}
     for variant, spec in VARIANT_SPECS.items():
         assert spec["model"] in MODEL_KINDS
         model = build_model(variant, data, PARAMS, _side_input(variant), seed=0)
@@ -120,3 +126,52 @@ def test_text_init_vectors_are_a_scaled_pca():
         text_init_vectors(embeddings, 49, 4)
     with pytest.raises(ValueError, match="dims"):
         text_init_vectors(embeddings, 50, 16)
+
+
+def _perturbed(model: torch.nn.Module) -> torch.nn.Module:
+    """Every trainable weight moved off its init (zero-start scales included), as training would."""
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.1)
+    return model.eval()
+
+
+@pytest.mark.parametrize(
+    "fusion, model_class", [("mlp", MoMoREC), ("additive", AdditiveFusion), ("gated", GatedFusion)]
+)
+def test_fusion_setting_selects_the_class_of_every_semantic_id_variant_and_rebuilds(
+    data, fusion, model_class
+):
+    params = {**PARAMS, "semantic_ids": {**PARAMS["semantic_ids"], "fusion": fusion}}
+    sequences = torch.tensor([[0, 1, 2, 3], [4, 5, 6, 7]])
+    semantic_id_variants = [v for v, spec in VARIANT_SPECS.items() if spec["model"] == "momorec"]
+    assert {"momorec", "sid_text_only", "leak_canary"} <= set(semantic_id_variants)
+    for variant in semantic_id_variants:
+        trained = _perturbed(build_model(variant, data, params, _side_input(variant), seed=2))
+        assert type(trained) is model_class, variant
+        rebuilt = rebuild_model(variant, data, params, trained.state_dict(), _side_input(variant))
+        assert type(rebuilt) is model_class
+        assert torch.equal(rebuilt.score_all(sequences), trained.score_all(sequences)), (fusion, variant)
+    # Variants without semantic IDs ignore the setting.
+    assert type(build_model("sasrec", data, params, seed=0)) is SASRec
+
+
+def test_fusion_default_is_mlp_and_an_unknown_fusion_fails(data):
+    assert set(FUSION_CLASSES) == {"mlp", "additive", "gated"}
+    assert type(build_model("momorec", data, PARAMS, _side_input("momorec"), seed=0)) is MoMoREC
+    bad = {**PARAMS, "semantic_ids": {**PARAMS["semantic_ids"], "fusion": "concat"}}
+    with pytest.raises(ValueError, match="fusion: 'concat'"):
+        build_model("momorec", data, bad, _side_input("momorec"), seed=0)
+
+
+@pytest.mark.parametrize("variant", ["sasrec_adaptor_text", "momorec_adaptor"])
+def test_adaptor_variants_read_their_frozen_vectors_and_rebuild_from_the_state_dict_alone(data, variant):
+    vectors = _side_input(variant)
+    trained = _perturbed(build_model(variant, data, PARAMS, vectors, seed=0))
+    assert type(trained) is AdaptorFusion
+    assert np.allclose(trained.item_vectors[1:].numpy(), vectors)
+    rebuilt = rebuild_model(variant, data, PARAMS, trained.state_dict())
+    sequences = torch.tensor([[0, 1, 2, 3], [4, 5, 6, 7]])
+    assert torch.equal(rebuilt.score_all(sequences), trained.score_all(sequences))
+    with pytest.raises(ValueError, match=VARIANT_SPECS[variant]["input"]):
+        build_model(variant, data, PARAMS)

@@ -106,6 +106,30 @@ def assemble_item_vectors(
     return vectors
 
 
+def text_motivation_item_vectors(
+    item_motivation_assignment: pd.DataFrame,
+    motivation_clusters: pd.DataFrame,
+    motivation_embeddings: np.ndarray,
+    item_text_embeddings: np.ndarray,
+) -> np.ndarray:
+    """(n_items, d_text + d_motivation): item text embedding ⊕ motivation vector, the adaptor's frozen input.
+
+    The motivation vector is the one residual k-means reads (:func:`assemble_item_vectors`, ``motivation``);
+    an item without a motivation gets a zero motivation half (the adaptor needs finite inputs) and keeps
+    its text half.
+    """
+    motivation = assemble_item_vectors(
+        item_motivation_assignment,
+        motivation_clusters,
+        motivation_embeddings,
+        item_text_embeddings,
+        "motivation",
+        False,
+    )
+    text = np.asarray(item_text_embeddings, dtype=np.float32)
+    return np.hstack([text, np.nan_to_num(motivation, nan=0.0)]).astype(np.float32)
+
+
 def _empty_quality(n_layers: int) -> pd.DataFrame:
     """The quality table when every item is padded: nothing was fitted."""
     return pd.DataFrame(

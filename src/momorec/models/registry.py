@@ -9,15 +9,26 @@ import numpy as np
 from torch import nn
 
 from momorec.evaluation.results import ran_outcomes
+from momorec.models.variants import evaluation_only
 
 logger = logging.getLogger(__name__)
 
 
 def select_best_model(*outcomes: dict) -> tuple[Any, dict[str, Any]]:
-    """The trained model with the best mean validation NDCG@10 over seeds (never the canary, never test data)."""
-    candidates = [o for o in ran_outcomes(outcomes) if o.get("best_model") is not None and not o["is_canary"]]
+    """The trained model with the best mean validation NDCG@10 over seeds (never test data).
+
+    Never a canary or oracle: an outcome marked ``is_canary`` or a variant flagged ``canary``/``oracle`` in
+    ``VARIANT_SPECS`` (both are checked, so a stale or hand-made outcome cannot slip through).
+    """
+    candidates = [
+        o
+        for o in ran_outcomes(outcomes)
+        if o.get("best_model") is not None and not o["is_canary"] and not evaluation_only(o["variant"])
+    ]
     if not candidates:
-        raise ValueError("no trained (non-canary) recommender variant to select a best model from")
+        raise ValueError(
+            "no trained (non-canary, non-oracle) recommender variant to select a best model from"
+        )
     winner = max(candidates, key=lambda o: float(np.mean(list(o["valid_ndcg_at_10"].values()))))
     summary = {
         "variant": winner["variant"],

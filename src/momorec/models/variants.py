@@ -3,7 +3,8 @@
 A variant is one entry of :data:`VARIANT_SPECS`: the kind of model it builds (a key of :data:`MODEL_KINDS`),
 the dataset it reads besides the sequences (``None`` = none) and whether it is the leakage canary. A new
 model class (a fusion option, say) registers one :class:`ModelKind`; a new variant of an existing kind is
-one more spec entry. The recommender, the layer sweep and the alignment's base model all build through
+one more spec entry. Every semantic-ID variant (kind ``momorec``) builds the fusion class that
+``recommender.semantic_ids.fusion`` names (:data:`FUSION_CLASSES`). The recommender, the layer sweep and the alignment's base model all build through
 :func:`build_model`; :func:`rebuild_model` restores a trained one from its variant name, the recommender
 parameters and its state dict (plus the semantic-ID table for the kinds that read one).
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,9 @@ import torch
 from torch import nn
 
 from momorec.data.sequences import UserSequences
+from momorec.models.adaptor_fusion import AdaptorFusion
+from momorec.models.additive_fusion import AdditiveFusion
+from momorec.models.gated_fusion import GatedFusion
 from momorec.models.momorec import MoMoREC, semantic_id_matrix
 from momorec.models.most_popular import MostPopular
 from momorec.models.sasrec import SASRec
@@ -33,9 +36,14 @@ VARIANT_SPECS: dict[str, dict[str, Any]] = {
     "sid_text_only": {"model": "momorec", "input": "text_item_semantic_ids"},
     "momorec_no_spreading": {"model": "momorec", "input": "nospread_item_semantic_ids"},
     "momorec_no_residual": {"model": "momorec", "input": "cluster_item_semantic_ids"},
+    # Frozen item vectors through AdaptorFusion's whitening experts, added to the ID embedding (issue 13).
+    "sasrec_adaptor_text": {"model": "adaptor", "input": "item_text_embeddings"},
+    "momorec_adaptor": {"model": "adaptor", "input": "text_motivation_item_vectors"},
     # Built from full sequences (validation/test included) on purpose: measures leakage, never the headline.
     "leak_canary": {"model": "momorec", "input": "leak_canary_item_semantic_ids", "canary": True},
 }
+# ``recommender.semantic_ids.fusion``: the model class of every semantic-ID variant (kind ``momorec``).
+FUSION_CLASSES: dict[str, type[SASRec]] = {"mlp": MoMoREC, "additive": AdditiveFusion, "gated": GatedFusion}
 
 ModelBuilder = Callable[[UserSequences, Mapping[str, Any], Any], nn.Module]
 """``(user_sequences, recommender_params, side_input) -> model``, before any training."""
@@ -48,6 +56,9 @@ class ModelKind:
 
     build: ModelBuilder
     reads_semantic_ids: bool = False
+    # For kinds whose side input is stored in the state dict (frozen vectors): the side input read back
+    # from it, so a trained model rebuilds from its state dict alone.
+    side_input_from_state: Callable[[Mapping[str, Any]], Any] | None = None
 
 
 def text_init_vectors(
@@ -74,18 +85,34 @@ def _sasrec(data: UserSequences, params: Mapping[str, Any], item_text_embeddings
     return SASRec(data.n_items, initial_item_embeddings=initial, **architecture)
 
 
-def build_semantic_id_model(
-    model_class: type[MoMoREC], data: UserSequences, params: Mapping[str, Any], item_semantic_ids: Any
-) -> MoMoREC:
-    """A model class with MoMoREC's constructor, over the codes of ``item_semantic_ids`` (register a new
-    fusion option as ``ModelKind(partial(build_semantic_id_model, TheClass), reads_semantic_ids=True)``)."""
+def fusion_class(params: Mapping[str, Any]) -> type[SASRec]:
+    """The model class ``recommender.semantic_ids.fusion`` selects (default ``mlp``, the paper's fusion)."""
+    fusion = (params.get("semantic_ids") or {}).get("fusion") or "mlp"
+    if fusion not in FUSION_CLASSES:
+        raise ValueError(f"recommender.semantic_ids.fusion: {fusion!r}; known: {sorted(FUSION_CLASSES)}")
+    return FUSION_CLASSES[fusion]
+
+
+def build_semantic_id_model(data: UserSequences, params: Mapping[str, Any], item_semantic_ids: Any) -> SASRec:
+    """The fusion model of ``params`` (:func:`fusion_class`) over the codes of ``item_semantic_ids``."""
     # Missing settings take MoMoREC's defaults (all layers, no dedup digit, 32-dim code tables).
     sid = params.get("semantic_ids") or {}
     codes = semantic_id_matrix(
         item_semantic_ids, data.n_items, sid.get("n_layers_used"), bool(sid.get("use_dedup", False))
     )
+    model_class = fusion_class(params)
+    if model_class is GatedFusion:  # its code tables have the hidden size; its gate reads the frequencies
+        return GatedFusion(data.n_items, codes, data.item_train_frequency(), **params["model"])
     code_embedding_size = int(sid.get("code_embedding_size", 32))
     return model_class(data.n_items, codes, code_embedding_size=code_embedding_size, **params["model"])
+
+
+def _adaptor(data: UserSequences, params: Mapping[str, Any], item_vectors: Any) -> AdaptorFusion:
+    return AdaptorFusion(data.n_items, np.asarray(item_vectors, dtype=np.float32), **params["model"])
+
+
+def _adaptor_vectors_from_state(state_dict: Mapping[str, Any]) -> np.ndarray:
+    return state_dict["item_vectors"][1:].cpu().numpy()  # row 0 is the padding token
 
 
 def _most_popular(data: UserSequences, params: Mapping[str, Any], side_input: Any) -> MostPopular:
@@ -94,7 +121,8 @@ def _most_popular(data: UserSequences, params: Mapping[str, Any], side_input: An
 
 MODEL_KINDS: dict[str, ModelKind] = {
     "sasrec": ModelKind(_sasrec),
-    "momorec": ModelKind(partial(build_semantic_id_model, MoMoREC), reads_semantic_ids=True),
+    "momorec": ModelKind(build_semantic_id_model, reads_semantic_ids=True),
+    "adaptor": ModelKind(_adaptor, side_input_from_state=_adaptor_vectors_from_state),
     "most_popular": ModelKind(_most_popular),
 }
 
@@ -104,6 +132,13 @@ def variant_spec(variant: str) -> dict[str, Any]:
     if variant not in VARIANT_SPECS:
         raise ValueError(f"unknown recommender variant {variant!r}; known: {sorted(VARIANT_SPECS)}")
     return VARIANT_SPECS[variant]
+
+
+def evaluation_only(variant: str) -> bool:
+    """True for a variant flagged ``canary`` or ``oracle``: reported, never the headline or the registered
+    model (an unknown name is not flagged)."""
+    spec = VARIANT_SPECS.get(variant, {})
+    return bool(spec.get("canary") or spec.get("oracle"))
 
 
 def model_kind(variant: str) -> ModelKind:
@@ -140,12 +175,16 @@ def rebuild_model(
 ) -> nn.Module:
     """A trained model of ``variant`` restored from its ``state_dict`` (eval mode).
 
-    Only the kinds whose structure depends on the semantic-ID table need ``item_semantic_ids``; text
-    initialisation and popularity counts are part of the state dict.
+    Only the kinds whose structure depends on the semantic-ID table need ``item_semantic_ids`` (built with
+    the fusion class of ``params``, so it must be the training run's); text initialisation, popularity
+    counts, gate features and the adaptor's frozen vectors are part of the state dict.
     """
     kind = model_kind(variant)
     if kind.reads_semantic_ids and item_semantic_ids is None:
         raise ValueError(f"variant {variant}: rebuilding its model needs the item_semantic_ids table")
-    model = kind.build(data, params, item_semantic_ids if kind.reads_semantic_ids else None)
+    side_input = item_semantic_ids if kind.reads_semantic_ids else None
+    if kind.side_input_from_state is not None:
+        side_input = kind.side_input_from_state(state_dict)
+    model = kind.build(data, params, side_input)
     model.load_state_dict(state_dict)
     return model.eval()

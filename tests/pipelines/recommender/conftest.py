@@ -51,11 +51,16 @@ def recommender_inputs(n_users: int = 40) -> dict[str, Any]:
     )
     embeddings = np.random.default_rng(0).normal(size=(N_ITEMS, 24)).astype(np.float32)
     embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
+    # text ⊕ motivation; the last items have no motivation (a zero half), as in the real table
+    motivation = np.roll(embeddings, 1, axis=0)
+    motivation[-5:] = 0.0
+    text_motivation = np.hstack([embeddings, motivation])
     inputs: dict[str, Any] = {
         "interactions": interactions,
         "items": items,
         "item_stats": item_stats,
         "item_text_embeddings": embeddings,
+        "text_motivation_item_vectors": text_motivation,
     }
     for seed, variant in enumerate(VARIANT_SPECS):
         name = VARIANT_SPECS[variant]["input"]

@@ -30,6 +30,24 @@ def test_text_and_concat_inputs(assignment, motivation_clusters, motivation_embe
         _vectors(assignment, motivation_clusters, motivation_embeddings, item_text_embeddings, "image")
 
 
+def test_text_motivation_vectors_keep_the_text_and_zero_a_missing_motivation(
+    assignment, motivation_clusters, motivation_embeddings, item_text_embeddings
+):
+    vectors = nodes.text_motivation_item_vectors(
+        assignment, motivation_clusters, motivation_embeddings, item_text_embeddings
+    )
+    text_dim = item_text_embeddings.shape[1]
+    assert vectors.shape == (40, text_dim + motivation_embeddings.shape[1]) and np.isfinite(vectors).all()
+    np.testing.assert_array_equal(vectors[:, :text_dim], item_text_embeddings)
+    # Item 7's motivation half is its cluster representative; the last two items have none: zeros.
+    np.testing.assert_array_equal(vectors[7, text_dim:], motivation_embeddings[4])
+    assert (vectors[-2:, text_dim:] == 0).all()
+    with pytest.raises(ValueError, match="item_text_embeddings has"):
+        nodes.text_motivation_item_vectors(
+            assignment, motivation_clusters, motivation_embeddings, item_text_embeddings[:-1]
+        )
+
+
 def test_only_generated_pads_every_other_item(
     assignment, motivation_clusters, motivation_embeddings, item_text_embeddings
 ):

@@ -13,7 +13,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from momorec.clustering.residual_kmeans import collision_rate
-from momorec.clustering.semantic_ids import assemble_item_vectors, cluster_semantic_ids, residual_codes
+from momorec.clustering.semantic_ids import (
+    assemble_item_vectors,
+    cluster_semantic_ids,
+    residual_codes,
+    text_motivation_item_vectors,
+)
 from momorec.data.problems import require_columns
 from momorec.reporting.plots import plot_codebook_use_perplexity_and_error
 
@@ -101,4 +106,5 @@ __all__ = [
     "plot_codebook_utilisation",
     "residual_semantic_ids",
     "semantic_id_metrics",
+    "text_motivation_item_vectors",
 ]

@@ -6,7 +6,8 @@ Every variant reuses the same node functions with differently named outputs:
   motivation_text / cluster_prefix_text);
 * ``text_item_semantic_ids``: item text embeddings, i.e. semantic IDs without motivations;
 * ``nospread_item_semantic_ids``: only items with a generated motivation get codes, the rest -1 (padding);
-* ``cluster_item_semantic_ids``: one layer = the motivation cluster id, no residual.
+* ``cluster_item_semantic_ids``: one layer = the motivation cluster id, no residual;
+* ``text_motivation_item_vectors``: item text ⊕ motivation vector, the frozen input of ``momorec_adaptor``.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -88,6 +89,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             inputs=["item_motivation_assignment", "params:semantic_id.ablations.cluster.only_generated"],
             outputs="cluster_item_semantic_ids",
             name="cluster_semantic_ids",
+        ),
+        Node(
+            nodes.text_motivation_item_vectors,
+            inputs=SPREADING_OUTPUTS,
+            outputs="text_motivation_item_vectors",
+            name="text_motivation_item_vectors",
         ),
     ]
     return Pipeline([*main, *outputs, *text, *nospread])
