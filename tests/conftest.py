@@ -27,3 +27,21 @@ def shared_data() -> Path:
     if not root.is_dir():
         pytest.skip(f"real data not present at {root}")
     return root
+
+
+@pytest.fixture(autouse=True)
+def _no_mlflow_run_outlives_its_test():
+    """End any MLflow run a test leaves active.
+
+    kedro-mlflow leaves its run on the thread's run stack after a successful in-process Kedro session (the
+    CLI's process exit clears it); without this, the next in-process session logs into that run and fails
+    ("Changing param values is not allowed").
+    """
+    yield
+    import sys
+
+    if "mlflow" in sys.modules:
+        import mlflow
+
+        while mlflow.active_run() is not None:
+            mlflow.end_run()
