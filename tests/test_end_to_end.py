@@ -68,7 +68,7 @@ def test_every_stage_wrote_its_outputs_and_the_report(smoke_project):
     report = (data / "08_reporting" / "report.md").read_text()
     for title in [
         "Data set statistics",
-        "ELO leaderboard",
+        "Judges: leaderboards of the motivation agents",
         "Semantic-ID quality per layer",
         "Main results",
         "Ablations",
@@ -138,5 +138,8 @@ def test_the_exploration_notebook_runs_against_the_catalog(smoke_project):
     for cell in plot_cells:
         assert any("image/png" in o.get("data", {}) for o in cell.outputs), cell.source[:80]
     # The champion's recommendations are shown, and the kernel used the project's MLflow store.
-    assert any("momorec.recommend" in cell.source and cell.outputs for cell in notebook.cells)
+    assert any(
+        cell.cell_type == "code" and "momorec.recommend" in cell.source and cell.get("outputs")
+        for cell in notebook.cells
+    )
     assert not (smoke_project / "notebooks" / "mlflow.db").exists()
