@@ -95,13 +95,15 @@ def test_frequency_features_and_the_gate_follow_training_counts():
     with pytest.raises(ValueError, match="non-negative"):
         frequency_features(np.array([1.0, -2.0]))
     model = GatedFusion(4, np.zeros((4, 1), dtype=np.int64), np.array([0, 1, 10, 100]), **TINY)
-    assert torch.allclose(model.item_gates(), torch.full((5, 16), 0.5))
+    assert torch.allclose(model.item_gates(), torch.full((5, 16), 0.95))  # starts close to SASRec
     with torch.no_grad():
         model.gate.weight[:, 0] = 2.0  # a gate that opens with frequency: frequent items keep their ID
     gates = model.item_gates()[1:, 0]
     assert torch.all(gates[1:] > gates[:-1])
     with pytest.raises(ValueError, match="item_train_frequency"):
         GatedFusion(4, np.zeros((4, 1), dtype=np.int64), np.ones(3), **TINY)
+    with pytest.raises(ValueError, match="initial_id_weight"):
+        GatedFusion(4, np.zeros((4, 1), dtype=np.int64), np.ones(4), initial_id_weight=1.0, **TINY)
 
 
 def test_adaptor_reads_frozen_vectors_and_refuses_bad_ones():
