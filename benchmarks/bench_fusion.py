@@ -382,12 +382,16 @@ def main() -> None:
     parser.add_argument(
         "--max-epochs", type=int, default=None, help="override training.epochs (a sensitivity check; noted)"
     )
+    parser.add_argument(
+        "--patience", type=int, default=None, help="override training.patience (early stopping; noted)"
+    )
     parser.add_argument("--runs", type=Path, default=None, help="per-seed results file (JSON lines)")
     parser.add_argument("--no-write", action="store_true", help="print, do not touch RESULTS.md")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     project = args.project.resolve()
     suffix = f"_epochs{args.max_epochs}" if args.max_epochs else ""
+    suffix += f"_patience{args.patience}" if args.patience is not None else ""
     runs_path = (
         args.runs or ROOT / "data" / "08_reporting" / f"bench_fusion_{args.env}{suffix}.jsonl"
     ).resolve()
@@ -398,6 +402,8 @@ def main() -> None:
     run = RunData(*load_catalog(project, args.env))
     if args.max_epochs is not None:
         run.params["training"] = {**run.params["training"], "epochs": args.max_epochs}
+    if args.patience is not None:
+        run.params["training"] = {**run.params["training"], "patience": args.patience}
     options = [o for o in wanted if not o.oracle or run.id_table("oracle") is not None]
     seeds = args.seeds if args.seeds is not None else [int(s) for s in run.params["seeds"]]
 
@@ -421,7 +427,10 @@ def main() -> None:
     notes = [
         f"Data: the persisted datasets of `kedro run --env {args.env}` in `{project}`; "
         f"{run.data.n_users} users, {run.data.n_items} items; seeds {seeds}; the run's recommender settings "
-        f"(model {run.params['model']}, training {run.params['training']}). Test metrics with history "
+        f"(model {run.params['model']}, training {run.params['training']}); the run's `item_semantic_ids` "
+        f'("LLM motivation IDs") built from semantic_id.input = '
+        f"`{run.parameters['semantic_id'].get('input', 'motivation')}`, use_dedup = "
+        f"{run.params['semantic_ids'].get('use_dedup')}. Test metrics with history "
         f"masked = {run.params['mask_history']} unless marked unmasked; mean ± std over seeds.",
         recommendation(runs, options),
         "Inference: one full-ranking test pass over all users, item-representation pass included, options "
@@ -435,6 +444,8 @@ def main() -> None:
     command = f"benchmarks/bench_fusion.py --project {project} --env {args.env}"
     if args.max_epochs is not None:
         command += f" --max-epochs {args.max_epochs}"
+    if args.patience is not None:
+        command += f" --patience {args.patience}"
     if args.no_write:
         print(table.to_markdown(index=False), "\n\n".join(notes), sep="\n\n")
     else:
