@@ -207,28 +207,24 @@ def load_catalog(project: Path, env: str):
 
 
 def oracle_semantic_ids(catalog, parameters: dict, items: pd.DataFrame) -> pd.DataFrame | None:
-    """Semantic IDs from the items' ground-truth motivations (first one per item), as the run builds IDs.
-
-    None when the data set has no ground truth. Items without a true motivation get padding codes.
-    """
-    from momorec.embeddings.encoder import encode_texts, load_encoder
-    from momorec.pipelines.semantic_id.nodes import residual_semantic_ids
+    """The run's oracle IDs (``momorec.clustering.semantic_ids.oracle_semantic_ids``: true motivations, the
+    run's encoder and semantic_id settings); None when the data set has no ground truth."""
+    from momorec.clustering.semantic_ids import oracle_semantic_ids as build_oracle_ids
+    from momorec.clustering.semantic_ids import residual_fit_settings
+    from momorec.embeddings.encoder import encode_texts
 
     truth = catalog.load("item_true_motivations")
-    if truth is None or len(truth) == 0:
+    if len(truth) == 0:
         return None
-    first = truth.drop_duplicates("item_id", keep="first")
-    joined = items[["item_idx", "item_id"]].merge(first, on="item_id", how="inner")
-    texts = sorted(joined["motivation"].astype(str).unique())
-    encoder = parameters["spreading"]["encoder"]
-    embeddings = encode_texts(load_encoder(encoder["model"]), texts, int(encoder["batch_size"]), False)
-    vectors = np.full((len(items), embeddings.shape[1]), np.nan, dtype=np.float32)
-    vectors[joined["item_idx"].to_numpy()] = embeddings[
-        pd.Index(texts).get_indexer(joined["motivation"].astype(str))
-    ]
-    settings = {**parameters["semantic_id"], "show_progress": False, "faiss_threads": 1}
-    table, _, _ = residual_semantic_ids(vectors, settings)
-    print(f"oracle IDs: {len(texts)} true motivations over {len(joined)} of {len(items)} items", flush=True)
+    encoder = catalog.load("spreading_encoder")  # the run's encoder (tuned when the run tuned it)
+    batch_size = int(parameters["spreading"]["encoder"]["batch_size"])
+    settings = residual_fit_settings(
+        {**parameters["semantic_id"], "show_progress": False, "faiss_threads": 1}
+    )
+    table = build_oracle_ids(
+        items, truth, lambda texts: encode_texts(encoder.get_model(), texts, batch_size, False), **settings
+    )
+    print(f"oracle IDs: {int((table['code_0'] >= 0).sum())} of {len(items)} items have codes", flush=True)
     return table
 
 

@@ -59,6 +59,7 @@ def test_every_stage_wrote_its_outputs_and_the_report(smoke_project):
         "04_feature/item_motivation_assignment.parquet",
         "05_model_input/item_semantic_ids.parquet",
         "05_model_input/leak_canary_item_semantic_ids.parquet",
+        "05_model_input/oracle_item_semantic_ids.parquet",
         "07_model_output/semantic_id_table.parquet",
         "08_reporting/recommender_results.parquet",
         "08_reporting/report.md",
@@ -74,6 +75,9 @@ def test_every_stage_wrote_its_outputs_and_the_report(smoke_project):
         "Ablations",
     ]:
         assert title in report, title
+    # The smoke shop has ground truth: the oracle variant trains and is shown under ablations only.
+    assert "momorec_oracle" in report.split("## Ablations")[1]
+    assert "momorec_oracle" not in report.split("## Ablations")[0].split("Main results")[1]
     assert (data / "08_reporting" / "figures" / "metric_bars.png").is_file()
 
 

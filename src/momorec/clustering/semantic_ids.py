@@ -1,17 +1,20 @@
 """Semantic IDs of items: the input vector per item, residual k-means codes with a dedup digit, cluster codes.
 
 Item vectors whose row is all NaN mean "no input for this item" (no motivation, or not a generated one in the
-no-spreading ablation); such items get code -1 (padding) in every layer and dedup -1.
+no-spreading ablation); such items get code -1 (padding) in every layer and dedup -1. The oracle IDs
+(:func:`oracle_semantic_ids`, evaluation only) are the same codes over the items' ground-truth motivations.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from momorec.clustering.assignment import true_motivation_labels
 from momorec.clustering.id_inputs import cluster_prefix_codes, weighted_concatenation
 from momorec.clustering.residual_kmeans import collision_rate, dedup_digits, fit_residual_kmeans
 from momorec.data.problems import require_columns
@@ -20,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 INPUT_KINDS = ("motivation", "text", "concat", "motivation_text", "cluster_prefix_text")
 PADDING = -1
+
+TextEncoder = Callable[[Sequence[str]], np.ndarray]
+"""``texts -> (len(texts), d)`` float32 embeddings (the run's sentence encoder)."""
 
 
 def cluster_representative_embeddings(
@@ -196,6 +202,82 @@ def residual_codes(
         collision_rate(codes[present, : layer + 1]) for layer in range(n_layers)
     ]
     return _code_table(codes, present), codebooks, quality
+
+
+def residual_fit_settings(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of :func:`residual_codes` from ``params:semantic_id`` (defaults for missing keys)."""
+    return {
+        "n_layers": int(params.get("n_layers", 6)),
+        "n_codes": int(params.get("n_codes", 64)),
+        "niter": int(params.get("niter", 20)),
+        "seed": int(params.get("seed", 42)),
+        "max_points_per_centroid": int(params.get("max_points_per_centroid", 256)),
+        "show_progress": bool(params.get("show_progress", True)),
+        "n_threads": params.get("faiss_threads"),
+    }
+
+
+def true_motivation_item_vectors(
+    items: pd.DataFrame, item_true_motivations: pd.DataFrame, encode: TextEncoder
+) -> np.ndarray:
+    """(n_items, d) row = item_idx: the embedding of the item's first true motivation, NaN without one.
+
+    Each distinct motivation text is encoded once (in sorted order, so the result does not depend on the
+    order of the ground-truth rows).
+    """
+    require_columns(items, ["item_idx", "item_id"], "items")
+    item_idx = items["item_idx"].to_numpy()
+    if not np.array_equal(np.sort(item_idx), np.arange(len(items))):
+        raise ValueError("items.item_idx must be the contiguous ids 0..n_items-1")
+    truth = true_motivation_labels(items, item_true_motivations)
+    texts = sorted(set(truth["text"]))
+    embeddings = np.asarray(encode(texts), dtype=np.float32)
+    if embeddings.ndim != 2 or len(embeddings) != len(texts):
+        raise ValueError(
+            f"the encoder returned shape {embeddings.shape} for {len(texts)} motivation texts; expected (n, d)"
+        )
+    vectors = np.full((len(items), embeddings.shape[1]), np.nan, dtype=np.float32)
+    vectors[truth["item_idx"].to_numpy()] = embeddings[pd.Index(texts).get_indexer(truth["text"])]
+    return vectors
+
+
+def empty_code_table(n_layers: int) -> pd.DataFrame:
+    """An ID table without rows: item_idx, code_0 … code_{L-1}, dedup (int32), as :func:`residual_codes`'s."""
+    columns = ["item_idx", *(f"code_{layer}" for layer in range(n_layers)), "dedup"]
+    return pd.DataFrame({column: pd.Series(dtype=np.int32) for column in columns})
+
+
+def oracle_semantic_ids(
+    items: pd.DataFrame,
+    item_true_motivations: pd.DataFrame,
+    encode: TextEncoder,
+    n_layers: int,
+    n_codes: int,
+    **fit_options: Any,
+) -> pd.DataFrame:
+    """Evaluation only: semantic IDs built from the items' ground-truth motivations, as the run builds its own.
+
+    The input vector of an item is the embedding of its first true motivation (``encode`` = the run's
+    encoder); residual k-means with the run's settings (:func:`residual_codes`, ``fit_options`` included)
+    codes them. Items without a true motivation get padding codes (-1). An upper bound for a perfect
+    motivation model, never a method input. Without ground truth (an empty table: real data sets) the
+    result is an empty ID table; ground truth that names none of the items is an error.
+    """
+    require_columns(
+        item_true_motivations, ["item_id", "motivation_id", "motivation"], "item_true_motivations"
+    )
+    if item_true_motivations.empty:
+        logger.info("oracle semantic IDs: no ground-truth motivations in this data set; the table is empty")
+        return empty_code_table(n_layers)
+    vectors = true_motivation_item_vectors(items, item_true_motivations, encode)
+    present = ~np.isnan(vectors).any(axis=1)
+    if not present.any():
+        raise ValueError(
+            f"item_true_motivations has {len(item_true_motivations)} rows but none of its item_ids is in items"
+        )
+    logger.info("oracle semantic IDs: true motivations for %d of %d items", int(present.sum()), len(items))
+    table, _, _ = residual_codes(vectors, n_layers, n_codes, **fit_options)
+    return table
 
 
 def _code_table(codes: np.ndarray, present: np.ndarray) -> pd.DataFrame:

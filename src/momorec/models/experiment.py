@@ -110,7 +110,8 @@ def train_and_evaluate_variant(
 ) -> dict[str, Any]:
     """Train ``variant`` once per seed, evaluate on the test targets (masked and unmasked), measure efficiency.
 
-    Returns an outcome dict; a variant missing from ``params['variants']`` returns ``{"skipped": True}``
+    Returns an outcome dict; a variant missing from ``params['variants']``, or an oracle variant whose
+    ground-truth input is an empty table (a data set without ground truth), returns ``{"skipped": True}``
     without training. The best seed's trained model (by validation NDCG@10) is kept for the registry; a
     model with nothing to train (most popular) is never kept.
     """
@@ -122,6 +123,13 @@ def train_and_evaluate_variant(
     }
     if variant not in params["variants"]:
         logger.info("recommender variant %s is switched off in params:recommender.variants", variant)
+        return {**outcome, "skipped": True}
+    if spec.get("oracle") and isinstance(side_input, pd.DataFrame) and side_input.empty:
+        logger.warning(
+            "recommender variant %s skipped: %s is empty (this data set has no ground truth)",
+            variant,
+            spec["input"],
+        )
         return {**outcome, "skipped": True}
     torch.set_num_threads(int(params["runtime"]["num_threads"]))
     settings = EvaluationSettings.from_params(params)

@@ -1,7 +1,8 @@
 """The recommender variants and the one factory that builds their models.
 
 A variant is one entry of :data:`VARIANT_SPECS`: the kind of model it builds (a key of :data:`MODEL_KINDS`),
-the dataset it reads besides the sequences (``None`` = none) and whether it is the leakage canary. A new
+the dataset it reads besides the sequences (``None`` = none) and whether it is the leakage canary
+(``canary``) or reads ground truth (``oracle``); both are evaluation only (:func:`evaluation_only`). A new
 model class (a fusion option, say) registers one :class:`ModelKind`; a new variant of an existing kind is
 one more spec entry. Every semantic-ID variant (kind ``momorec``) builds the fusion class that
 ``recommender.semantic_ids.fusion`` names (:data:`FUSION_CLASSES`). The recommender, the layer sweep and the alignment's base model all build through
@@ -41,6 +42,9 @@ VARIANT_SPECS: dict[str, dict[str, Any]] = {
     "momorec_adaptor": {"model": "adaptor", "input": "text_motivation_item_vectors"},
     # Built from full sequences (validation/test included) on purpose: measures leakage, never the headline.
     "leak_canary": {"model": "momorec", "input": "leak_canary_item_semantic_ids", "canary": True},
+    # IDs from the shop's ground-truth motivations: the bound of a perfect motivation model, evaluation only
+    # (skipped where the data set has no ground truth, i.e. an empty table).
+    "momorec_oracle": {"model": "momorec", "input": "oracle_item_semantic_ids", "oracle": True},
 }
 # ``recommender.semantic_ids.fusion``: the model class of every semantic-ID variant (kind ``momorec``).
 FUSION_CLASSES: dict[str, type[SASRec]] = {"mlp": MoMoREC, "additive": AdditiveFusion, "gated": GatedFusion}

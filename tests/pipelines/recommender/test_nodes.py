@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
+from momorec.clustering.semantic_ids import empty_code_table
 from momorec.data.sequences import build_user_sequences
 from momorec.evaluation.results import summarise_results
 from momorec.models.experiment import train_and_evaluate_variant
@@ -27,6 +28,23 @@ def test_switched_off_variant_is_skipped_without_training(inputs, user_sequences
     parameters["variants"] = ["sasrec"]
     outcome = train_and_evaluate_variant(user_sequences, inputs["item_stats"], None, parameters, "momorec")
     assert outcome["skipped"] is True and "rows" not in outcome
+
+
+def test_oracle_variant_is_skipped_without_ground_truth_and_trains_with_it(
+    inputs, user_sequences, parameters, caplog
+):
+    parameters.update(variants=["momorec_oracle"], seeds=[0])
+    without_truth = empty_code_table(2)  # oracle_item_semantic_ids of a data set without ground truth
+    with caplog.at_level("WARNING"):
+        skipped = train_and_evaluate_variant(
+            user_sequences, inputs["item_stats"], without_truth, parameters, "momorec_oracle"
+        )
+    assert skipped["skipped"] is True and "rows" not in skipped
+    assert "oracle_item_semantic_ids is empty" in caplog.text
+    ran = train_and_evaluate_variant(
+        user_sequences, inputs["item_stats"], inputs["item_semantic_ids"], parameters, "momorec_oracle"
+    )
+    assert ran["skipped"] is False and ran["rows"] and ran["is_canary"] is False
 
 
 def test_unknown_variant_and_missing_input_are_errors(inputs, user_sequences, parameters):

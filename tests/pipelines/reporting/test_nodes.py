@@ -15,7 +15,7 @@ from momorec.pipelines.reporting.nodes import SECTION_SOURCES, build_report
 def recommender_results() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     rows = []
-    variants = ["sasrec", "momorec", "momorec_no_spreading", "leak_canary"]
+    variants = ["sasrec", "momorec", "momorec_no_spreading", "leak_canary", "momorec_oracle"]
     segments = ["all", "long_tail", "head", "cold_start", "warm"]
     for variant, segment, metric, k in itertools.product(variants, segments, ["recall", "ndcg"], [10, 20]):
         rows.append(
@@ -41,10 +41,12 @@ def test_report_presents_given_results_and_lists_the_rest_as_missing(recommender
         "variant == 'momorec' and segment == 'all' and metric == 'recall' and k == 10"
     )
     assert f"{momorec_recall['mean'].iloc[0]:.4f} ± {momorec_recall['std'].iloc[0]:.4f}" in markdown
-    # The canary is an ablation row, never in the headline table.
-    headline = markdown.split("## Ablations")[0]
+    # The canary and the ground-truth oracle are ablation rows, never in the headline table.
+    headline, ablations = markdown.split("## Ablations")
     assert "leak_canary" not in headline.split("Main results")[1]
-    assert "## Ablations" in markdown
+    assert "momorec_oracle" not in headline.split("Main results")[1]
+    ablation_table = ablations.split("## ")[0]
+    assert "| leak_canary" in ablation_table and "| momorec_oracle" in ablation_table
     for missing in ["arena_leaderboards", "judge_accuracy", "semantic_id_quality", "llm_usage"]:
         assert f"`{missing}`" in markdown.split("## Missing from this run")[1]
     assert set(figures) == {"metric_bars.png", "segments.png"}

@@ -70,3 +70,17 @@ def sid_params() -> dict:
         "max_points_per_centroid": 256,
         "show_progress": False,
     }
+
+
+@pytest.fixture
+def item_true_motivations() -> pd.DataFrame:
+    """The shop's ground truth for the first 30 items (three motivations); the last 10 items have none."""
+    texts = ["drill holes in walls", "paint a room", "water the garden plants"]
+    motivation = np.arange(30) % 3
+    return pd.DataFrame(
+        {
+            "item_id": [f"B{i:04d}" for i in range(30)],
+            "motivation_id": motivation,
+            "motivation": [texts[m] for m in motivation],
+        }
+    )

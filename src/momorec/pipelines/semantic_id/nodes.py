@@ -6,20 +6,24 @@ MLflow metrics and exports.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from momorec.clustering import semantic_ids
 from momorec.clustering.residual_kmeans import collision_rate
 from momorec.clustering.semantic_ids import (
     assemble_item_vectors,
     cluster_semantic_ids,
     residual_codes,
+    residual_fit_settings,
     text_motivation_item_vectors,
 )
 from momorec.data.problems import require_columns
+from momorec.embeddings.encoder import EncoderBundle, encode_texts
 from momorec.reporting.plots import plot_codebook_use_perplexity_and_error
 
 
@@ -42,16 +46,27 @@ def residual_semantic_ids(
         prefix_codes = item_motivation_assignment.sort_values("item_idx")["cluster_id"].to_numpy(
             dtype=np.int64
         )
-    return residual_codes(
-        item_vectors,
-        prefix_codes=prefix_codes,
-        n_layers=int(params.get("n_layers", 6)),
-        n_codes=int(params.get("n_codes", 64)),
-        niter=int(params.get("niter", 20)),
-        seed=int(params.get("seed", 42)),
-        max_points_per_centroid=int(params.get("max_points_per_centroid", 256)),
-        show_progress=bool(params.get("show_progress", True)),
-        n_threads=params.get("faiss_threads"),
+    return residual_codes(item_vectors, prefix_codes=prefix_codes, **residual_fit_settings(params))
+
+
+def oracle_semantic_ids(
+    items: pd.DataFrame,
+    item_true_motivations: pd.DataFrame,
+    encoder: EncoderBundle,
+    encoder_params: dict[str, Any],
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    """``oracle_item_semantic_ids`` (evaluation only): IDs from the ground-truth motivations, empty without.
+
+    See ``momorec.clustering.semantic_ids.oracle_semantic_ids``; the run's encoder and semantic_id settings.
+    """
+    batch_size = int(encoder_params.get("batch_size", 64))
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        return encode_texts(encoder.get_model(), texts, batch_size, show_progress_bar=False)
+
+    return semantic_ids.oracle_semantic_ids(
+        items, item_true_motivations, encode, **residual_fit_settings(params)
     )
 
 
@@ -103,6 +118,7 @@ __all__ = [
     "assemble_item_vectors",
     "cluster_semantic_ids",
     "export_semantic_id_table",
+    "oracle_semantic_ids",
     "plot_codebook_utilisation",
     "residual_semantic_ids",
     "semantic_id_metrics",

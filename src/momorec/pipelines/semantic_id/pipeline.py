@@ -7,7 +7,9 @@ Every variant reuses the same node functions with differently named outputs:
 * ``text_item_semantic_ids``: item text embeddings, i.e. semantic IDs without motivations;
 * ``nospread_item_semantic_ids``: only items with a generated motivation get codes, the rest -1 (padding);
 * ``cluster_item_semantic_ids``: one layer = the motivation cluster id, no residual;
-* ``text_motivation_item_vectors``: item text ⊕ motivation vector, the frozen input of ``momorec_adaptor``.
+* ``text_motivation_item_vectors``: item text ⊕ motivation vector, the frozen input of ``momorec_adaptor``;
+* ``oracle_item_semantic_ids`` (evaluation only): the main settings over the items' ground-truth motivations
+  (the built-in shop's; an empty table on real data sets), the input of ``momorec_oracle``.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -95,6 +97,18 @@ def create_pipeline(**kwargs) -> Pipeline:
             inputs=SPREADING_OUTPUTS,
             outputs="text_motivation_item_vectors",
             name="text_motivation_item_vectors",
+        ),
+        Node(
+            nodes.oracle_semantic_ids,
+            inputs=[
+                "items",
+                "item_true_motivations",
+                "spreading_encoder",
+                "params:spreading.encoder",
+                "params:semantic_id",
+            ],
+            outputs="oracle_item_semantic_ids",
+            name="oracle_semantic_ids",
         ),
     ]
     return Pipeline([*main, *outputs, *text, *nospread])
