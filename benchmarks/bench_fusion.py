@@ -327,6 +327,32 @@ COLUMNS = {
 }
 
 
+UNMASKED_COLUMNS = {
+    "test_unmasked.all.recall_at_10": "R@10",
+    "test_unmasked.all.ndcg_at_10": "NDCG@10",
+    "test_unmasked.head_target.recall_at_10": "head R@10",
+    "test_unmasked.long_tail_target.recall_at_10": "tail R@10",
+}
+
+
+def unmasked_table(runs: pd.DataFrame, options: list[Option]) -> pd.DataFrame:
+    """The same options scored with the history left in the ranking (RecBole's default protocol)."""
+    rows = []
+    sasrec = runs.loc[runs["option"] == "sasrec", "test_unmasked.all.recall_at_10"]
+    for option in options:
+        mine = runs[runs["option"] == option.name]
+        if mine.empty:
+            continue
+        row = {"option": option.name + (" (oracle)" if option.oracle else "")}
+        row.update({label: _mean_std(mine[column]) for column, label in UNMASKED_COLUMNS.items()})
+        if not sasrec.empty:
+            row["ΔR@10 vs SASRec"] = (
+                f"{mine['test_unmasked.all.recall_at_10'].mean() / sasrec.mean() - 1:+.1%}"
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def summary_table(runs: pd.DataFrame, options: list[Option], seconds: dict[str, float]) -> pd.DataFrame:
     rows = []
     sasrec = runs[runs["option"] == "sasrec"]
@@ -435,6 +461,7 @@ def main() -> None:
         "architecture, so its ratio shows the noise); `item table ms` times the item-representation pass "
         "alone (best of 5 per round), the only computation an option adds, and `added / SASRec pass` is its "
         "extra time over SASRec's table lookup as a share of SASRec's full pass.",
+        "History not masked (test):\n\n" + unmasked_table(runs, options).to_markdown(index=False),
         "ID tables used:\n\n" + id_diagnostics(run).to_markdown(index=False),
     ]
     command = f"benchmarks/bench_fusion.py --project {project} --env {args.env}"
