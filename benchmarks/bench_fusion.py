@@ -105,13 +105,18 @@ class RunData:
         return np.nan_to_num(motivation, nan=0.0)
 
     def id_table(self, source: str) -> pd.DataFrame | None:
-        """``llm`` (item_semantic_ids), ``text`` (text_item_semantic_ids) or ``oracle`` (None without truth)."""
+        """``llm`` (item_semantic_ids), ``text`` (text_item_semantic_ids), ``cluster`` (one layer: the motivation
+        cluster, cluster_item_semantic_ids) or ``oracle`` (None without ground truth)."""
         if source not in self.id_tables:
             if source == "oracle":
                 table = oracle_semantic_ids(self.catalog, self.parameters, self.items)
             else:
                 table = self.catalog.load(
-                    {"llm": "item_semantic_ids", "text": "text_item_semantic_ids"}[source]
+                    {
+                        "llm": "item_semantic_ids",
+                        "text": "text_item_semantic_ids",
+                        "cluster": "cluster_item_semantic_ids",
+                    }[source]
                 )
             self.id_tables[source] = table
         return self.id_tables[source]
@@ -178,6 +183,8 @@ OPTIONS = [
     Option("mlp", "LLM motivation IDs", _mlp("llm"), uses_motivation=True),
     Option("additive", "LLM motivation IDs", _additive("llm"), uses_motivation=True),
     Option("additive_text_ids", "text-only IDs", _additive("text")),
+    # What motivation-only IDs reduce to once they collapse (one code per motivation cluster).
+    Option("additive_cluster_ids", "motivation cluster IDs", _additive("cluster"), uses_motivation=True),
     Option("gated", "LLM motivation IDs", _gated("llm"), uses_motivation=True),
     Option("adaptor_text", "text emb.", _adaptor("text")),
     Option("adaptor_motivation", "motivation emb.", _adaptor("motivation"), uses_motivation=True),
