@@ -19,7 +19,9 @@ PAIR = (ItemText("Kettle grill, 57 cm", "Garden > Grills"), ItemText("Grill tong
 
 
 def _params() -> dict:
-    return yaml.safe_load(PARAMETERS.read_text())["motivation"]
+    """The project's motivation parameters with free decoding, the setting the pinned keys were made with
+    (constrained decoding puts the JSON schema into the request, so its keys are new by design)."""
+    return {**yaml.safe_load(PARAMETERS.read_text())["motivation"], "constrained": False}
 
 
 def test_the_prompt_salt_is_unchanged():
@@ -37,6 +39,14 @@ def test_agent_requests_keep_their_cache_keys():
         "a932aa5b11c1f46dbc5a887b9f82124fe8d32ba20dbf4d3801b9ffedcf64bcce",
         "e8855db045d14f619bfe816e2f52a95ec3e5ce1986a70358e12c02ca4f9221fe",
     ]
+
+
+def test_constrained_decoding_is_a_new_summary_request():
+    free = AnalysisSettings.from_params(_params())
+    constrained = AnalysisSettings.from_params({**_params(), "constrained": True})
+    assert summary_request(PAIR, "They grill.", constrained, 0).cache_key("m") != summary_request(
+        PAIR, "They grill.", free, 0
+    ).cache_key("m")
 
 
 def test_judge_requests_keep_their_cache_keys_without_log_probabilities():
