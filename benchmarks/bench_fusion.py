@@ -218,7 +218,6 @@ def oracle_semantic_ids(catalog, parameters: dict, items: pd.DataFrame) -> pd.Da
     run's encoder and semantic_id settings); None when the data set has no ground truth."""
     from momorec.clustering.semantic_ids import oracle_semantic_ids as build_oracle_ids
     from momorec.clustering.semantic_ids import residual_fit_settings
-    from momorec.embeddings.encoder import encode_texts
 
     truth = catalog.load("item_true_motivations")
     if len(truth) == 0:
@@ -228,9 +227,7 @@ def oracle_semantic_ids(catalog, parameters: dict, items: pd.DataFrame) -> pd.Da
     settings = residual_fit_settings(
         {**parameters["semantic_id"], "show_progress": False, "faiss_threads": 1}
     )
-    table = build_oracle_ids(
-        items, truth, lambda texts: encode_texts(encoder.get_model(), texts, batch_size, False), **settings
-    )
+    table = build_oracle_ids(items, truth, lambda texts: encoder.encode(texts, batch_size), **settings)
     print(f"oracle IDs: {int((table['code_0'] >= 0).sum())} of {len(items)} items have codes", flush=True)
     return table
 

@@ -40,6 +40,12 @@ class EncoderBundle:
     def get_model(self) -> Any:
         return self.model if self.model is not None else _shared_base_encoder(self.base_model)
 
+    def encode(
+        self, texts: Sequence[str], batch_size: int = 64, show_progress_bar: bool = False
+    ) -> np.ndarray:
+        """:func:`encode_texts` with this run's encoder."""
+        return encode_texts(self.get_model(), texts, batch_size, show_progress_bar)
+
 
 def resolve_model_path(model_name_or_path: str) -> str:
     """Map the packaged default name to its directory; anything else is passed to sentence-transformers."""

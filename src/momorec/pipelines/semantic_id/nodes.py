@@ -6,7 +6,6 @@ MLflow metrics and exports.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -23,7 +22,7 @@ from momorec.clustering.semantic_ids import (
     text_motivation_item_vectors,
 )
 from momorec.data.problems import require_columns
-from momorec.embeddings.encoder import EncoderBundle, encode_texts
+from momorec.embeddings.encoder import EncoderBundle
 from momorec.reporting.plots import plot_codebook_use_perplexity_and_error
 
 
@@ -61,12 +60,11 @@ def oracle_semantic_ids(
     See ``momorec.clustering.semantic_ids.oracle_semantic_ids``; the run's encoder and semantic_id settings.
     """
     batch_size = int(encoder_params.get("batch_size", 64))
-
-    def encode(texts: Sequence[str]) -> np.ndarray:
-        return encode_texts(encoder.get_model(), texts, batch_size, show_progress_bar=False)
-
     return semantic_ids.oracle_semantic_ids(
-        items, item_true_motivations, encode, **residual_fit_settings(params)
+        items,
+        item_true_motivations,
+        lambda texts: encoder.encode(texts, batch_size),
+        **residual_fit_settings(params),
     )
 
 

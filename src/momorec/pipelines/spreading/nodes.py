@@ -24,7 +24,7 @@ from momorec.clustering.motivation_clusters import cluster_motivation_table
 from momorec.clustering.spreading_evaluation import none_if_nan, score_assignment, spreading_report
 from momorec.data.problems import require_columns
 from momorec.embeddings.contrastive_tuning import build_training_pairs, tune_and_measure
-from momorec.embeddings.encoder import EncoderBundle, encode_texts, item_texts_by_idx
+from momorec.embeddings.encoder import EncoderBundle, item_texts_by_idx
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +41,8 @@ def _item_texts(items: pd.DataFrame, encoder_params: dict[str, Any]) -> pd.Serie
 
 
 def _encode(encoder: EncoderBundle, texts: list[str], encoder_params: dict[str, Any]) -> np.ndarray:
-    return encode_texts(
-        encoder.get_model(),
-        texts,
-        int(encoder_params.get("batch_size", 64)),
-        bool(encoder_params.get("show_progress_bar", True)),
+    return encoder.encode(
+        texts, int(encoder_params.get("batch_size", 64)), bool(encoder_params.get("show_progress_bar", True))
     )
 
 
@@ -114,7 +111,7 @@ def embed_motivations(
     """``motivation_embeddings``: one unit row per motivation, in ``motivation_table`` order."""
     if len(motivation_table) == 0:
         logger.warning("no generated motivations: motivation_embeddings is empty")
-        return encode_texts(encoder.get_model(), [], show_progress_bar=False)
+        return encoder.encode([])
     return _encode(encoder, motivation_table["motivation"].tolist(), encoder_params)
 
 
@@ -197,9 +194,7 @@ def evaluate_ground_truth_input(
     if len(main) == 0:
         return {"available": False}
     table = head_motivation_table(main)
-    embeddings = encode_texts(
-        encoder.get_model(), table["motivation"].tolist(), int(encoder_params.get("batch_size", 64)), False
-    )
+    embeddings = encoder.encode(table["motivation"].tolist(), int(encoder_params.get("batch_size", 64)))
     clusters = cluster_motivations(table, embeddings, clustering_params)
     scores = score_assignment(
         len(items),
