@@ -127,3 +127,33 @@ def test_position_bias_shares_per_order():
     bias = position_bias(judgments)
     assert bias["share_a_order1"] == 0.6667 and bias["share_a_order2"] == 1.0
     assert bias["mean_p_a_order1"] == 0.45 and bias["mean_p_a_order2"] is None
+
+
+def test_judges_to_run_skip_the_llm_judge_only_in_grounding_mode_unless_asked():
+    from momorec.agents.arena import judges_to_run
+
+    assert judges_to_run("grounding", also_ask_llm=False) == ("grounding",)
+    assert judges_to_run("grounding", also_ask_llm=True) == ("llm", "grounding", "combined")
+    assert judges_to_run("llm", also_ask_llm=False) == ("llm", "grounding", "combined")
+    assert judges_to_run("combined", also_ask_llm=False) == ("llm", "grounding", "combined")
+    with pytest.raises(ValueError, match="motivation.judge.mode"):
+        judges_to_run("best", also_ask_llm=False)
+
+
+def test_judge_comparisons_stack_only_the_judges_asked_for():
+    from momorec.agents.arena import JUDGMENT_COLUMNS, judge_comparisons
+
+    judgments = pd.DataFrame(
+        [[0, 0, 1, "g0", "g1", None, None, np.nan, None, np.nan, np.nan, np.nan, np.nan, np.nan, None]],
+        columns=JUDGMENT_COLUMNS,
+    )
+    grounding = pd.DataFrame(
+        {"item_a": [0, 0], "item_b": [1, 1], "agent": ["g0", "g1"], "grounding": [0.6, 0.2]}
+    )
+    settings = GroundingSettings()
+    only = judge_comparisons(judgments, grounding, settings, 0.5, 0.02, judges=("grounding",))
+    assert only["judge"].tolist() == ["grounding"] and only["score_a"].tolist() == [1.0]
+    every = judge_comparisons(judgments, grounding, settings, 0.5, 0.02)
+    assert every["judge"].tolist() == ["llm", "grounding", "combined"]
+    with pytest.raises(ValueError, match="subset"):
+        judge_comparisons(judgments, grounding, settings, 0.5, 0.02, judges=("oracle",))

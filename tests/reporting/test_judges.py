@@ -13,7 +13,8 @@ BOARDS = pd.DataFrame(
 )  # fmt: skip
 ACCURACY = {
     "mode": "grounding",
-    "position_bias": {"share_a_order1": 1.0, "share_a_order2": 1.0, "mean_p_a_order1": 0.48, "mean_p_a_order2": 0.47},
+    "position_bias": {"share_a_order1": 1.0, "share_a_order2": 1.0, "mean_p_a_order1": 0.48, "mean_p_a_order2": 0.47,
+                      "verdicts_order1": 8, "verdicts_order2": 8},
     "judges": {
         "llm": {"comparisons": 8, "tie_share": 0.75, "oracle_decided": 6, "agreement": 0.58,
                 "agreement_ci": [0.42, 0.75], "kendall_tau": 0.33},
@@ -40,6 +41,18 @@ def test_judge_accuracy_table_and_position_bias_figure():
     assert agreement.loc["grounding", "agreement"] == 0.83 and agreement.loc["llm", "ci_low"] == 0.42
     assert set(section.figures) == {"judge_position_bias"}
     assert "`grounding` judge" in section.text and "`y`" in section.text
+
+
+def test_no_position_bias_figure_when_the_llm_judge_was_not_asked():
+    bias = {"share_a_order1": None, "share_a_order2": None, "mean_p_a_order1": None, "mean_p_a_order2": None,
+            "verdicts_order1": 0, "verdicts_order2": 0}  # fmt: skip
+    grounding_only = {
+        **ACCURACY,
+        "position_bias": bias,
+        "judges": {"grounding": ACCURACY["judges"]["grounding"]},
+    }
+    [section] = SECTION_BUILDERS["judge_accuracy"]("Accuracy", grounding_only)
+    assert section.figures == {} and [name for name, _ in section.tables] == ["Judge–oracle agreement"]
 
 
 def test_odd_values_fall_back_to_a_plain_table():

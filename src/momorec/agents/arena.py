@@ -51,6 +51,8 @@ COMPARISON_COLUMNS = [
     "mode",
 ]
 JUDGES = ("llm", "grounding", "combined")
+# What an unjudged comparison's error says when the LLM judge was not asked (grounding mode by default).
+LLM_JUDGE_NOT_ASKED = "LLM judge not asked (motivation.judge.mode grounding, also_ask_llm false)"
 MODE_WALKOVER = "walkover"
 # Generation sampling keys an agent's sampling setting may override.
 SAMPLING_KEYS = ("temperature", "top_p", "max_tokens", "seed")
@@ -156,6 +158,17 @@ def run_agents(
 
 
 # ---------------------------------------------------------------------------------------------- judging
+def judges_to_run(mode: str, also_ask_llm: bool) -> tuple[str, ...]:
+    """The judges a run needs: all three when ``mode`` reads the LLM's verdicts or when asked for; else grounding.
+
+    The LLM judge costs two calls per comparison (about half the LLM time of a cold default run); without it
+    the combined judge would only repeat the grounding judge, so it is left out too.
+    """
+    if mode not in JUDGES:
+        raise ValueError(f"motivation.judge.mode: {mode!r} is not one of {list(JUDGES)}")
+    return JUDGES if mode != "grounding" or also_ask_llm else ("grounding",)
+
+
 def arena_comparisons(
     pairs: pd.DataFrame, answers: pd.DataFrame, agents: Sequence[str]
 ) -> tuple[list[dict[str, Any]], list[Comparison], list[int]]:
@@ -237,8 +250,9 @@ def judge_comparisons(
     grounding_settings: GroundingSettings,
     llm_weight: float,
     combined_margin: float,
+    judges: Sequence[str] = JUDGES,
 ) -> pd.DataFrame:
-    """Every judge's preference and score per comparison (``COMPARISON_COLUMNS``, judges stacked).
+    """Each of ``judges``' preference and score per comparison (``COMPARISON_COLUMNS``, judges stacked).
 
     ``grounding`` holds the grounding score of each usable answer (item_a, item_b, agent, grounding). Walkovers
     (one agent without a usable motivation) count the same for every judge. ``combined`` averages the LLM's
@@ -275,12 +289,18 @@ def judge_comparisons(
     mixed_score = np.where(walkover, walk_score, mixed_score)
     llm_mode = judgments["mode"].astype(object).where(judgments["mode"].notna(), None).to_numpy()
     mixed_mode = np.where(walkover, MODE_WALKOVER, np.where(has_llm, "combined", ground_mode))
-    frames = [
-        base.assign(judge="llm", preference_a=llm_pref, score_a=walk_score, mode=llm_mode),
-        base.assign(judge="grounding", preference_a=ground_pref, score_a=ground_score, mode=ground_mode),
-        base.assign(judge="combined", preference_a=mixed, score_a=mixed_score, mode=mixed_mode),
-    ]
-    table = pd.concat(frames, ignore_index=True)[COMPARISON_COLUMNS]
+    unknown = sorted(set(judges) - set(JUDGES))
+    if unknown or not judges:
+        raise ValueError(f"judges must be a non-empty subset of {list(JUDGES)}, got {list(judges)}")
+    frames = {
+        "llm": base.assign(judge="llm", preference_a=llm_pref, score_a=walk_score, mode=llm_mode),
+        "grounding": base.assign(
+            judge="grounding", preference_a=ground_pref, score_a=ground_score, mode=ground_mode
+        ),
+        "combined": base.assign(judge="combined", preference_a=mixed, score_a=mixed_score, mode=mixed_mode),
+    }
+    table = pd.concat([frames[judge] for judge in JUDGES if judge in judges], ignore_index=True)
+    table = table[COMPARISON_COLUMNS]
     return table.astype(
         {"judge": "string", "rank": "int32", "item_a": "int32", "item_b": "int32", "agent_a": "string",
          "agent_b": "string", "preference_a": "float64", "score_a": "float64", "mode": "string"}
@@ -340,12 +360,14 @@ def judge_leaderboards(
     agents: Sequence[str],
     elo: Mapping[str, Any],
     confidence: float = 0.95,
+    judges: Sequence[str] = JUDGES,
 ) -> pd.DataFrame:
-    """Every judge's leaderboard, stacked in ``JUDGES`` order."""
+    """The leaderboard of each of ``judges``, stacked in ``JUDGES`` order."""
     frames = [
         agent_leaderboard(
             comparisons[comparisons["judge"] == judge], answers, agents, elo, confidence
         ).assign(judge=judge)
         for judge in JUDGES
+        if judge in judges
     ]
     return pd.concat(frames, ignore_index=True)

@@ -73,7 +73,8 @@ def judge_accuracy_parts(value: Any) -> Parts | None:
     )
     parts = [("Judge–oracle agreement", pd.DataFrame(rows))]
     figures = {}
-    if value.get("position_bias"):
+    bias = value.get("position_bias") or {}
+    if bias.get("verdicts_order1") or bias.get("verdicts_order2"):  # only when the LLM judge was asked
         parts.append(
             ("Position bias of the LLM judge before debiasing", tables.as_frame(value["position_bias"]))
         )

@@ -44,6 +44,7 @@ def test_pipeline_produces_the_contract_outputs_and_reruns_without_calls(
     tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params, fake_server, monkeypatch
 ):
     monkeypatch.setenv("MOMOREC_LLM_API_KEY", "sk-pipeline-secret")
+    motivation_params["judge"]["also_ask_llm"] = True  # every judge, as a judge-accuracy study runs it
     catalog = _catalog(tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params)
     SequentialRunner().run(create_pipeline(), catalog)
 
@@ -92,6 +93,28 @@ def test_pipeline_produces_the_contract_outputs_and_reruns_without_calls(
         "latin-1"
     )
     assert "sk-pipeline-secret" not in written
+
+
+def test_grounding_mode_asks_no_llm_judge_by_default(
+    tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params, fake_server
+):
+    assert motivation_params["judge"]["mode"] == "grounding"  # the shipped defaults
+    assert motivation_params["judge"]["also_ask_llm"] is False
+    catalog = _catalog(tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params)
+    SequentialRunner().run(create_pipeline(), catalog)
+
+    usage = json.loads((tmp_path / "llm_usage.json").read_text())
+    assert usage["calls"] == 12 + 4 and fake_server.n_requests == 16  # arena agents and top agent only
+    boards = catalog.load("arena_leaderboards")
+    assert boards["judge"].unique().tolist() == ["grounding"]
+    assert catalog.load("agent_leaderboard")["comparisons"].tolist() == [4, 4, 4]
+    judgments = catalog.load("arena_judgments")
+    assert judgments["verdict_a_shown_first"].isna().all()
+    assert judgments["error"].str.startswith("LLM judge not asked").all()
+    accuracy = catalog.load("judge_accuracy")
+    assert set(accuracy["judges"]) == {"grounding"}
+    assert accuracy["position_bias"]["verdicts_order1"] == 0
+    assert (catalog.load("pair_motivations")["status"] == "ok").all()
 
 
 def test_failed_calls_are_retried_on_the_next_run(

@@ -93,7 +93,12 @@ def judge_arena(
     rows, comparisons, to_judge = arena.arena_comparisons(_titles_cut(pairs, params), arena_answers, agents)
     settings = JudgeSettings.from_params(params)
     judged = []
-    if comparisons:
+    if comparisons and "llm" not in _judges(params):
+        logger.info("LLM judge not asked: motivation.judge.mode is grounding (also_ask_llm: true asks it)")
+        for row_index in to_judge:
+            rows[row_index]["error"] = arena.LLM_JUDGE_NOT_ASKED
+        to_judge = []
+    elif comparisons:
         model = params["judge"]["model"]
         with _clients([model], params, llm_cache, usage) as clients:
             judged = run_judge(clients[model], comparisons, settings)
@@ -109,6 +114,10 @@ def _judge_mode(params: Mapping[str, Any]) -> str:
     if mode not in JUDGES:
         raise ValueError(f"motivation.judge.mode: {mode!r} is not one of {list(JUDGES)}")
     return mode
+
+
+def _judges(params: Mapping[str, Any]) -> tuple[str, ...]:
+    return arena.judges_to_run(_judge_mode(params), bool(params["judge"].get("also_ask_llm", False)))
 
 
 def score_arena_grounding(
@@ -128,7 +137,8 @@ def score_arena_grounding(
 def compare_arena(
     arena_judgments: pd.DataFrame, arena_grounding: pd.DataFrame, params: Mapping[str, Any]
 ) -> pd.DataFrame:
-    """Every judge's (llm, grounding, combined) preference and outcome per arena comparison."""
+    """Each judge's (llm, grounding, combined; grounding alone when the LLM judge is not asked) preference and
+    outcome per arena comparison."""
     judge = params["judge"]
     combined = judge.get("combined", {})
     return arena.judge_comparisons(
@@ -137,6 +147,7 @@ def compare_arena(
         GroundingSettings.from_params(judge["grounding"]),
         llm_weight=float(combined.get("llm_weight", 0.5)),
         combined_margin=float(combined.get("tie_margin", 0.02)),
+        judges=_judges(params),
     )
 
 
@@ -150,6 +161,7 @@ def rank_agents(
         _agent_names(params),
         params["elo"],
         float(params["judge"].get("confidence", 0.95)),
+        judges=_judges(params),
     )
     mode = _judge_mode(params)
     logger.info("Agents ranked by the %s judge (motivation.judge.mode)", mode)
@@ -253,7 +265,7 @@ def evaluate_judges(
             embed(truth["motivation"].astype(str).tolist(), encoder),
         )
         games = judge_accuracy.oracle_comparisons(
-            arena_comparisons[arena_comparisons["judge"] == JUDGES[0]],
+            arena_comparisons[arena_comparisons["judge"] == _judges(params)[0]],
             oracle,
             float(oracle_params.get("tie_margin", 0.01)),
         )
@@ -265,7 +277,7 @@ def evaluate_judges(
             games,
             arena_leaderboards,
             oracle_board,
-            JUDGES,
+            _judges(params),
             n_boot=int(oracle_params.get("bootstrap", 1000)),
             confidence=float(judge.get("confidence", 0.95)),
             seed=int(oracle_params.get("seed", 0)),
