@@ -73,6 +73,9 @@ def shop_sequences(
     if (primary / "interactions.parquet").exists():
         print(f"{env}: reusing {primary}", flush=True)
         return _load(primary)
+    if project.exists():  # an earlier run stopped before data_engineering finished: start it over
+        print(f"{env}: removing the unfinished {project}", flush=True)
+        shutil.rmtree(project)
     shutil.copytree(ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
     (project / "conf" / "local").mkdir()
     (project / "src").mkdir()
@@ -161,13 +164,14 @@ def compare_losses(data: UserSequences, args, name: str = "games") -> list[dict]
     torch.manual_seed(0)
     initial = SASRec(data.n_items, **ANCHOR)
     rows = []
-    for loss in ("sampled_ce", "ce"):
+    for loss in args.losses:
         model = copy.deepcopy(initial)
         clock = BatchClock(batches_per_epoch(data))
+        epochs = (args.sampled_epochs or args.epochs) if loss == "sampled_ce" else args.epochs
         result = fit(
             model,
             data,
-            config(loss, args.epochs, args.negatives, args.sampling),
+            config(loss, epochs, args.negatives, args.sampling),
             on_batch=clock,
             on_epoch=lambda record, loss=loss: print(loss, record, flush=True),
         )
@@ -181,10 +185,12 @@ def compare_losses(data: UserSequences, args, name: str = "games") -> list[dict]
             **describe(data),
             "loss": loss + (f" ({args.negatives}, {args.sampling})" if loss == "sampled_ce" else ""),
             "epochs": len(seconds),
+            "best_epoch": result.best_epoch + 1,
             "epoch_cpu_s": round(float(np.mean(cpu)), 1),
             "epoch_wall_s": " / ".join(f"{s:.0f}" for s in seconds),
-            "valid_recall@10": round(result.history[-1]["valid_recall_at_10"], 4),
-            "valid_ndcg@10": round(result.history[-1]["valid_ndcg_at_10"], 4),
+            # Validation after every epoch; test with the best validation epoch's weights (fit restores them).
+            "valid_recall@10 per epoch": " / ".join(f"{r['valid_recall_at_10']:.4f}" for r in result.history),
+            "valid_ndcg@10 (best)": round(result.best_valid_ndcg_at_10, 4),
             **{k: round(v, 4) for k, v in test.items()},
             "full_ranking_s": round(ranking_s, 1),
             "peak_rss_gib": round(peak_rss_gib(), 2),
@@ -333,7 +339,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=2, help="epochs per loss on games (fixed, no stopping)")
+    parser.add_argument(
+        "--sampled-epochs",
+        type=int,
+        default=None,
+        help="epochs of sampled_ce when it should train longer than ce (default: --epochs)",
+    )
+    parser.add_argument(
+        "--losses",
+        nargs="+",
+        default=["sampled_ce", "ce"],
+        choices=["sampled_ce", "ce"],
+        help="losses compared by --epochs runs (e.g. only sampled_ce for another --negatives)",
+    )
     parser.add_argument("--negatives", type=int, default=256)
+    parser.add_argument("--tag", default="", help="appended to the results section's name")
     parser.add_argument("--sampling", default="popularity", choices=["popularity", "uniform"])
     parser.add_argument("--xl-items", type=int, default=100_000)
     parser.add_argument("--xl-interactions", type=int, default=2_000_000)
@@ -389,15 +409,15 @@ def main() -> None:
             else:
                 rows.append(xl_run(xl, args))
     table = pd.DataFrame(rows)
-    command = " ".join(["nice -n 10 python benchmarks/bench_large_catalogue.py", *sys.argv[1:]])
+    command = " ".join(["python benchmarks/bench_large_catalogue.py", *sys.argv[1:]])
     notes.insert(
         0,
         f"Command: `{command}`. Load average (1, 5, 15 min) before: {', '.join(f'{x:.1f}' for x in load_before)}; "
-        f"after: {', '.join(f'{x:.1f}' for x in os.getloadavg())} — 2 cores shared with other agents' work, so "
-        "wall seconds are upper bounds and vary between rows; `epoch_cpu_s` is this process's CPU time per "
-        f"epoch with {args.threads} thread(s) (about the wall time of an idle machine with that many cores, "
-        "more with 1 thread than 2 would take). Accuracy after a fixed number of epochs from the same "
-        "initial weights, history masked, full ranking of every item; one seed.",
+        f"after: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores (a load above the "
+        "cores means other work shared them: wall seconds are then upper bounds); `epoch_cpu_s` is this "
+        f"process's CPU time per epoch with {args.threads} thread(s). Each loss trains its number of epochs "
+        "from the same initial weights with validation after every epoch; test metrics use the best "
+        "validation epoch's weights; history masked, full ranking of every item; one seed.",
     )
     workloads = [
         name
@@ -409,7 +429,7 @@ def main() -> None:
         if not skipped
     ]
     write_section(
-        "large_catalogue-" + "-".join(workloads),
+        "-".join(["large_catalogue", *workloads, *([args.tag] if args.tag else [])]),
         "benchmarks/bench_large_catalogue.py",
         table,
         "\n\n".join(notes),

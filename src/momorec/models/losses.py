@@ -26,7 +26,7 @@ SAMPLINGS = ("uniform", "popularity")
 class SampledSoftmaxSettings:
     """``params:recommender.training.sampled_ce``: negatives per batch, how they are drawn, when to use it."""
 
-    negatives: int = 256
+    negatives: int = 1024  # the shipped default (conf/base/parameters_recommender.yml says why)
     sampling: str = "popularity"
     # ``loss: auto`` trains with ``sampled_ce`` when the catalogue has more items than this, else ``ce``.
     above_items: int = 10_000
