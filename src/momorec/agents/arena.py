@@ -158,15 +158,27 @@ def run_agents(
 
 
 # ---------------------------------------------------------------------------------------------- judging
+def judge_mode(judge_params: Mapping[str, Any]) -> str:
+    """``motivation.judge.mode``, checked: the judge whose leaderboard picks the top agent."""
+    mode = str(judge_params.get("mode", "llm"))
+    if mode not in JUDGES:
+        raise ValueError(f"motivation.judge.mode: {mode!r} is not one of {list(JUDGES)}")
+    return mode
+
+
 def judges_to_run(mode: str, also_ask_llm: bool) -> tuple[str, ...]:
     """The judges a run needs: all three when ``mode`` reads the LLM's verdicts or when asked for; else grounding.
 
     The LLM judge costs two calls per comparison (about half the LLM time of a cold default run); without it
     the combined judge would only repeat the grounding judge, so it is left out too.
     """
-    if mode not in JUDGES:
-        raise ValueError(f"motivation.judge.mode: {mode!r} is not one of {list(JUDGES)}")
+    mode = judge_mode({"mode": mode})
     return JUDGES if mode != "grounding" or also_ask_llm else ("grounding",)
+
+
+def configured_judges(judge_params: Mapping[str, Any]) -> tuple[str, ...]:
+    """:func:`judges_to_run` for ``params:motivation.judge``."""
+    return judges_to_run(judge_mode(judge_params), bool(judge_params.get("also_ask_llm", False)))
 
 
 def arena_comparisons(
@@ -217,9 +229,16 @@ def arena_comparisons(
 
 
 def judgments_table(
-    rows: list[dict[str, Any]], to_judge: Sequence[int], judged: Sequence[JudgedComparison]
+    rows: list[dict[str, Any]], to_judge: Sequence[int], judged: Sequence[JudgedComparison] | None
 ) -> pd.DataFrame:
-    """The judgment rows (``JUDGMENT_COLUMNS``) with the judge's verdicts filled in at ``to_judge``."""
+    """The judgment rows (``JUDGMENT_COLUMNS``) with the judge's verdicts filled in at ``to_judge``.
+
+    ``judged`` None: the LLM judge was not asked; those rows keep no verdict and say so in ``error``.
+    """
+    if judged is None:
+        for row_index in to_judge:
+            rows[row_index]["error"] = LLM_JUDGE_NOT_ASKED
+        to_judge, judged = [], []
     for row_index, judgment in zip(to_judge, judged, strict=True):
         order1 = judgment.probabilities_first_as_a or {}
         order2 = judgment.probabilities_first_as_b or {}

@@ -75,8 +75,6 @@ def judge_accuracy_parts(value: Any) -> Parts | None:
     figures = {}
     bias = value.get("position_bias") or {}
     if bias.get("verdicts_order1") or bias.get("verdicts_order2"):  # only when the LLM judge was asked
-        parts.append(
-            ("Position bias of the LLM judge before debiasing", tables.as_frame(value["position_bias"]))
-        )
-        figures["judge_position_bias"] = plot_position_bias(value["position_bias"])
+        parts.append(("Position bias of the LLM judge before debiasing", tables.as_frame(bias)))
+        figures["judge_position_bias"] = plot_position_bias(bias)
     return text, parts, figures

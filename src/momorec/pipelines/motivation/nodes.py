@@ -17,7 +17,7 @@ import pandas as pd
 
 from momorec.agents import arena, judge_accuracy, motivations
 from momorec.agents.analysis import AnalysisSettings
-from momorec.agents.arena import JUDGES, AgentSpec, arena_agents
+from momorec.agents.arena import AgentSpec, arena_agents
 from momorec.agents.grounding_judge import GroundingSettings, embed, score_answers
 from momorec.agents.judge import JudgeSettings, run_judge
 from momorec.agents.pairs import pair_budget, select_pairs
@@ -93,11 +93,9 @@ def judge_arena(
     rows, comparisons, to_judge = arena.arena_comparisons(_titles_cut(pairs, params), arena_answers, agents)
     settings = JudgeSettings.from_params(params)
     judged = []
-    if comparisons and "llm" not in _judges(params):
+    if "llm" not in arena.configured_judges(params["judge"]):
         logger.info("LLM judge not asked: motivation.judge.mode is grounding (also_ask_llm: true asks it)")
-        for row_index in to_judge:
-            rows[row_index]["error"] = arena.LLM_JUDGE_NOT_ASKED
-        to_judge = []
+        judged = None
     elif comparisons:
         model = params["judge"]["model"]
         with _clients([model], params, llm_cache, usage) as clients:
@@ -107,17 +105,6 @@ def judge_arena(
 
 def _agent_names(params: Mapping[str, Any]) -> list[str]:
     return [agent.name for agent in arena_agents(params)]
-
-
-def _judge_mode(params: Mapping[str, Any]) -> str:
-    mode = str(params["judge"].get("mode", "llm"))
-    if mode not in JUDGES:
-        raise ValueError(f"motivation.judge.mode: {mode!r} is not one of {list(JUDGES)}")
-    return mode
-
-
-def _judges(params: Mapping[str, Any]) -> tuple[str, ...]:
-    return arena.judges_to_run(_judge_mode(params), bool(params["judge"].get("also_ask_llm", False)))
 
 
 def score_arena_grounding(
@@ -147,7 +134,7 @@ def compare_arena(
         GroundingSettings.from_params(judge["grounding"]),
         llm_weight=float(combined.get("llm_weight", 0.5)),
         combined_margin=float(combined.get("tie_margin", 0.02)),
-        judges=_judges(params),
+        judges=arena.configured_judges(params["judge"]),
     )
 
 
@@ -161,9 +148,9 @@ def rank_agents(
         _agent_names(params),
         params["elo"],
         float(params["judge"].get("confidence", 0.95)),
-        judges=_judges(params),
+        judges=arena.configured_judges(params["judge"]),
     )
-    mode = _judge_mode(params)
+    mode = arena.judge_mode(params["judge"])
     logger.info("Agents ranked by the %s judge (motivation.judge.mode)", mode)
     return boards[boards["judge"] == mode].reset_index(drop=True), boards
 
@@ -247,8 +234,9 @@ def evaluate_judges(
     judge = params["judge"]
     oracle_params = judge.get("oracle", {})
     agents = _agent_names(params)
+    judges = arena.configured_judges(judge)
     report: dict[str, Any] = {
-        "mode": _judge_mode(params),
+        "mode": arena.judge_mode(judge),
         "position_bias": judge_accuracy.position_bias(arena_judgments),
         "judges": {},
     }
@@ -265,7 +253,7 @@ def evaluate_judges(
             embed(truth["motivation"].astype(str).tolist(), encoder),
         )
         games = judge_accuracy.oracle_comparisons(
-            arena_comparisons[arena_comparisons["judge"] == _judges(params)[0]],
+            arena_comparisons[arena_comparisons["judge"] == judges[0]],
             oracle,
             float(oracle_params.get("tie_margin", 0.01)),
         )
@@ -277,7 +265,7 @@ def evaluate_judges(
             games,
             arena_leaderboards,
             oracle_board,
-            _judges(params),
+            judges,
             n_boot=int(oracle_params.get("bootstrap", 1000)),
             confidence=float(judge.get("confidence", 0.95)),
             seed=int(oracle_params.get("seed", 0)),
