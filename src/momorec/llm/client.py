@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from momorec.llm.cache import CachedCompletion, LLMCache, request_key
 from momorec.llm.config import CallSettings, EndpointConfig
-from momorec.llm.embedded import SMOLLM2_FILE, EmbeddedServer
+from momorec.llm.embedded import SMOLLM2_FILE, EmbeddedPool, EmbeddedServer
 from momorec.llm.errors import LLMAuthenticationError, LLMConfigError, LLMEndpointUnreachable
 from momorec.llm.failure_budget import CircuitBreaker, check_failure_budget
 from momorec.llm.redaction import redact
@@ -53,7 +53,7 @@ _CONTEXT_OVERFLOW = re.compile(
 _MESSAGE_CHARS = 500  # of an error body kept in a failure (after redaction)
 
 
-def embedded_identity(server: EmbeddedServer | None) -> str:
+def embedded_identity(server: EmbeddedServer | EmbeddedPool | None) -> str:
     """The embedded endpoint's cache identity: its model file, not its per-run port."""
     gguf = server.gguf_path.name if server is not None and server.gguf_path else SMOLLM2_FILE
     return f"embedded:{gguf}"
@@ -148,8 +148,10 @@ class _CallFailure:
 class LLMClient:
     """A cached, retrying, concurrency-bounded chat client for one model at one endpoint.
 
-    With an embedded endpoint (``base_url`` unset) the llama.cpp server is started lazily, on the first
-    request the cache cannot answer, and stopped by ``close()`` (use the client as a context manager).
+    With an embedded endpoint (``base_url`` unset) the llama.cpp server (or pool of servers) is started
+    lazily, on the first request the cache cannot answer, and stopped by ``close()`` (use the client as a
+    context manager). With a pool of *n* servers, ``complete_many`` gives each server one worker and sends
+    it every *n*-th request, in order, so a server's sequence of requests never depends on timing.
     """
 
     def __init__(
@@ -158,23 +160,26 @@ class LLMClient:
         settings: CallSettings | None = None,
         cache: LLMCache | None = None,
         usage: UsageRecorder | None = None,
-        embedded_server: EmbeddedServer | None = None,
+        embedded_server: EmbeddedServer | EmbeddedPool | None = None,
         check_budget_on_exit: bool = True,
     ) -> None:
         self.endpoint = endpoint
         self.settings = settings or CallSettings()
         self.cache = cache
         self.usage = usage or UsageRecorder(stage=endpoint.name)
-        self._embedded = embedded_server
+        if isinstance(embedded_server, EmbeddedServer):
+            embedded_server = EmbeddedPool([embedded_server])
+        self._embedded: EmbeddedPool | None = embedded_server
         if endpoint.is_embedded and self._embedded is None:
-            self._embedded = EmbeddedServer(model_alias=endpoint.model)
+            self._embedded = EmbeddedPool([EmbeddedServer(model_alias=endpoint.model)])
         self.cache_identity = endpoint.cache_identity(embedded_identity(self._embedded))
         # Off when several clients share one usage recorder and their owner checks it once (session.py).
         self.check_budget_on_exit = check_budget_on_exit
         self._breaker = CircuitBreaker(self.settings.circuit_breaker_failures, endpoint.label())
-        self._openai: openai.OpenAI | None = None
+        # One OpenAI client per lane: lane k talks to the pool's server k (a remote endpoint has one lane).
+        self._openai: list[openai.OpenAI] = []
         self._openai_lock = threading.Lock()
-        self._base_url: str | None = endpoint.base_url
+        self._lane = threading.local()
 
     def __repr__(self) -> str:
         return f"LLMClient(endpoint={self.endpoint.describe()}, settings={self.settings})"
@@ -182,22 +187,30 @@ class LLMClient:
     def describe(self) -> dict[str, Any]:
         return {"endpoint": self.endpoint.describe(), "settings": asdict(self.settings)}
 
+    @property
+    def lanes(self) -> int:
+        """Workers that each own one server of the embedded pool (1 for a remote endpoint)."""
+        return len(self._embedded) if self._embedded is not None else 1
+
     def _client(self) -> openai.OpenAI:
+        """The OpenAI client of the calling thread's lane (starting the embedded servers on first use)."""
         with self._openai_lock:
-            if self._openai is None:
+            if not self._openai:
                 api_key = self.endpoint.key_for_client()
-                if self.endpoint.is_embedded:
-                    self._base_url = self._embedded.start()
-                self._openai = openai.OpenAI(
-                    base_url=self._base_url, api_key=api_key, max_retries=0, timeout=self.settings.timeout_s
-                )
-            return self._openai
+                base_urls = self._embedded.start() if self._embedded is not None else [self.endpoint.base_url]
+                self._openai = [
+                    openai.OpenAI(
+                        base_url=url, api_key=api_key, max_retries=0, timeout=self.settings.timeout_s
+                    )
+                    for url in base_urls
+                ]
+            return self._openai[getattr(self._lane, "index", 0)]
 
     def close(self) -> None:
         with self._openai_lock:
-            if self._openai is not None:
-                self._openai.close()
-                self._openai = None
+            for client in self._openai:
+                client.close()
+            self._openai = []
             if self._embedded is not None:
                 self._embedded.stop()
 
@@ -380,8 +393,10 @@ class LLMClient:
     def complete_many(
         self, requests: Sequence[ChatRequest], description: str = "LLM calls"
     ) -> list[ChatResult]:
-        """Answer ``requests`` with at most ``settings.concurrency`` in flight; results in input order.
+        """Answer ``requests``; results in input order.
 
+        A remote endpoint gets at most ``settings.concurrency`` requests in flight. An embedded pool of *n*
+        servers gets *n*: request *i* goes to server *i* mod *n*, each server's share in input order.
         A fatal error in any worker cancels the queued requests and is raised here at once: requests still
         in flight are abandoned, not awaited (they end within their deadline, in the background), so a
         hanging endpoint costs one deadline, not two.
@@ -392,8 +407,18 @@ class LLMClient:
         progress = tqdm(
             total=len(requests), desc=description, unit="call", disable=not self.settings.show_progress
         )
-        executor = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="llm")
-        futures = {executor.submit(self.complete, request): index for index, request in enumerate(requests)}
+        if self._embedded is not None:
+            executors = [
+                ThreadPoolExecutor(1, thread_name_prefix=f"llm-lane{lane}", initializer=self._enter_lane,
+                                   initargs=(lane,))
+                for lane in range(self.lanes)
+            ]  # fmt: skip
+        else:
+            executors = [ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="llm")]
+        futures = {
+            executors[index % len(executors)].submit(self.complete, request): index
+            for index, request in enumerate(requests)
+        }
         try:
             pending = set(futures)
             while pending:
@@ -402,10 +427,15 @@ class LLMClient:
                     results[futures[future]] = future.result()  # re-raises a worker's fatal error
                     progress.update(1)
         except BaseException:
-            executor.shutdown(wait=False, cancel_futures=True)
+            for executor in executors:
+                executor.shutdown(wait=False, cancel_futures=True)
             raise
         else:
-            executor.shutdown(wait=True)
+            for executor in executors:
+                executor.shutdown(wait=True)
         finally:
             progress.close()
         return [result for result in results if result is not None]
+
+    def _enter_lane(self, lane: int) -> None:
+        self._lane.index = lane

@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from momorec.llm.errors import LLMConfigError, LLMEndpointUnreachable
 
@@ -72,6 +73,7 @@ class EmbeddedServer:
         self.disable_extra_buffers = disable_extra_buffers
         self.port: int | None = None
         self._process: subprocess.Popen | None = None
+        self._ready = False
         self._log_file = None
 
     def __repr__(self) -> str:
@@ -89,8 +91,14 @@ class EmbeddedServer:
 
     def start(self) -> str:
         """Start the server and wait until it answers ``GET /v1/models``; returns the base URL."""
+        self.launch()
+        self.wait_until_ready()
+        return self.base_url
+
+    def launch(self) -> None:
+        """Start the server process without waiting for it (``wait_until_ready`` waits); idempotent."""
         if self.running:
-            return self.base_url
+            return
         gguf = self.gguf_path or find_embedded_gguf()
         self.port = free_port()
         command = [
@@ -121,10 +129,13 @@ class EmbeddedServer:
             command, stdout=self._log_file, stderr=subprocess.STDOUT, env=environment, start_new_session=True
         )
         atexit.register(self.stop)
-        self._wait_until_ready()
-        return self.base_url
 
-    def _wait_until_ready(self) -> None:
+    def wait_until_ready(self) -> None:
+        """Block until the launched server answers ``GET /v1/models``; stop it and raise on failure."""
+        if self._ready and self.running:
+            return
+        if self._process is None:
+            raise RuntimeError("the embedded server has not been launched")
         deadline = time.monotonic() + self.startup_timeout_s
         url = f"http://127.0.0.1:{self.port}/v1/models"
         while time.monotonic() < deadline:
@@ -136,6 +147,7 @@ class EmbeddedServer:
             try:
                 with urllib.request.urlopen(url, timeout=1.0) as response:
                     if response.status == 200:
+                        self._ready = True
                         return
             except (urllib.error.URLError, OSError):
                 pass
@@ -154,6 +166,7 @@ class EmbeddedServer:
     def stop(self) -> None:
         """Terminate the server (kill after 5 s); safe to call twice."""
         process, self._process = self._process, None
+        self._ready = False
         if process is not None and process.poll() is None:
             process.terminate()
             try:
@@ -167,6 +180,91 @@ class EmbeddedServer:
         atexit.unregister(self.stop)
 
     def __enter__(self) -> EmbeddedServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+def pool_shape(
+    n_servers: int | None = None, n_threads: int | None = None, cores: int | None = None
+) -> tuple[int, int]:
+    """(servers, threads per server) of the embedded pool; ``None`` picks the default for ``cores``.
+
+    Default: one server per core, at most 4, and the cores shared among them (at most 4 threads each).
+    Decoding a 135M model is bound by per-token overhead rather than arithmetic: on this project's 2-core
+    machine one thread decodes 40 tokens/s and two threads 37, so a second core serves a second server far
+    better than a second thread (benchmarks/RESULTS.md, "llm-slots").
+    """
+    cores = max(1, cores or os.cpu_count() or 1)
+    servers = min(cores, 4) if n_servers is None else int(n_servers)
+    if servers < 1:
+        raise LLMConfigError(f"motivation.embedded.servers must be >= 1 or null, got {servers}")
+    threads = max(1, min(cores // servers, 4)) if n_threads is None else int(n_threads)
+    if threads < 1:
+        raise LLMConfigError(f"motivation.embedded.n_threads must be >= 1 or null, got {threads}")
+    return servers, threads
+
+
+class EmbeddedPool:
+    """Several embedded servers on one GGUF, started and stopped together.
+
+    llama-cpp-python's server answers one request at a time, so parallel requests need one process each.
+    ``LLMClient`` gives every server its own worker and sends it a fixed share of the requests in order
+    (request *i* to server *i* mod *n*): which requests a server sees, and the prompt prefix it has cached
+    from the previous one, do not depend on timing, so a cold run answers the same way every time.
+    """
+
+    def __init__(self, servers: list[EmbeddedServer]) -> None:
+        if not servers:
+            raise LLMConfigError("an embedded pool needs at least one server")
+        self.servers = servers
+
+    @classmethod
+    def create(
+        cls,
+        model_alias: str = EMBEDDED_MODEL_ALIAS,
+        n_servers: int | None = None,
+        n_threads: int | None = None,
+        **server_options: Any,
+    ) -> EmbeddedPool:
+        """``n_servers`` servers of ``n_threads`` threads each (``None``: :func:`pool_shape`'s default)."""
+        servers, threads = pool_shape(n_servers, n_threads)
+        return cls([EmbeddedServer(model_alias, n_threads=threads, **server_options) for _ in range(servers)])
+
+    def __len__(self) -> int:
+        return len(self.servers)
+
+    def __repr__(self) -> str:
+        return f"EmbeddedPool({len(self.servers)} x {self.servers[0]!r})"
+
+    @property
+    def gguf_path(self) -> Path | None:
+        return self.servers[0].gguf_path
+
+    @property
+    def running(self) -> bool:
+        return all(server.running for server in self.servers)
+
+    def start(self) -> list[str]:
+        """Launch every server at once, wait until all answer; returns their base URLs (all stopped on error)."""
+        try:
+            for server in self.servers:
+                server.launch()
+            for server in self.servers:
+                server.wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return [server.base_url for server in self.servers]
+
+    def stop(self) -> None:
+        """Stop every server; safe to call twice."""
+        for server in self.servers:
+            server.stop()
+
+    def __enter__(self) -> EmbeddedPool:
         self.start()
         return self
 

@@ -14,7 +14,7 @@ from typing import Any
 from momorec.llm.cache import LLMCache
 from momorec.llm.client import LLMClient
 from momorec.llm.config import CallSettings, EndpointConfig
-from momorec.llm.embedded import EmbeddedServer
+from momorec.llm.embedded import EmbeddedPool
 from momorec.llm.errors import LLMConfigError
 from momorec.llm.failure_budget import check_failure_budget
 from momorec.llm.usage import UsageRecorder
@@ -41,17 +41,18 @@ def build_client(
     endpoint = EndpointConfig.from_params(model_name, models[model_name])
     embedded = None
     if endpoint.is_embedded:
-        embedded = EmbeddedServer(
-            model_alias=endpoint.model,
-            n_ctx=int(embedded_params.get("n_ctx", 2048)),
+        embedded = EmbeddedPool.create(
+            endpoint.model,
+            n_servers=embedded_params.get("servers"),
             n_threads=embedded_params.get("n_threads"),
+            n_ctx=int(embedded_params.get("n_ctx", 2048)),
             startup_timeout_s=float(embedded_params.get("startup_timeout_s", 60)),
             disable_extra_buffers=bool(embedded_params.get("disable_extra_buffers", True)),
         )
     settings = CallSettings.from_params(client_params)
     if embedded is not None:
-        # llama.cpp's server answers one request at a time: queueing more only inflates measured latencies.
-        settings = replace(settings, concurrency=1)
+        # Each llama.cpp server answers one request at a time: one request in flight per server.
+        settings = replace(settings, concurrency=len(embedded))
     return LLMClient(endpoint, settings, cache, usage, embedded, check_budget_on_exit)
 
 
