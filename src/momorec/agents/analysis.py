@@ -1,10 +1,8 @@
 """The analysis agent: a generation module (free-form reasoning) and a summary module (one short label).
 
-An agent is one generation prompt variant on one model. The summary continues the generation's conversation
-at a higher temperature; an unparseable or generic summary is asked again with another seed, up to
-``summary_attempts`` times, and then recorded as ``failed`` or ``rejected_generic`` — never replaced by
-made-up text. A pair's generation and summaries are one task of ``LLMClient.run_in_lanes``: they go to the
-same server one after the other, so each summary re-reads only its instruction.
+An agent is one generation prompt variant on one model. The summary runs at a higher temperature than the
+generation; an unparseable or generic summary is asked again with another seed, up to ``summary_attempts``
+times, and then recorded as ``failed`` or ``rejected_generic`` — never replaced by made-up text.
 """
 
 from __future__ import annotations
@@ -16,13 +14,14 @@ from typing import Any
 from momorec.agents.parsing import ParseError, is_generic, parse_motivation, summary_json_schema
 from momorec.agents.prompts import (
     PROMPT_VERSION,
+    SUMMARY_EXAMPLE_MOTIVATION,
     GenerationPrompt,
     ItemText,
     motivation_salt,
     summary_messages,
 )
 from momorec.llm.client import ChatRequest, LLMClient
-from momorec.llm.structured import SamplingPlan, StructuredOutcome, Validator, answer_structured
+from momorec.llm.structured import SamplingPlan, StructuredOutcome, Validator, generate_structured
 
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
@@ -113,14 +112,10 @@ def generation_request(
 
 
 def summary_request(
-    prompt: GenerationPrompt,
-    pair: tuple[ItemText, ItemText],
-    answer: str,
-    settings: AnalysisSettings,
-    attempt: int,
+    pair: tuple[ItemText, ItemText], answer: str, settings: AnalysisSettings, attempt: int
 ) -> ChatRequest:
-    """The summary request of ``attempt`` (0-based) for ``answer``, ``prompt``'s generation for ``pair``."""
-    messages = summary_messages(prompt.messages(*pair), answer, settings.max_words)
+    """The summary request of ``attempt`` (0-based)."""
+    messages = summary_messages(pair[0], pair[1], answer, settings.max_words)
     return settings.summary_plan().request(messages, attempt + 1)
 
 
@@ -130,6 +125,8 @@ def summary_validator(settings: AnalysisSettings) -> Validator:
     def validate(text: str | None) -> tuple[str | None, list[str]]:
         try:
             motivation = parse_motivation(text, settings.max_words)
+            if motivation.lower() == SUMMARY_EXAMPLE_MOTIVATION:
+                raise ParseError("the summary repeated the prompt's worked example")
         except ParseError as error:
             return None, [f"summary unparseable: {error}"]
         if is_generic(motivation, settings.generic_blocklist):
@@ -159,19 +156,26 @@ def run_analysis_agent(
     label: str = "",
 ) -> list[AnalysisOutcome]:
     """Generate and summarise the shared motivation of every pair with one agent (results in pair order)."""
-    generation_plan, summary_plan = settings.generation_plan(), settings.summary_plan()
-    validate = summary_validator(settings)
-
-    def analyse(pair: tuple[ItemText, ItemText]) -> AnalysisOutcome:
-        outcome = AnalysisOutcome()
-        messages = prompt.messages(*pair)
-        result = client.complete(generation_plan.request(messages))
-        if not (result.ok and result.text and result.text.strip()):
-            outcome.error = f"generation: {result.error_kind or 'empty answer'}: {result.error or ''}".strip()
-            return outcome
-        outcome.answer = result.text.strip()
-        summary = summary_messages(messages, outcome.answer, settings.max_words)
-        _summarised(outcome, answer_structured(client, summary, validate, summary_plan))
-        return outcome
-
-    return client.run_in_lanes(pairs, analyse, description=f"{label} pairs")
+    outcomes = [AnalysisOutcome() for _ in pairs]
+    generations = client.complete_many(
+        [generation_request(prompt, pair, settings) for pair in pairs], description=f"{label} generation"
+    )
+    answered: list[int] = []
+    for index, result in enumerate(generations):
+        if result.ok and result.text and result.text.strip():
+            outcomes[index].answer = result.text.strip()
+            answered.append(index)
+        else:
+            outcomes[
+                index
+            ].error = f"generation: {result.error_kind or 'empty answer'}: {result.error or ''}".strip()
+    summaries = generate_structured(
+        client,
+        [summary_messages(*pairs[i], outcomes[i].answer, settings.max_words) for i in answered],
+        summary_validator(settings),
+        settings.summary_plan(),
+        description=f"{label} summary #{{attempt}}",
+    )
+    for index, summary in zip(answered, summaries.outcomes, strict=True):
+        _summarised(outcomes[index], summary)
+    return outcomes

@@ -7,7 +7,8 @@ LLM cache does not serve answers to the old wording.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,26 +88,46 @@ GENERATION_PROMPTS: dict[str, GenerationPrompt] = {
 }
 
 
-# The summary continues the generation's conversation: the model condenses its own analysis, and a server
-# that has just answered the generation re-reads only this instruction (its cached prompt holds the rest).
-# A constrained decoder (motivation.constrained) holds the answer to the JSON form, so no worked example is
-# shown; one would sit between the analysis and the instruction and break that reuse.
-SUMMARY_INSTRUCTION = (
-    "Now condense your analysis into a label, in your own words: the purpose these two products share for "
-    "this customer, as a short phrase of at most {max_words} words that names the concrete activity or "
-    "situation, not a vague need and not the product names. "
+SUMMARY_SYSTEM = (
+    "You turn a shopping analysis into a short label of the customer's purpose. You never copy sentences from "
+    "the analysis. You answer with one JSON object and nothing else."
+)
+SUMMARY_TEMPLATE = (
+    "Products: {first} + {second}\n"
+    'Analysis: """{answer}"""\n\n'
+    "Give the purpose these two products share for this customer as a short phrase of at most {max_words} "
+    "words that names the concrete activity or situation, not a vague need. "
     'Answer as JSON: {{"motivation": "<phrase>"}}'
 )
+# One worked example (an unrelated hobby) shows a small model the expected length and form.
+SUMMARY_EXAMPLE_ANSWER = (
+    "The customer bought a beginner's watercolour paint set and a pad of cold-press paper. Both are entry-level "
+    "supplies that someone needs when they have just started painting and want affordable materials to practise "
+    "with, so the two purchases serve the same new pastime."
+)
+SUMMARY_EXAMPLE_PRODUCTS = (
+    "Studio watercolour paint set, 24 half pans",
+    "Cold-press watercolour paper pad, A4",
+)
+SUMMARY_EXAMPLE_MOTIVATION = "taking up watercolour painting as a new hobby"
+SUMMARY_EXAMPLE_REPLY = json.dumps({"motivation": SUMMARY_EXAMPLE_MOTIVATION})
 
 
-def summary_messages(
-    generation_messages: Sequence[dict[str, str]], answer: str, max_words: int
-) -> list[dict[str, str]]:
-    """The generation's conversation, its answer, and the instruction to condense it into a motivation."""
+def summary_messages(first: ItemText, second: ItemText, answer: str, max_words: int) -> list[dict[str, str]]:
+    example = SUMMARY_TEMPLATE.format(
+        first=SUMMARY_EXAMPLE_PRODUCTS[0],
+        second=SUMMARY_EXAMPLE_PRODUCTS[1],
+        answer=SUMMARY_EXAMPLE_ANSWER,
+        max_words=max_words,
+    )
+    actual = SUMMARY_TEMPLATE.format(
+        first=first.title, second=second.title, answer=answer.strip(), max_words=max_words
+    )
     return [
-        *generation_messages,
-        {"role": "assistant", "content": answer.strip()},
-        {"role": "user", "content": SUMMARY_INSTRUCTION.format(max_words=max_words)},
+        {"role": "system", "content": SUMMARY_SYSTEM},
+        {"role": "user", "content": example},
+        {"role": "assistant", "content": SUMMARY_EXAMPLE_REPLY},
+        {"role": "user", "content": actual},
     ]
 
 

@@ -24,10 +24,10 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import openai
 from tqdm.auto import tqdm
@@ -51,9 +51,6 @@ _CONTEXT_OVERFLOW = re.compile(
     re.IGNORECASE,
 )
 _MESSAGE_CHARS = 500  # of an error body kept in a failure (after redaction)
-_PENDING = object()  # a task of run_in_lanes without a result yet
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 def embedded_identity(server: EmbeddedServer | EmbeddedPool | None) -> str:
@@ -153,8 +150,8 @@ class LLMClient:
 
     With an embedded endpoint (``base_url`` unset) the llama.cpp server (or pool of servers) is started
     lazily, on the first request the cache cannot answer, and stopped by ``close()`` (use the client as a
-    context manager). With a pool of *n* servers, ``run_in_lanes`` gives each server one worker and sends
-    it every *n*-th task, in order, so a server's sequence of requests never depends on timing.
+    context manager). With a pool of *n* servers, ``complete_many`` gives each server one worker and sends
+    it every *n*-th request, in order, so a server's sequence of requests never depends on timing.
     """
 
     def __init__(
@@ -396,27 +393,19 @@ class LLMClient:
     def complete_many(
         self, requests: Sequence[ChatRequest], description: str = "LLM calls"
     ) -> list[ChatResult]:
-        """Answer ``requests`` (see :meth:`run_in_lanes`); results in input order."""
-        return self.run_in_lanes(requests, self.complete, description)
+        """Answer ``requests``; results in input order.
 
-    def run_in_lanes(
-        self, tasks: Sequence[T], work: Callable[[T], R], description: str = "LLM calls"
-    ) -> list[R]:
-        """``work(task)`` for every task, with this client's parallelism; results in input order.
-
-        ``work`` makes its calls with :meth:`complete`, so a task of several dependent calls (a generation,
-        then its summary) stays on one server and can reuse the prompt prefix that server has cached.
-        A remote endpoint runs at most ``settings.concurrency`` tasks at once. An embedded pool of *n*
-        servers runs *n*: task *i* on server *i* mod *n*, each server's share in input order.
-        A fatal error in any worker cancels the queued tasks and is raised here at once: tasks still in
-        flight are abandoned, not awaited (their calls end within their deadline, in the background), so a
+        A remote endpoint gets at most ``settings.concurrency`` requests in flight. An embedded pool of *n*
+        servers gets *n*: request *i* goes to server *i* mod *n*, each server's share in input order.
+        A fatal error in any worker cancels the queued requests and is raised here at once: requests still
+        in flight are abandoned, not awaited (they end within their deadline, in the background), so a
         hanging endpoint costs one deadline, not two.
         """
-        if not tasks:
+        results: list[ChatResult | None] = [None] * len(requests)
+        if not requests:
             return []
-        results: list[Any] = [_PENDING] * len(tasks)
         progress = tqdm(
-            total=len(tasks), desc=description, unit="call", disable=not self.settings.show_progress
+            total=len(requests), desc=description, unit="call", disable=not self.settings.show_progress
         )
         if self._embedded is not None:
             executors = [
@@ -427,7 +416,8 @@ class LLMClient:
         else:
             executors = [ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="llm")]
         futures = {
-            executors[index % len(executors)].submit(work, task): index for index, task in enumerate(tasks)
+            executors[index % len(executors)].submit(self.complete, request): index
+            for index, request in enumerate(requests)
         }
         try:
             pending = set(futures)
@@ -445,7 +435,7 @@ class LLMClient:
                 executor.shutdown(wait=True)
         finally:
             progress.close()
-        return results
+        return [result for result in results if result is not None]
 
     def _enter_lane(self, lane: int) -> None:
         self._lane.index = lane

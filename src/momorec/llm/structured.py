@@ -170,23 +170,6 @@ def _record(outcome: StructuredOutcome, result: ChatResult, validate: Validator)
     outcome.value, outcome.problems, outcome.failed_call = value, list(problems), None
 
 
-def answer_structured(
-    client: LLMClient, messages: Sequence[dict[str, str]], validate: Validator, plan: SamplingPlan
-) -> StructuredOutcome:
-    """One task's attempts, one after the other, until ``validate`` accepts an answer or they are spent.
-
-    For work inside ``LLMClient.run_in_lanes`` that must stay on one server (a summary right after its
-    generation); batches of independent tasks use :func:`generate_structured`.
-    """
-    outcome = StructuredOutcome()
-    for attempt in range(1, plan.max_attempts + 1):
-        outcome.attempts = attempt
-        _record(outcome, client.complete(plan.request(messages, attempt)), validate)
-        if outcome.ok:
-            break
-    return outcome
-
-
 def generate_structured(
     client: LLMClient,
     messages: Sequence[Sequence[dict[str, str]]],

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import socket
 import threading
 import time
@@ -64,11 +63,8 @@ def default_reply(body: dict[str, Any]) -> str:
     if '"winner"' in prompt:
         return json.dumps({"winner": "A", "relevance": "A", "depth": "tie"})
     if '"motivation"' in prompt:
-        # The summary continues the generation's conversation: its products are in the first user message.
-        asked = next(m["content"] for m in body["messages"] if m.get("role") == "user")
-        digest = hashlib.sha256(asked.encode()).hexdigest()[:6]
-        product = re.search(r"^(?:1\.|-) (\S+)", asked, re.M)
-        first_word = product.group(1).lower() if product else "gear"
+        products = prompt.split("\n", 1)[0].removeprefix("Products:").strip()
+        first_word = (products.split() or ["gear"])[0].lower()
         return json.dumps({"motivation": f"equipping a {first_word} project {digest}"})
     return f"Both products serve one project ({digest}): the customer is equipping it step by step."
 
