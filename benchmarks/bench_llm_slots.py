@@ -5,8 +5,8 @@ one global lock around every completion, so a single server answers one request 
 client sends. Two slots are therefore two server processes on one GGUF, each with half the threads, with one
 client worker per server. Compared here on the same requests (generation-sized: ~80 completion tokens):
 
-* ``1 server × N threads`` (today: n_threads = min(cores, 4)), one request in flight;
-* ``2 servers × N/2 threads`` (at least 1), two requests in flight.
+* ``1 server × N threads`` (the embedded default until 2026-11-30), one request in flight;
+* ``2 servers × N/2 threads`` (at least 1), two requests in flight (the default since: ``EmbeddedPool``).
 
     python benchmarks/bench_llm_slots.py [--requests 24] [--max-tokens 80]
 """
@@ -115,7 +115,7 @@ def main() -> None:
         f"requests of up to {args.max_tokens} completion tokens per measurement, each setting measured twice "
         f"in the order 1, 2, 2, 1. Mean calls/min: "
         + "; ".join(f"{setting}: {value:.1f}" for setting, value in means.items())
-        + ". The machine is shared with other jobs: the load average is given per row."
+        + ". Load average per row: about 1-2 on the idle 2-core machine, higher when other jobs shared the cores."
     )
     write_section(
         "llm-slots",
