@@ -47,6 +47,15 @@ def test_report_presents_given_results_and_lists_the_rest_as_missing(recommender
     assert "momorec_oracle" not in headline.split("Main results")[1]
     ablation_table = ablations.split("## ")[0]
     assert "| leak_canary" in ablation_table and "| momorec_oracle" in ablation_table
+    # momorec_no_spreading ran, momorec_no_residual did not: the section says how to train it.
+    assert "Not run: `momorec_no_residual` (add to `recommender.variants`" in ablation_table
+    everything = recommender_results.assign(
+        variant=recommender_results["variant"].replace("sasrec", "momorec_no_residual")
+    )
+    assert (
+        "Not run"
+        not in build_report(recommender_results=everything)[0].split("## Ablations")[1].split("## ")[0]
+    )
     for missing in ["arena_leaderboards", "judge_accuracy", "semantic_id_quality", "llm_usage"]:
         assert f"`{missing}`" in markdown.split("## Missing from this run")[1]
     assert set(figures) == {"metric_bars.png", "segments.png"}
