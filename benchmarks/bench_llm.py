@@ -36,8 +36,7 @@ from _results import write_section  # noqa: E402
 from momorec.agents.analysis import AnalysisSettings, run_analysis_agent  # noqa: E402
 from momorec.agents.prompts import GENERATION_PROMPTS, ItemText  # noqa: E402
 from momorec.llm import CallSettings, ChatRequest, EndpointConfig, LLMCache, LLMClient, UsageRecorder  # noqa: E402
-from momorec.llm.embedded import EmbeddedServer  # noqa: E402
-from momorec.llm.structured import SamplingPlan  # noqa: E402
+from momorec.llm.embedded import EmbeddedPool  # noqa: E402
 
 LATENCY_S = 0.1
 SAMPLE_PAIRS = [
@@ -72,38 +71,38 @@ def shop_pairs(n: int) -> tuple[list[tuple[ItemText, ItemText]], str]:
 
 def bench_embedded(n_pairs: int, params: dict) -> dict:
     pairs, source = shop_pairs(n_pairs)
-    settings = AnalysisSettings(
-        generation=SamplingPlan.from_params(params["generation"]),
-        summary=SamplingPlan.from_params(params["summary"]),
-        summary_attempts=int(params["summary"]["attempts"]),
-        generic_blocklist=tuple(params["generic_blocklist"]),
-    )
+    settings = AnalysisSettings.from_params(params)  # the default run's sampling, checks and constraints
     model = params["models"]["smollm2"]["model"]
     usage = UsageRecorder("bench")
     with tempfile.TemporaryDirectory() as folder:
-        server = EmbeddedServer(model_alias=model, n_threads=params["embedded"]["n_threads"])
+        embedded = params["embedded"]
+        pool = EmbeddedPool.create(
+            model, n_servers=embedded.get("servers"), n_threads=embedded.get("n_threads")
+        )
         started = time.perf_counter()
-        server.start()
+        pool.start()
         startup = time.perf_counter() - started
         client = LLMClient(
-            EndpointConfig(name="smollm2", model=model, base_url=server.base_url),
-            CallSettings(concurrency=1, timeout_s=300, show_progress=False),
+            EndpointConfig(name="smollm2", model=model),  # embedded: one lane per server of the pool
+            CallSettings(timeout_s=300, show_progress=False),
             LLMCache(Path(folder) / "cache.sqlite"),
             usage,
+            embedded_server=pool,
         )
         load_before = os.getloadavg()[0]
-        server_process = psutil.Process(server._process.pid)
-        cpu_before = sum(server_process.cpu_times()[:2])
+        processes = [psutil.Process(server._process.pid) for server in pool.servers]
+        cpu_before = sum(sum(process.cpu_times()[:2]) for process in processes)
         started = time.perf_counter()
-        with server, client:
+        with client:
             outcomes = run_analysis_agent(client, GENERATION_PROMPTS["goal_analyst"], pairs, settings)
             # CPU seconds the model used: unlike wall time, barely affected by other processes on the machine.
-            server_cpu = sum(server_process.cpu_times()[:2]) - cpu_before
+            server_cpu = sum(sum(process.cpu_times()[:2]) for process in processes) - cpu_before
         elapsed = time.perf_counter() - started
     numbers = usage.as_dict()
     return {
         "source": source,
         "pairs": n_pairs,
+        "servers_x_threads": f"{len(pool)} x {pool.servers[0].n_threads}",
         "server_start_s": round(startup, 2),
         "seconds": round(elapsed, 1),
         "pairs_per_minute": round(60 * n_pairs / elapsed, 1),
@@ -175,7 +174,7 @@ def main() -> None:
         embedded = bench_embedded(args.pairs, params)
         print(embedded)
         notes.append(
-            f"Embedded model: SmolLM2-135M-Instruct Q4_1 via llama.cpp server (n_threads={params['embedded']['n_threads'] or 'auto'}), "
+            f"Embedded model: SmolLM2-135M-Instruct Q4_1 via llama.cpp servers ({embedded['servers_x_threads']} threads), "
             f"one agent (generation max_tokens={params['generation']['max_tokens']} + summary) on {embedded['source']}, "
             f"cold cache: {embedded['pairs']} pairs in {embedded['seconds']} s = **{embedded['pairs_per_minute']} pairs/min** "
             f"({embedded['calls']} calls, {embedded['seconds_per_call']} s/call, {embedded['completion_tokens_per_s']} "
