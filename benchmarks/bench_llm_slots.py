@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from _results import write_section  # noqa: E402
 
-from momorec.llm.embedded import EMBEDDED_MODEL_ALIAS, EmbeddedServer  # noqa: E402
+from momorec.llm.embedded import EMBEDDED_MODEL_ALIAS, EmbeddedPool  # noqa: E402
 
 PRODUCTS = [
     ("Digital caliper, 150 mm", "Lab micrometer stand"),
@@ -68,9 +68,9 @@ def post(base_url: str, body: bytes) -> int:
 
 
 def measure(n_servers: int, threads_per_server: int, n_requests: int, max_tokens: int) -> dict:
-    servers = [EmbeddedServer(n_threads=threads_per_server) for _ in range(n_servers)]
+    pool = EmbeddedPool.create(n_servers=n_servers, n_threads=threads_per_server)
     try:
-        urls = [server.start() for server in servers]
+        urls = pool.start()  # the servers load side by side, as in a run
         post(urls[0], chat_request(-1, 4))  # warm-up: first call loads caches
         load_before = os.getloadavg()[0]
         start = time.perf_counter()
@@ -83,8 +83,7 @@ def measure(n_servers: int, threads_per_server: int, n_requests: int, max_tokens
             )
         seconds = time.perf_counter() - start
     finally:
-        for server in servers:
-            server.stop()
+        pool.stop()
     return {
         "setting": f"{n_servers} server(s) × {threads_per_server} thread(s)",
         "requests": n_requests,

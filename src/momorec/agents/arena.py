@@ -158,12 +158,15 @@ def run_agents(
 
 
 # ---------------------------------------------------------------------------------------------- judging
-def judge_mode(judge_params: Mapping[str, Any]) -> str:
-    """``motivation.judge.mode``, checked: the judge whose leaderboard picks the top agent."""
-    mode = str(judge_params.get("mode", "llm"))
+def _checked_mode(mode: str) -> str:
     if mode not in JUDGES:
         raise ValueError(f"motivation.judge.mode: {mode!r} is not one of {list(JUDGES)}")
     return mode
+
+
+def judge_mode(judge_params: Mapping[str, Any]) -> str:
+    """``motivation.judge.mode``, checked: the judge whose leaderboard picks the top agent."""
+    return _checked_mode(str(judge_params.get("mode", "llm")))
 
 
 def judges_to_run(mode: str, also_ask_llm: bool) -> tuple[str, ...]:
@@ -172,7 +175,7 @@ def judges_to_run(mode: str, also_ask_llm: bool) -> tuple[str, ...]:
     The LLM judge costs two calls per comparison (about half the LLM time of a cold default run); without it
     the combined judge would only repeat the grounding judge, so it is left out too.
     """
-    mode = judge_mode({"mode": mode})
+    mode = _checked_mode(mode)
     return JUDGES if mode != "grounding" or also_ask_llm else ("grounding",)
 
 
