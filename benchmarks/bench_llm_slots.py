@@ -68,9 +68,9 @@ def post(base_url: str, body: bytes) -> int:
 
 
 def measure(n_servers: int, threads_per_server: int, n_requests: int, max_tokens: int) -> dict:
-    pool = EmbeddedPool.create(n_servers=n_servers, n_threads=threads_per_server)
+    servers = EmbeddedPool.create(n_servers=n_servers, n_threads=threads_per_server)
     try:
-        urls = pool.start()  # the servers load side by side, as in a run
+        urls = servers.start()  # the servers load side by side, as in a run
         post(urls[0], chat_request(-1, 4))  # warm-up: first call loads caches
         load_before = os.getloadavg()[0]
         start = time.perf_counter()
@@ -83,7 +83,7 @@ def measure(n_servers: int, threads_per_server: int, n_requests: int, max_tokens
             )
         seconds = time.perf_counter() - start
     finally:
-        pool.stop()
+        servers.stop()
     return {
         "setting": f"{n_servers} server(s) × {threads_per_server} thread(s)",
         "requests": n_requests,
