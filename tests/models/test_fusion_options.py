@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from momorec.data.sequences import UserSequences
-from momorec.models.adaptor_fusion import AdaptorFusion
+from momorec.models.adaptor_fusion import AdaptorFusion, MixtureOfWhiteningExperts
 from momorec.models.additive_fusion import AdditiveFusion
 from momorec.models.gated_fusion import GatedFusion, frequency_features
 from momorec.models.momorec import semantic_id_matrix
@@ -123,6 +123,20 @@ def test_adaptor_reads_frozen_vectors_and_refuses_bad_ones():
         AdaptorFusion(10, bad, **TINY)
     with pytest.raises(ValueError, match="n_experts"):
         AdaptorFusion(10, vectors, n_experts=0, **TINY)
+
+
+def test_whitening_experts_compute_their_definition():
+    # Each expert is (x − b_k) W_k and the gate mixes them per item; the fast path must equal that directly.
+    torch.manual_seed(0)
+    vectors = torch.randn(7, 5) + 3.0  # off-centre inputs: the centring must matter
+    adaptor = MixtureOfWhiteningExperts(vectors, output_size=4, n_experts=3, dropout=0.0)
+    with torch.no_grad():
+        adaptor.centres.add_(torch.randn(3, 5))  # experts with different centres
+        adaptor.gate.weight.normal_()
+    weights = torch.softmax(vectors @ adaptor.gate.weight.T, dim=-1)
+    experts = [(vectors - adaptor.centres[k]) @ adaptor.experts[k] for k in range(3)]
+    expected = sum(weights[:, k : k + 1] * experts[k] for k in range(3))
+    assert torch.allclose(adaptor(vectors), expected, atol=1e-5)
 
 
 def test_code_tables_refuse_a_wrong_shape():

@@ -33,8 +33,13 @@ class MixtureOfWhiteningExperts(nn.Module):
 
     def forward(self, item_vectors: torch.Tensor) -> torch.Tensor:
         x = self.dropout(item_vectors)
-        # (n, experts, output): every expert's whitened projection of every item.
-        whitened = torch.einsum("nkd,kdo->nko", x[:, None, :] - self.centres[None], self.experts)
+        n_experts, input_size, output_size = self.experts.shape
+        # (n, experts, output): every expert's whitened projection of every item, as x W_k − b_k W_k. One
+        # (n, d) × (d, experts · output) product is about 4× faster on CPU, forward and backward, than
+        # projecting an (n, experts, d) tensor of centred copies (the adaptor runs over all items every step).
+        stacked = self.experts.permute(1, 0, 2).reshape(input_size, n_experts * output_size)
+        projected = (x @ stacked).view(-1, n_experts, output_size)
+        whitened = projected - torch.einsum("kd,kdo->ko", self.centres, self.experts)
         weights = torch.softmax(self.gate(x), dim=-1)
         return (weights[..., None] * whitened).sum(1)
 
@@ -73,4 +78,4 @@ class AdaptorFusion(SASRec):
 
     def item_representations(self) -> torch.Tensor:
         adapted = self.adapted_norm(self.adaptor(self.item_vectors))
-        return without_padding_row(self.item_embedding.weight + self.adapted_scale * adapted)
+        return without_padding_row(super().item_representations() + self.adapted_scale * adapted)
