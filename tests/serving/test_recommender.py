@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
+
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+from momorec.data.sequences import UserSequences
 from momorec.models.momorec import MoMoREC
 from momorec.models.sasrec import SASRec
+from momorec.models.variants import FUSION_CLASSES, VARIANT_SPECS, build_model
 from momorec.plots.training_curves import curves_table, plot_training_curves
 from momorec.serving.artifacts import read_recommender, write_artifacts
 from momorec.serving.batch import score_users, user_histories
 from momorec.serving.recommender import Histories, Recommender, right_aligned_tokens
 from momorec.serving.requests import RequestError, answer_requests
+from tests.models.conftest import make_item_semantic_ids
 
 N_ITEMS = 12
 ARCHITECTURE = {"hidden_size": 8, "n_blocks": 1, "n_heads": 1, "max_length": 4, "dropout": 0.0}
@@ -51,20 +56,69 @@ def test_histories_must_be_sorted_by_row():
         Histories(2, [1, 0], [0, 0])
 
 
-@pytest.mark.parametrize("kind", ["sasrec", "momorec"])
-def test_packaged_network_is_rebuilt_with_identical_scores(tmp_path, kind):
-    recommender = _recommender(kind)
-    artifacts = write_artifacts(tmp_path, recommender.network, kind, ARCHITECTURE, _items(), 4)
-    assert ("item_semantic_ids" in artifacts) == (kind == "momorec")
+def _trained_network(variant: str, fusion: str) -> tuple[torch.nn.Module, dict]:
+    """``variant``'s network as the factory builds it, every weight moved off its init (as training would)."""
+    params = {"model": ARCHITECTURE, "semantic_ids": {"fusion": fusion, "code_embedding_size": 4}}
+    side_input = None
+    name = VARIANT_SPECS[variant]["input"]
+    if name is not None and name.endswith("item_semantic_ids"):
+        side_input = make_item_semantic_ids(N_ITEMS, n_layers=2)
+    elif name is not None:
+        side_input = np.random.default_rng(0).normal(size=(N_ITEMS, 10))
+    network = build_model(variant, UserSequences.empty(N_ITEMS), params, side_input, seed=0)
+    with torch.no_grad():
+        for parameter in network.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.1)
+    return network.eval(), params
+
+
+# Every variant that can become the registered model (all but most_popular, which never trains), and every
+# fusion of the semantic-ID variants: a fusion option that wins on validation must also serve.
+PACKAGEABLE = [
+    (variant, fusion)
+    for variant, spec in VARIANT_SPECS.items()
+    if spec["model"] != "most_popular"
+    for fusion in (FUSION_CLASSES if spec["model"] == "momorec" else ["mlp"])
+]
+
+
+@pytest.mark.parametrize("variant, fusion", PACKAGEABLE)
+def test_packaged_network_is_rebuilt_with_identical_scores(tmp_path, variant, fusion):
+    network, params = _trained_network(variant, fusion)
+    artifacts = write_artifacts(tmp_path, network, variant, params, _items())
+    assert ("item_semantic_ids" in artifacts) == (VARIANT_SPECS[variant]["model"] == "momorec")
     rebuilt = read_recommender(artifacts)
+    assert type(rebuilt.network) is type(network)
     tokens = torch.tensor([[0, 1, 2, 3], [0, 0, 0, 5]])
     with torch.no_grad():
-        expected = recommender.network.score_all(tokens)
-        assert torch.allclose(rebuilt.network.score_all(tokens), expected, atol=1e-6)
+        assert torch.equal(rebuilt.network.score_all(tokens), network.score_all(tokens))
+
+
+def test_a_package_of_format_1_is_still_read(tmp_path):
+    # Format 1 (before the fusion options) kept model_kind and code_embedding_size at the top level.
+    network, params = _trained_network("momorec", "mlp")
+    artifacts = write_artifacts(tmp_path, network, "momorec", params, _items())
+    config = json.loads((tmp_path / "config.json").read_text())
+    old = {"format_version": 1, "variant": "momorec", "model_kind": "momorec", "n_items": N_ITEMS}
+    old |= {"model": config["model"], "code_embedding_size": 4}
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    tokens = torch.tensor([[0, 1, 2, 3]])
+    with torch.no_grad():
+        assert torch.equal(read_recommender(artifacts).network.score_all(tokens), network.score_all(tokens))
+
+
+def test_a_package_without_its_code_table_or_of_an_unknown_variant_fails(tmp_path):
+    network, params = _trained_network("momorec", "additive")
+    artifacts = write_artifacts(tmp_path, network, "momorec", params, _items())
+    with pytest.raises(ValueError, match="item_semantic_ids"):
+        read_recommender({k: v for k, v in artifacts.items() if k != "item_semantic_ids"})
+    with pytest.raises(ValueError, match="unknown recommender variant"):
+        write_artifacts(tmp_path, network, "momorec_v2", params, _items())
 
 
 def test_a_config_that_does_not_match_the_weights_fails_loudly(tmp_path):
-    artifacts = write_artifacts(tmp_path, _recommender().network, "sasrec", ARCHITECTURE, _items())
+    params = {"model": ARCHITECTURE}
+    artifacts = write_artifacts(tmp_path, _recommender().network, "sasrec", params, _items())
     (tmp_path / "config.json").write_text(
         (tmp_path / "config.json").read_text().replace('"hidden_size": 8', '"hidden_size": 16')
     )

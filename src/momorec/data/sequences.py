@@ -84,6 +84,15 @@ class UserSequences:
             n_items=n_items,
         )
 
+    @classmethod
+    def empty(cls, n_items: int) -> UserSequences:
+        """No users, only the catalogue size: what rebuilding a trained network needs (its item features,
+        such as codes, frozen vectors or gate inputs, come back with its weights)."""
+        if n_items < 1:
+            raise ValueError(f"n_items must be >= 1, got {n_items}")
+        none = np.zeros(0, dtype=np.int64)
+        return cls(none, np.zeros(1, dtype=np.int64), none, none, none, int(n_items))
+
     @property
     def n_users(self) -> int:
         return len(self.user_idx)

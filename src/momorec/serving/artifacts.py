@@ -1,6 +1,7 @@
 """The files a packaged recommender is made of, written and read without pickle.
 
-``config.json`` (variant, model kind, item count, architecture), ``weights.safetensors`` (the state dict),
+``config.json`` (variant, model kind, item count, architecture, semantic-ID settings: what
+:func:`momorec.serving.model_loading.rebuild_network` reads), ``weights.safetensors`` (the state dict),
 ``items.parquet`` (item_idx, item_id, title, train_count: the vocabulary, the titles and the training
 counts the popularity fallback ranks by) and, for a semantic-ID model, ``item_semantic_ids.parquet``.
 """
@@ -17,10 +18,12 @@ import pandas as pd
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from momorec.serving.model_loading import model_kind, rebuild_network, semantic_id_table
+from momorec.serving.model_loading import network_settings, rebuild_network, semantic_id_table
 from momorec.serving.recommender import ITEM_COLUMNS, Recommender
 
-FORMAT_VERSION = 1
+# 2: any variant, rebuilt by the model factory (1: SASRec or the MLP fusion only; still read).
+FORMAT_VERSION = 2
+READABLE_FORMAT_VERSIONS = (1, 2)
 
 
 def item_table(items: pd.DataFrame, item_stats: pd.DataFrame) -> pd.DataFrame:
@@ -45,21 +48,20 @@ def write_artifacts(
     folder: Path,
     network: nn.Module,
     variant: str,
-    architecture: Mapping[str, Any],
+    recommender_params: Mapping[str, Any],
     items: pd.DataFrame,
-    code_embedding_size: int | None = None,
 ) -> dict[str, str]:
-    """Write the files of a packaged recommender into ``folder``; returns MLflow's ``artifacts`` mapping."""
+    """Write the files of a packaged recommender into ``folder``; returns MLflow's ``artifacts`` mapping.
+
+    ``recommender_params``: the ``params:recommender`` ``network`` was built with (its ``model`` and
+    ``semantic_ids`` sections are kept).
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    kind = model_kind(network)
     config = {
         "format_version": FORMAT_VERSION,
-        "variant": variant,
-        "model_kind": kind,
         "n_items": int(network.n_items),
-        "model": dict(architecture),
-        "code_embedding_size": None if code_embedding_size is None else int(code_embedding_size),
+        **network_settings(variant, recommender_params),
     }
     paths = {
         "config": folder / "config.json",
@@ -80,7 +82,7 @@ def write_artifacts(
 def read_recommender(artifacts: Mapping[str, str], device: str = "cpu") -> Recommender:
     """The :class:`Recommender` packaged in ``artifacts`` (the mapping :func:`write_artifacts` returns)."""
     config = json.loads(Path(artifacts["config"]).read_text())
-    if config.get("format_version") != FORMAT_VERSION:
+    if config.get("format_version") not in READABLE_FORMAT_VERSIONS:
         raise ValueError(
             f"{artifacts['config']}: format_version {config.get('format_version')!r} unsupported"
         )

@@ -1,8 +1,10 @@
 """Rebuild a trained recommender network from its variant, configuration and state dict.
 
-The registered model stores no pickled Python object: the network is rebuilt from the classes of
-``momorec.models`` and its weights are loaded into it. :func:`rebuild_network` is the one place that knows
-how; once ``momorec.models.variants.build_model`` exists it becomes a call to that factory.
+The registered model stores no pickled Python object: the network is rebuilt by the recommender's own model
+factory (:func:`momorec.models.variants.rebuild_model`) from the variant's name and the settings it was
+built with, and its weights are loaded into it. Whatever else an item representation reads (codes, frozen
+text vectors, gate inputs) lives in the weights as buffers, except the semantic-ID table, which travels as
+its own file (:func:`semantic_id_table`) because the code tables' shapes depend on it.
 """
 
 from __future__ import annotations
@@ -15,33 +17,55 @@ import pandas as pd
 import torch
 from torch import nn
 
-from momorec.models.momorec import MoMoREC, semantic_id_matrix
-from momorec.models.sasrec import SASRec
-
-MODEL_KINDS = ("sasrec", "momorec")
-
-
-def model_kind(network: nn.Module) -> str:
-    """``momorec`` for a semantic-ID model, ``sasrec`` for a plain SASRec; anything else is an error."""
-    if isinstance(network, MoMoREC):
-        return "momorec"
-    if isinstance(network, SASRec):
-        return "sasrec"
-    raise TypeError(f"cannot package a {type(network).__name__}: expected a SASRec or MoMoREC network")
+from momorec.data.sequences import UserSequences
+from momorec.models.variants import model_kind, rebuild_model, variant_spec
 
 
 def semantic_id_table(network: nn.Module) -> pd.DataFrame | None:
-    """The codes a MoMoREC network was built with, as an ``item_semantic_ids`` table (``None`` otherwise).
+    """The codes a semantic-ID network was built with, as an ``item_semantic_ids`` table (``None`` if none).
 
-    Read back from the network's ``item_code_tokens`` buffer, so the table always matches the weights; the
-    layers actually used (and the dedup digit, when it was one) become ``code_0 … code_{m-1}``.
+    Read back from the network's ``item_code_tokens`` buffer (MoMoREC's own, or its code tables' for the
+    other fusions), so the table always matches the weights; the layers actually used (and the dedup digit,
+    when it was one) become ``code_0 … code_{m-1}``.
     """
-    if not isinstance(network, MoMoREC):
+    tokens = [buffer for name, buffer in network.named_buffers() if name.split(".")[-1] == "item_code_tokens"]
+    if not tokens:
         return None
-    codes = network.item_code_tokens[1:].cpu().numpy().astype(np.int64) - 1  # row 0 is the padding token
+    if len(tokens) > 1:
+        raise ValueError(f"{type(network).__name__} has {len(tokens)} code tables; expected one")
+    codes = tokens[0][1:].cpu().numpy().astype(np.int64) - 1  # row 0 is the padding token
     table = pd.DataFrame(codes, columns=[f"code_{layer}" for layer in range(codes.shape[1])])
     table.insert(0, "item_idx", np.arange(len(codes), dtype=np.int64))
     return table
+
+
+def network_settings(variant: str, recommender_params: Mapping[str, Any]) -> dict[str, Any]:
+    """What :func:`rebuild_network` needs besides the weights: the variant, its model kind, the architecture
+    and the semantic-ID settings that shape the network (fusion, code table size).
+
+    The packaged code table already holds exactly the layers used, so ``n_layers_used`` and ``use_dedup``
+    are not kept: the table is read as it is.
+    """
+    variant_spec(variant)  # an unknown variant fails here, at packaging time, not when it is served
+    semantic_ids = recommender_params.get("semantic_ids") or {}
+    return {
+        "variant": variant,
+        "model_kind": variant_spec(variant)["model"],
+        "model": dict(recommender_params["model"]),
+        "semantic_ids": {
+            "fusion": semantic_ids.get("fusion") or "mlp",
+            "code_embedding_size": int(semantic_ids.get("code_embedding_size", 32)),
+        },
+    }
+
+
+def _settings_of_format_1(config: Mapping[str, Any]) -> dict[str, Any]:
+    # Format 1 knew two network kinds, SASRec and the paper's MLP fusion, and kept the code size on its own.
+    size = config.get("code_embedding_size")
+    return {
+        **config,
+        "semantic_ids": {"fusion": "mlp", "code_embedding_size": int(size if size is not None else 32)},
+    }
 
 
 def rebuild_network(
@@ -51,23 +75,18 @@ def rebuild_network(
 ) -> nn.Module:
     """The network described by ``config`` with ``state_dict`` loaded (strictly), in eval mode.
 
-    ``config``: ``model_kind`` (sasrec | momorec), ``n_items``, ``model`` (the architecture keywords of
-    ``params:recommender.model``) and, for momorec, ``code_embedding_size``; ``item_semantic_ids`` is the
-    table from :func:`semantic_id_table`. A mismatch between configuration and weights fails loudly.
+    ``config``: ``n_items`` and :func:`network_settings` (format 2), or format 1's ``model_kind`` (sasrec |
+    momorec), ``model`` and ``code_embedding_size``. ``item_semantic_ids`` is the table from
+    :func:`semantic_id_table`, needed by the variants that read one. A mismatch between configuration and
+    weights fails loudly.
     """
-    kind = config.get("model_kind")
-    n_items = int(config["n_items"])
-    architecture = dict(config["model"])
-    if kind == "sasrec":
-        network: nn.Module = SASRec(n_items, **architecture)
-    elif kind == "momorec":
-        if item_semantic_ids is None:
-            raise ValueError("a momorec network needs its item_semantic_ids table to be rebuilt")
-        codes = semantic_id_matrix(item_semantic_ids, n_items)
-        network = MoMoREC(
-            n_items, codes, code_embedding_size=int(config["code_embedding_size"]), **architecture
-        )
-    else:
-        raise ValueError(f"model_kind {kind!r} unknown; known: {list(MODEL_KINDS)}")
-    network.load_state_dict(dict(state_dict), strict=True)
-    return network.eval()
+    if config.get("format_version", 2) == 1:
+        config = _settings_of_format_1(config)
+    variant = config.get("variant")
+    if variant is None:
+        raise ValueError("the packaged config names no variant")
+    if model_kind(variant).reads_semantic_ids and item_semantic_ids is None:
+        raise ValueError(f"variant {variant}: its network needs its item_semantic_ids table to be rebuilt")
+    params = {"model": dict(config["model"]), "semantic_ids": dict(config["semantic_ids"])}
+    catalogue = UserSequences.empty(int(config["n_items"]))
+    return rebuild_model(variant, catalogue, params, dict(state_dict), item_semantic_ids)

@@ -94,17 +94,17 @@ def _description(variant: str, selection: Mapping[str, Any], test_metrics: Mappi
 def log_recommender_model(
     network: nn.Module,
     variant: str,
-    architecture: Mapping[str, Any],
+    recommender_params: Mapping[str, Any],
     items: pd.DataFrame,
     model_name: str,
-    code_embedding_size: int | None = None,
     selection: Mapping[str, Any] | None = None,
     test_metrics: Mapping[str, float] | None = None,
     alias: str = DEFAULT_ALIAS,
 ) -> dict[str, Any]:
     """Log ``network`` as a pyfunc model in the active MLflow run, register it, point ``alias`` at it.
 
-    ``items``: :func:`momorec.serving.artifacts.item_table`. ``selection``: how the variant was chosen
+    ``recommender_params``: the ``params:recommender`` the network was built with. ``items``:
+    :func:`momorec.serving.artifacts.item_table`. ``selection``: how the variant was chosen
     (seed, validation NDCG@10), ``test_metrics``: :func:`masked_test_metrics`; both become version tags and the
     description. Returns model_uri, version, alias and the registry URI (``models:/<name>@<alias>``).
     """
@@ -113,9 +113,7 @@ def log_recommender_model(
 
     selection, test_metrics = dict(selection or {}), dict(test_metrics or {})
     with tempfile.TemporaryDirectory() as folder:
-        artifacts = write_artifacts(
-            Path(folder) / "artifacts", network, variant, architecture, items, code_embedding_size
-        )
+        artifacts = write_artifacts(Path(folder) / "artifacts", network, variant, recommender_params, items)
         package = Path(folder) / "code" / "momorec"
         shutil.copytree(Path(momorec.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
         info = mlflow.pyfunc.log_model(

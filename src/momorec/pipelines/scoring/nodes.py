@@ -47,10 +47,9 @@ def register_recommender(
         log_recommender_model(
             best_model,
             variant,
-            recommender_params["model"],
+            recommender_params,
             item_table(items, item_stats),
             model_name,
-            code_embedding_size=(recommender_params.get("semantic_ids") or {}).get("code_embedding_size"),
             selection=selection,
             test_metrics=masked_test_metrics(recommender_results, variant),
             alias=scoring_params["alias"],
