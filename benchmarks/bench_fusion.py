@@ -49,6 +49,7 @@ from momorec.clustering.residual_kmeans import collision_rate  # noqa: E402
 from momorec.data.sequences import UserSequences  # noqa: E402
 from momorec.evaluation.evaluator import evaluate_split, segment_metrics  # noqa: E402
 from momorec.evaluation.segments import long_tail_flags, user_segments  # noqa: E402
+from momorec.models.adaptor_code_fusion import AdaptorCodeFusion  # noqa: E402
 from momorec.models.adaptor_fusion import AdaptorFusion  # noqa: E402
 from momorec.models.additive_fusion import AdditiveFusion  # noqa: E402
 from momorec.models.gated_fusion import GatedFusion  # noqa: E402
@@ -177,6 +178,16 @@ def _adaptor(*kinds: str) -> Callable[[RunData, int], SASRec]:
     )
 
 
+def _adaptor_additive(source: str) -> Callable[[RunData, int], SASRec]:
+    return lambda run, seed: AdaptorCodeFusion(
+        run.data.n_items,
+        run.text_vectors,
+        run.codes(source),
+        code_embedding_size=_code_size(run),
+        **_architecture(run),
+    )
+
+
 OPTIONS = [
     Option("sasrec", "-", lambda run, seed: SASRec(run.data.n_items, **_architecture(run))),
     Option("sasrec_text_init", "text emb. (init)", _text_init),
@@ -189,6 +200,9 @@ OPTIONS = [
     Option("adaptor_text", "text emb.", _adaptor("text")),
     Option("adaptor_motivation", "motivation emb.", _adaptor("motivation"), uses_motivation=True),
     Option("adaptor_text_motivation", "text + motivation emb.", _adaptor("text", "motivation"), True),
+    # The text adaptor and an additive code term side by side (AdaptorCodeFusion).
+    Option("adaptor_text_additive", "text emb. + LLM motivation IDs", _adaptor_additive("llm"), True),
+    Option("adaptor_text_additive_text_ids", "text emb. + text-only IDs", _adaptor_additive("text")),
     Option("oracle_mlp", "TRUE motivation IDs", _mlp("oracle"), uses_motivation=True, oracle=True),
     Option("oracle_additive", "TRUE motivation IDs", _additive("oracle"), uses_motivation=True, oracle=True),
 ]

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from momorec.data.sequences import UserSequences
+from momorec.models.adaptor_code_fusion import AdaptorCodeFusion
 from momorec.models.adaptor_fusion import AdaptorFusion, MixtureOfWhiteningExperts
 from momorec.models.additive_fusion import AdditiveFusion
 from momorec.models.gated_fusion import GatedFusion, frequency_features
@@ -34,10 +35,12 @@ def build(option: str, data: UserSequences) -> SASRec:
         return AdditiveFusion(n_items, _codes(n_items), code_embedding_size=8, **TINY)
     if option == "gated":
         return GatedFusion(n_items, _codes(n_items), data.item_train_frequency(), **TINY)
+    if option == "adaptor_additive":
+        return AdaptorCodeFusion(n_items, _item_vectors(n_items), _codes(n_items), 8, n_experts=3, **TINY)
     return AdaptorFusion(n_items, _item_vectors(n_items), n_experts=3, **TINY)
 
 
-OPTIONS = ["additive", "gated", "adaptor"]
+OPTIONS = ["additive", "gated", "adaptor", "adaptor_additive"]
 
 
 @pytest.mark.parametrize("option", OPTIONS)
@@ -53,7 +56,7 @@ def test_each_fusion_option_trains_on_a_tiny_log_and_keeps_padding_zero(sequence
     assert torch.all(table[0] == 0)
 
 
-@pytest.mark.parametrize("option", ["additive", "adaptor"])
+@pytest.mark.parametrize("option", ["additive", "adaptor", "adaptor_additive"])
 def test_additive_and_adaptor_start_exactly_as_sasrec(sequences, option):
     torch.manual_seed(0)
     fused = build(option, sequences).eval()
@@ -65,9 +68,11 @@ def test_additive_and_adaptor_start_exactly_as_sasrec(sequences, option):
     with torch.no_grad():
         assert torch.equal(fused.score_all(inputs), sasrec.score_all(inputs))
         # The side input is there, only scaled to zero: a non-zero scale changes the scores.
-        scale = fused.code_scale if option == "additive" else fused.adapted_scale
-        scale.fill_(0.5)
-        assert not torch.allclose(fused.score_all(inputs), sasrec.score_all(inputs))
+        scales = {"additive": ["code_scale"], "adaptor": ["adapted_scale"]}
+        for name in scales.get(option, ["code_scale", "adapted_scale"]):
+            before = fused.score_all(inputs)
+            getattr(fused, name).fill_(0.5)
+            assert not torch.allclose(fused.score_all(inputs), before), name
 
 
 def test_additive_scale_receives_a_gradient_at_zero(sequences):

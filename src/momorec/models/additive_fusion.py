@@ -32,4 +32,6 @@ class AdditiveFusion(SASRec):
 
     def item_representations(self) -> torch.Tensor:
         code_vector = self.code_norm(self.code_projection(self.codes()))
-        return without_padding_row(self.item_embedding.weight + self.code_scale * code_vector)
+        # super(), not the ID table directly: a subclass that mixes in another term (AdaptorCodeFusion) adds
+        # its own through the same chain.
+        return without_padding_row(super().item_representations() + self.code_scale * code_vector)
