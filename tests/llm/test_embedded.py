@@ -121,6 +121,7 @@ def test_the_embedded_server_returns_verdict_probabilities_in_both_orders(tmp_pa
         endpoint,
         CallSettings(concurrency=1, timeout_s=120, show_progress=False),
         LLMCache(tmp_path / "c.sqlite"),
+        embedded_server=EmbeddedServer(logprobs=True),  # the judge's stage asks for them (judge_arena)
     ) as client:
         [judged] = run_judge(client, [comparison], settings)
     assert judged.mode == "logprobs", judged

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from momorec.llm import CallSettings, ChatRequest, EndpointConfig, LLMAuthenticationError, LLMClient
-from momorec.llm.embedded import EMBEDDED_MODEL_ALIAS, EmbeddedPool, find_embedded_gguf, pool_shape
+from momorec.llm.embedded import (
+    EMBEDDED_MODEL_ALIAS,
+    EmbeddedPool,
+    EmbeddedServer,
+    find_embedded_gguf,
+    pool_shape,
+)
 from momorec.llm.errors import LLMConfigError, LLMEndpointUnreachable
 from momorec.llm.session import build_client
 from momorec.llm.testing import FakeChatServer
@@ -23,6 +29,7 @@ class FakeEmbeddedServer:
     """What ``EmbeddedPool`` needs of a server, answered by a ``FakeChatServer`` on 127.0.0.1."""
 
     gguf_path: Path | None = None
+    logprobs = False
 
     def __init__(self, fail_to_start: bool = False, **fake_options) -> None:
         self.fake = FakeChatServer(**fake_options)
@@ -121,6 +128,31 @@ def test_the_session_builds_one_lane_per_configured_server_without_starting_them
     remote = build_client("r", {"r": {"model": "m", "base_url": "http://127.0.0.1:9/v1"}}, {"concurrency": 5},
                           {"servers": 3}, None, usage=None)  # fmt: skip
     assert remote.lanes == 1 and remote.settings.concurrency == 5
+
+
+def test_servers_keep_every_token_s_logits_only_when_log_probabilities_are_asked_for():
+    def flag(server: EmbeddedServer) -> str:
+        command = server.command(Path("model.gguf"), 8080)
+        return command[command.index("--logits_all") + 1]
+
+    assert flag(EmbeddedServer()) == "False" and flag(EmbeddedServer(logprobs=True)) == "True"
+    models = {"smollm2": {"model": EMBEDDED_MODEL_ALIAS, "base_url": None}}
+    for logprobs in (False, True):
+        client = build_client("smollm2", models, {}, {"servers": 2}, None, usage=None, logprobs=logprobs)
+        assert client._embedded.logprobs is logprobs
+        assert all(server.logprobs is logprobs for server in client._embedded.servers)
+
+
+def test_a_log_probability_request_to_servers_without_them_fails_before_starting_them():
+    servers = [FakeEmbeddedServer(), FakeEmbeddedServer()]
+    request = ChatRequest.from_messages(
+        [{"role": "user", "content": "A or B?"}], max_tokens=1, top_logprobs=5
+    )
+    with pooled_client(servers) as client:
+        with pytest.raises(LLMConfigError, match="log-probabilities"):
+            client.complete(request)
+        assert not any(server.running for server in servers)
+        assert client.complete(question(0)).ok  # a plain request still goes through
 
 
 @pytest.mark.llm

@@ -287,8 +287,8 @@ class LLMClient:
     def _call_with_retries(
         self, request: ChatRequest
     ) -> tuple[CachedCompletion, int, tuple[TokenLogprobs, ...] | None] | _CallFailure:
+        arguments = self._arguments(request)  # first: a request the endpoint cannot answer starts nothing
         client = self._client()  # starts an embedded server first: its start-up is not the request's time
-        arguments = self._arguments(request)
         deadline = None if self.settings.deadline_s is None else time.monotonic() + self.settings.deadline_s
         failure: _CallFailure | None = None
         for attempt in range(1, self.settings.max_retries + 2):
@@ -352,6 +352,11 @@ class LLMClient:
         if request.seed is not None:
             arguments["seed"] = request.seed
         if request.top_logprobs is not None:
+            if self._embedded is not None and not self._embedded.logprobs:
+                raise LLMConfigError(
+                    "this request asks for log-probabilities, but the embedded servers were started without "
+                    "them: open the client with logprobs=True (momorec.llm.session.build_client)"
+                )
             arguments["logprobs"] = True
             arguments["top_logprobs"] = request.top_logprobs
         response_format = self.endpoint.response_format(request.json_mode, request.json_schema)

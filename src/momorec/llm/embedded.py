@@ -64,6 +64,7 @@ class EmbeddedServer:
         n_threads: int | None = None,
         startup_timeout_s: float = 60.0,
         disable_extra_buffers: bool = True,
+        logprobs: bool = False,
     ) -> None:
         self.model_alias = model_alias
         self.gguf_path = Path(gguf_path) if gguf_path else None
@@ -71,6 +72,10 @@ class EmbeddedServer:
         self.n_threads = n_threads or min(os.cpu_count() or 1, 4)
         self.startup_timeout_s = startup_timeout_s
         self.disable_extra_buffers = disable_extra_buffers
+        # llama-cpp-python answers log-probabilities only when it keeps the logits of every prompt token
+        # (logits_all), which costs about a fifth of the prompt's arithmetic and ~0.4 GB per server (n_ctx x
+        # vocabulary floats). Off unless a stage asks for them (the LLM judge); answers are identical either way.
+        self.logprobs = logprobs
         self.port: int | None = None
         self._process: subprocess.Popen | None = None
         self._ready = False
@@ -95,22 +100,27 @@ class EmbeddedServer:
         self.wait_until_ready()
         return self.base_url
 
+    def command(self, gguf: Path, port: int) -> list[str]:
+        """The server's command line for model file ``gguf`` on ``port``."""
+        return [
+            sys.executable, "-m", "momorec.llm.llama_server_main",
+            "--model", str(gguf),
+            "--host", "127.0.0.1",
+            "--port", str(port),
+            "--n_ctx", str(self.n_ctx),
+            "--n_threads", str(self.n_threads),
+            "--model_alias", self.model_alias,
+            "--logits_all", str(self.logprobs),
+            "--verbose", "False",
+        ]  # fmt: skip
+
     def launch(self) -> None:
         """Start the server process without waiting for it (``wait_until_ready`` waits); idempotent."""
         if self.running:
             return
         gguf = self.gguf_path or find_embedded_gguf()
         self.port = free_port()
-        command = [
-            sys.executable, "-m", "momorec.llm.llama_server_main",
-            "--model", str(gguf),
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--n_ctx", str(self.n_ctx),
-            "--n_threads", str(self.n_threads),
-            "--model_alias", self.model_alias,
-            "--verbose", "False",
-        ]  # fmt: skip
+        command = self.command(gguf, self.port)
         # The server never needs an API key: keep any from the environment out of the child process.
         environment = {k: v for k, v in os.environ.items() if "API_KEY" not in k}
         # llama.cpp's OpenMP workers spin while waiting; on a shared 2-core machine that makes each token
@@ -246,6 +256,11 @@ class EmbeddedPool:
     @property
     def running(self) -> bool:
         return all(server.running for server in self.servers)
+
+    @property
+    def logprobs(self) -> bool:
+        """Whether the servers answer log-probabilities (started with ``logprobs=True``)."""
+        return all(server.logprobs for server in self.servers)
 
     def start(self) -> list[str]:
         """Launch every server at once, wait until all answer; returns their base URLs (all stopped on error)."""

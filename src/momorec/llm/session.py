@@ -28,11 +28,13 @@ def build_client(
     cache: LLMCache | None,
     usage: UsageRecorder,
     check_budget_on_exit: bool = True,
+    logprobs: bool = False,
 ) -> LLMClient:
     """One client for ``models[model_name]``; the embedded server (if any) starts on its first cache miss.
 
     Leaving the client's ``with`` block without an error checks ``usage`` against the failure budget
-    (``client.max_failed_fraction``) unless ``check_budget_on_exit`` is off.
+    (``client.max_failed_fraction``) unless ``check_budget_on_exit`` is off. ``logprobs``: the embedded
+    servers must answer token log-probabilities (remote endpoints are not affected).
     """
     if model_name not in models:
         raise LLMConfigError(
@@ -48,6 +50,7 @@ def build_client(
             n_ctx=int(embedded_params.get("n_ctx", 2048)),
             startup_timeout_s=float(embedded_params.get("startup_timeout_s", 60)),
             disable_extra_buffers=bool(embedded_params.get("disable_extra_buffers", True)),
+            logprobs=logprobs,
         )
     settings = CallSettings.from_params(client_params)
     if embedded is not None:
@@ -64,10 +67,12 @@ def open_clients(
     embedded_params: Mapping[str, Any],
     cache: LLMCache | None,
     usage: UsageRecorder,
+    logprobs: bool = False,
 ) -> Iterator[dict[str, LLMClient]]:
     """Clients by model name sharing one usage recorder; every embedded server is stopped on exit, also on error.
 
-    After a clean exit the shared ``usage`` is checked once against the failure budget.
+    After a clean exit the shared ``usage`` is checked once against the failure budget. ``logprobs``: see
+    :func:`build_client`.
     """
     settings = CallSettings.from_params(client_params)
     with ExitStack() as stack:
@@ -75,7 +80,14 @@ def open_clients(
         for name in dict.fromkeys(model_names):
             clients[name] = stack.enter_context(
                 build_client(
-                    name, models, client_params, embedded_params, cache, usage, check_budget_on_exit=False
+                    name,
+                    models,
+                    client_params,
+                    embedded_params,
+                    cache,
+                    usage,
+                    check_budget_on_exit=False,
+                    logprobs=logprobs,
                 )
             )
         yield clients

@@ -31,9 +31,15 @@ logger = logging.getLogger(__name__)
 
 
 def _clients(
-    models: Sequence[str], params: Mapping[str, Any], cache: LLMCache, usage: UsageRecorder
+    models: Sequence[str],
+    params: Mapping[str, Any],
+    cache: LLMCache,
+    usage: UsageRecorder,
+    logprobs: bool = False,
 ) -> AbstractContextManager[dict[str, LLMClient]]:
-    return open_clients(models, params["models"], params["client"], params.get("embedded", {}), cache, usage)
+    return open_clients(
+        models, params["models"], params["client"], params.get("embedded", {}), cache, usage, logprobs
+    )
 
 
 def _titles_cut(pairs: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
@@ -98,7 +104,7 @@ def judge_arena(
         judged = None
     elif comparisons:
         model = params["judge"]["model"]
-        with _clients([model], params, llm_cache, usage) as clients:
+        with _clients([model], params, llm_cache, usage, settings.top_logprobs is not None) as clients:
             judged = run_judge(clients[model], comparisons, settings)
     return arena.judgments_table(rows, to_judge, judged), usage.as_dict()
 
