@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from momorec.data.sequences import UserSequences
-from momorec.models.variants import model_kind, rebuild_model, variant_spec
+from momorec.models.variants import rebuild_model, variant_spec
 
 
 def semantic_id_table(network: nn.Module) -> pd.DataFrame | None:
@@ -46,11 +46,11 @@ def network_settings(variant: str, recommender_params: Mapping[str, Any]) -> dic
     The packaged code table already holds exactly the layers used, so ``n_layers_used`` and ``use_dedup``
     are not kept: the table is read as it is.
     """
-    variant_spec(variant)  # an unknown variant fails here, at packaging time, not when it is served
+    spec = variant_spec(variant)  # an unknown variant fails here, at packaging time, not when it is served
     semantic_ids = recommender_params.get("semantic_ids") or {}
     return {
         "variant": variant,
-        "model_kind": variant_spec(variant)["model"],
+        "model_kind": spec["model"],
         "model": dict(recommender_params["model"]),
         "semantic_ids": {
             "fusion": semantic_ids.get("fusion") or "mlp",
@@ -77,16 +77,14 @@ def rebuild_network(
 
     ``config``: ``n_items`` and :func:`network_settings` (format 2), or format 1's ``model_kind`` (sasrec |
     momorec), ``model`` and ``code_embedding_size``. ``item_semantic_ids`` is the table from
-    :func:`semantic_id_table`, needed by the variants that read one. A mismatch between configuration and
-    weights fails loudly.
+    :func:`semantic_id_table`, needed by the variants that read one (``rebuild_model`` refuses to go on
+    without it). A mismatch between configuration and weights fails loudly.
     """
     if config.get("format_version", 2) == 1:
         config = _settings_of_format_1(config)
     variant = config.get("variant")
     if variant is None:
         raise ValueError("the packaged config names no variant")
-    if model_kind(variant).reads_semantic_ids and item_semantic_ids is None:
-        raise ValueError(f"variant {variant}: its network needs its item_semantic_ids table to be rebuilt")
     params = {"model": dict(config["model"]), "semantic_ids": dict(config["semantic_ids"])}
     catalogue = UserSequences.empty(int(config["n_items"]))
     return rebuild_model(variant, catalogue, params, dict(state_dict), item_semantic_ids)
