@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Pipeline
 
-from momorec.models.variants import VARIANT_SPECS
+from momorec.models.variants import VARIANT_SPECS, variant_inputs
 from momorec.pipelines import (
     alignment,
     data_engineering,
@@ -29,10 +29,9 @@ FEATURE_STAGES = ("data_engineering", "motivation", "spreading", "semantic_id")
 
 
 def variants_with_inputs(available: set[str]) -> list[str]:
-    """The recommender variants that read no dataset or one in ``available``, in ``VARIANT_SPECS`` order."""
-    return [
-        name for name, spec in VARIANT_SPECS.items() if spec["input"] is None or spec["input"] in available
-    ]
+    """The recommender variants whose input datasets (none, one or several) are all in ``available``, in
+    ``VARIANT_SPECS`` order."""
+    return [name for name in VARIANT_SPECS if set(variant_inputs(name)) <= available]
 
 
 def register_pipelines() -> dict[str, Pipeline]:

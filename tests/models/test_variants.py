@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from momorec.data.sequences import UserSequences
+from momorec.models.adaptor_code_fusion import AdaptorCodeFusion
 from momorec.models.adaptor_fusion import AdaptorFusion
 from momorec.models.additive_fusion import AdditiveFusion
 from momorec.models.gated_fusion import GatedFusion
@@ -21,6 +22,7 @@ from momorec.models.variants import (
     build_model,
     rebuild_model,
     text_init_vectors,
+    variant_inputs,
 )
 from tests.models.conftest import make_interactions, make_item_semantic_ids
 
@@ -35,10 +37,7 @@ def data() -> UserSequences:
     return UserSequences.from_interactions(make_interactions(n_users=20, n_items=30), n_items=30)
 
 
-def _side_input(variant: str):
-    name = VARIANT_SPECS[variant]["input"]
-    if name is None:
-        return None
+def _dataset(name: str):
     if name == "item_text_embeddings":
         return np.random.default_rng(0).normal(size=(30, 12))
     if name == "text_motivation_item_vectors":
@@ -46,8 +45,27 @@ def _side_input(variant: str):
     return make_item_semantic_ids(30, n_layers=3)
 
 
+def _side_input(variant: str):
+    """The variant's side input as the pipeline hands it over: nothing, one dataset or a tuple of them."""
+    names = variant_inputs(variant)
+    if not names:
+        return None
+    parts = tuple(_dataset(name) for name in names)
+    return parts if MODEL_KINDS[VARIANT_SPECS[variant]["model"]].n_inputs > 1 else parts[0]
+
+
+def _semantic_ids(variant: str):
+    return MODEL_KINDS[VARIANT_SPECS[variant]["model"]].semantic_id_table(_side_input(variant))
+
+
 def test_every_spec_names_a_model_kind_and_builds(data):
-    expected = {"sasrec": SASRec, "momorec": MoMoREC, "most_popular": MostPopular, "adaptor": AdaptorFusion}
+    expected = {
+        "sasrec": SASRec,
+        "momorec": MoMoREC,
+        "most_popular": MostPopular,
+        "adaptor": AdaptorFusion,
+        "adaptor_codes": AdaptorCodeFusion,
+    }
     for variant, spec in VARIANT_SPECS.items():
         assert spec["model"] in MODEL_KINDS
         model = build_model(variant, data, PARAMS, _side_input(variant), seed=0)
@@ -92,10 +110,7 @@ def test_every_variant_rebuilds_from_its_state_dict(data):
     sequences = torch.tensor([[0, 1, 2, 3], [4, 5, 6, 7]])
     for variant in VARIANT_SPECS:
         trained = build_model(variant, data, PARAMS, _side_input(variant), seed=1).eval()
-        semantic_ids = (
-            _side_input(variant) if MODEL_KINDS[VARIANT_SPECS[variant]["model"]].reads_semantic_ids else None
-        )
-        rebuilt = rebuild_model(variant, data, PARAMS, trained.state_dict(), semantic_ids)
+        rebuilt = rebuild_model(variant, data, PARAMS, trained.state_dict(), _semantic_ids(variant))
         assert torch.equal(rebuilt.score_all(sequences), trained.score_all(sequences)), variant
     with pytest.raises(ValueError, match="item_semantic_ids"):
         rebuild_model("momorec", data, PARAMS, {})
@@ -175,3 +190,25 @@ def test_adaptor_variants_read_their_frozen_vectors_and_rebuild_from_the_state_d
     assert torch.equal(rebuilt.score_all(sequences), trained.score_all(sequences))
     with pytest.raises(ValueError, match=VARIANT_SPECS[variant]["input"]):
         build_model(variant, data, PARAMS)
+
+
+@pytest.mark.parametrize(
+    ("variant", "ids"),
+    [("sasrec_adaptor_text_codes", "text_item_semantic_ids"), ("momorec_adaptor_codes", "item_semantic_ids")],
+)
+def test_adaptor_code_variants_read_text_vectors_and_ids_and_rebuild_from_state_and_ids(data, variant, ids):
+    assert variant_inputs(variant) == ("item_text_embeddings", ids)
+    vectors, semantic_ids = _side_input(variant)
+    trained = _perturbed(build_model(variant, data, PARAMS, (vectors, semantic_ids), seed=0))
+    assert type(trained) is AdaptorCodeFusion
+    assert np.allclose(trained.item_vectors[1:].numpy(), vectors)
+    # The code settings reach the code term: two of the table's three layers, 4-dim code embeddings.
+    assert len(trained.codes.tables) == 2 and trained.codes.tables[0].embedding_dim == 4
+    rebuilt = rebuild_model(variant, data, PARAMS, trained.state_dict(), semantic_ids)
+    sequences = torch.tensor([[0, 1, 2, 3], [4, 5, 6, 7]])
+    assert torch.equal(rebuilt.score_all(sequences), trained.score_all(sequences))
+    for incomplete in (None, vectors, (vectors, None), (None, semantic_ids)):
+        with pytest.raises(ValueError, match=f"item_text_embeddings, {ids} missing"):
+            build_model(variant, data, PARAMS, incomplete)
+    with pytest.raises(ValueError, match="item_semantic_ids table"):
+        rebuild_model(variant, data, PARAMS, trained.state_dict())

@@ -13,7 +13,7 @@ import torch
 from momorec.data.sequences import UserSequences
 from momorec.models.momorec import MoMoREC
 from momorec.models.sasrec import SASRec
-from momorec.models.variants import FUSION_CLASSES, VARIANT_SPECS, build_model
+from momorec.models.variants import FUSION_CLASSES, MODEL_KINDS, VARIANT_SPECS, build_model, variant_inputs
 from momorec.plots.training_curves import curves_table, plot_training_curves
 from momorec.serving.artifacts import read_recommender, write_artifacts
 from momorec.serving.batch import score_users, user_histories
@@ -59,12 +59,13 @@ def test_histories_must_be_sorted_by_row():
 def _trained_network(variant: str, fusion: str) -> tuple[torch.nn.Module, dict]:
     """``variant``'s network as the factory builds it, every weight moved off its init (as training would)."""
     params = {"model": ARCHITECTURE, "semantic_ids": {"fusion": fusion, "code_embedding_size": 4}}
-    side_input = None
-    name = VARIANT_SPECS[variant]["input"]
-    if name is not None and name.endswith("item_semantic_ids"):
-        side_input = make_item_semantic_ids(N_ITEMS, n_layers=2)
-    elif name is not None:
-        side_input = np.random.default_rng(0).normal(size=(N_ITEMS, 10))
+    datasets = [
+        make_item_semantic_ids(N_ITEMS, n_layers=2)
+        if name.endswith("item_semantic_ids")
+        else np.random.default_rng(0).normal(size=(N_ITEMS, 10))
+        for name in variant_inputs(variant)
+    ]
+    side_input = tuple(datasets) if len(datasets) > 1 else (datasets[0] if datasets else None)
     network = build_model(variant, UserSequences.empty(N_ITEMS), params, side_input, seed=0)
     with torch.no_grad():
         for parameter in network.parameters():
@@ -86,7 +87,9 @@ PACKAGEABLE = [
 def test_packaged_network_is_rebuilt_with_identical_scores(tmp_path, variant, fusion):
     network, params = _trained_network(variant, fusion)
     artifacts = write_artifacts(tmp_path, network, variant, params, _items())
-    assert ("item_semantic_ids" in artifacts) == (VARIANT_SPECS[variant]["model"] == "momorec")
+    assert ("item_semantic_ids" in artifacts) == MODEL_KINDS[
+        VARIANT_SPECS[variant]["model"]
+    ].reads_semantic_ids
     rebuilt = read_recommender(artifacts)
     assert type(rebuilt.network) is type(network)
     tokens = torch.tensor([[0, 1, 2, 3], [0, 0, 0, 5]])

@@ -25,7 +25,7 @@ from momorec.evaluation.evaluator import evaluate_split, evaluate_test_segments
 from momorec.evaluation.ranking import ScoreFn
 from momorec.evaluation.segments import long_tail_flags
 from momorec.models.trainer import TrainingConfig, TrainingResult, fit, model_score_fn, resolve_device
-from momorec.models.variants import build_model, model_kind, variant_spec
+from momorec.models.variants import build_model, model_kind, variant_inputs, variant_spec
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def train_and_evaluate_variant(
         logger.warning(
             "recommender variant %s skipped: %s is empty (this data set has no ground truth)",
             variant,
-            spec["input"],
+            ", ".join(variant_inputs(variant)),
         )
         return {**outcome, "skipped": True}
     torch.set_num_threads(int(params["runtime"]["num_threads"]))
@@ -163,6 +163,6 @@ def train_and_evaluate_variant(
         loss=", ".join(sorted(trained_losses)) or "none",
         best_model=best.get("model"),
         best_seed=best.get("seed"),
-        semantic_ids=side_input if model_kind(variant).reads_semantic_ids else None,
+        semantic_ids=model_kind(variant).semantic_id_table(side_input),
     )
     return outcome

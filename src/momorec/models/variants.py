@@ -1,7 +1,8 @@
 """The recommender variants and the one factory that builds their models.
 
 A variant is one entry of :data:`VARIANT_SPECS`: the kind of model it builds (a key of :data:`MODEL_KINDS`),
-the dataset it reads besides the sequences (``None`` = none) and whether it is the leakage canary
+the dataset it reads besides the sequences (``None`` = none; a tuple of names for a kind that reads several,
+:func:`variant_inputs`) and whether it is the leakage canary
 (``canary``) or reads ground truth (``oracle``); both are evaluation only (:func:`evaluation_only`). A new
 model class (a fusion option, say) registers one :class:`ModelKind`; a new variant of an existing kind is
 one more spec entry. Every semantic-ID variant (kind ``momorec``) builds the fusion class that
@@ -21,6 +22,7 @@ import torch
 from torch import nn
 
 from momorec.data.sequences import UserSequences
+from momorec.models.adaptor_code_fusion import AdaptorCodeFusion
 from momorec.models.adaptor_fusion import AdaptorFusion
 from momorec.models.additive_fusion import AdditiveFusion
 from momorec.models.gated_fusion import GatedFusion
@@ -40,6 +42,16 @@ VARIANT_SPECS: dict[str, dict[str, Any]] = {
     # Frozen item vectors through AdaptorFusion's whitening experts, added to the ID embedding (issue 13).
     "sasrec_adaptor_text": {"model": "adaptor", "input": "item_text_embeddings"},
     "momorec_adaptor": {"model": "adaptor", "input": "text_motivation_item_vectors"},
+    # The text adaptor and the additive code term side by side (AdaptorCodeFusion): item text through the
+    # adaptor, plus the codes of the text-only IDs or of the motivation stage's IDs.
+    "sasrec_adaptor_text_codes": {
+        "model": "adaptor_codes",
+        "input": ("item_text_embeddings", "text_item_semantic_ids"),
+    },
+    "momorec_adaptor_codes": {
+        "model": "adaptor_codes",
+        "input": ("item_text_embeddings", "item_semantic_ids"),
+    },
     # Built from full sequences (validation/test included) on purpose: measures leakage, never the headline.
     "leak_canary": {"model": "momorec", "input": "leak_canary_item_semantic_ids", "canary": True},
     # IDs from the shop's ground-truth motivations: the bound of a perfect motivation model, evaluation only
@@ -55,14 +67,36 @@ ModelBuilder = Callable[[UserSequences, Mapping[str, Any], Any], nn.Module]
 
 @dataclass(frozen=True)
 class ModelKind:
-    """How to build one kind of model; ``reads_semantic_ids``: its side input is an ``item_semantic_ids``
-    table, which then travels with the registered model (it is needed to rebuild it)."""
+    """How to build one kind of model; ``reads_semantic_ids``: its side input is (or, for a kind with
+    several inputs, ends with) an ``item_semantic_ids`` table, which then travels with the registered model
+    (it is needed to rebuild it).
+
+    A kind with ``n_inputs`` > 1 gets its datasets as one tuple, in the order of its variants' spec.
+    """
 
     build: ModelBuilder
     reads_semantic_ids: bool = False
-    # For kinds whose side input is stored in the state dict (frozen vectors): the side input read back
-    # from it, so a trained model rebuilds from its state dict alone.
+    # For kinds whose (first) side input is stored in the state dict (frozen vectors): that input read back
+    # from it, so a trained model rebuilds from its state dict (and its semantic-ID table, if any) alone.
     side_input_from_state: Callable[[Mapping[str, Any]], Any] | None = None
+    n_inputs: int = 1
+
+    def semantic_id_table(self, side_input: Any) -> Any:
+        """The ``item_semantic_ids`` table inside ``side_input`` (``None`` for a kind that reads none)."""
+        if not self.reads_semantic_ids:
+            return None
+        return side_input[-1] if self.n_inputs > 1 else side_input
+
+    def rebuild_input(self, state_dict: Mapping[str, Any], item_semantic_ids: Any) -> Any:
+        """The side input that rebuilds a trained model: what its state dict stores, then its IDs."""
+        parts = []
+        if self.side_input_from_state is not None:
+            parts.append(self.side_input_from_state(state_dict))
+        if self.reads_semantic_ids:
+            parts.append(item_semantic_ids)
+        if self.n_inputs > 1:
+            return tuple(parts)
+        return parts[0] if parts else None
 
 
 def text_init_vectors(
@@ -97,22 +131,44 @@ def fusion_class(params: Mapping[str, Any]) -> type[SASRec]:
     return FUSION_CLASSES[fusion]
 
 
-def build_semantic_id_model(data: UserSequences, params: Mapping[str, Any], item_semantic_ids: Any) -> SASRec:
-    """The fusion model of ``params`` (:func:`fusion_class`) over the codes of ``item_semantic_ids``."""
-    # Missing settings take MoMoREC's defaults (all layers, no dedup digit, 32-dim code tables).
+def _item_codes(data: UserSequences, params: Mapping[str, Any], item_semantic_ids: Any) -> np.ndarray:
+    # Missing settings take MoMoREC's defaults (all layers, no dedup digit).
     sid = params.get("semantic_ids") or {}
-    codes = semantic_id_matrix(
+    return semantic_id_matrix(
         item_semantic_ids, data.n_items, sid.get("n_layers_used"), bool(sid.get("use_dedup", False))
     )
+
+
+def _code_embedding_size(params: Mapping[str, Any]) -> int:
+    return int((params.get("semantic_ids") or {}).get("code_embedding_size", 32))
+
+
+def build_semantic_id_model(data: UserSequences, params: Mapping[str, Any], item_semantic_ids: Any) -> SASRec:
+    """The fusion model of ``params`` (:func:`fusion_class`) over the codes of ``item_semantic_ids``."""
+    codes = _item_codes(data, params, item_semantic_ids)
     model_class = fusion_class(params)
     if model_class is GatedFusion:  # its code tables have the hidden size; its gate reads the frequencies
         return GatedFusion(data.n_items, codes, data.item_train_frequency(), **params["model"])
-    code_embedding_size = int(sid.get("code_embedding_size", 32))
-    return model_class(data.n_items, codes, code_embedding_size=code_embedding_size, **params["model"])
+    return model_class(
+        data.n_items, codes, code_embedding_size=_code_embedding_size(params), **params["model"]
+    )
 
 
 def _adaptor(data: UserSequences, params: Mapping[str, Any], item_vectors: Any) -> AdaptorFusion:
     return AdaptorFusion(data.n_items, np.asarray(item_vectors, dtype=np.float32), **params["model"])
+
+
+def _adaptor_codes(
+    data: UserSequences, params: Mapping[str, Any], vectors_and_ids: tuple[Any, Any]
+) -> AdaptorCodeFusion:
+    item_vectors, item_semantic_ids = vectors_and_ids
+    return AdaptorCodeFusion(
+        data.n_items,
+        np.asarray(item_vectors, dtype=np.float32),
+        _item_codes(data, params, item_semantic_ids),
+        code_embedding_size=_code_embedding_size(params),
+        **params["model"],
+    )
 
 
 def _adaptor_vectors_from_state(state_dict: Mapping[str, Any]) -> np.ndarray:
@@ -127,6 +183,9 @@ MODEL_KINDS: dict[str, ModelKind] = {
     "sasrec": ModelKind(_sasrec),
     "momorec": ModelKind(build_semantic_id_model, reads_semantic_ids=True),
     "adaptor": ModelKind(_adaptor, side_input_from_state=_adaptor_vectors_from_state),
+    "adaptor_codes": ModelKind(
+        _adaptor_codes, reads_semantic_ids=True, side_input_from_state=_adaptor_vectors_from_state, n_inputs=2
+    ),
     "most_popular": ModelKind(_most_popular),
 }
 
@@ -136,6 +195,14 @@ def variant_spec(variant: str) -> dict[str, Any]:
     if variant not in VARIANT_SPECS:
         raise ValueError(f"unknown recommender variant {variant!r}; known: {sorted(VARIANT_SPECS)}")
     return VARIANT_SPECS[variant]
+
+
+def variant_inputs(variant: str) -> tuple[str, ...]:
+    """The datasets ``variant`` reads besides the sequences, in the order its model kind takes them."""
+    names = variant_spec(variant)["input"]
+    if names is None:
+        return ()
+    return (names,) if isinstance(names, str) else tuple(names)
 
 
 def evaluation_only(variant: str) -> bool:
@@ -163,11 +230,14 @@ def build_model(
     needs one fails without it. ``seed`` seeds torch before the weights are drawn.
     """
     spec = variant_spec(variant)
-    if spec["input"] is not None and side_input is None:
-        raise ValueError(f"variant {variant}: its input dataset {spec['input']} is missing")
+    inputs = variant_inputs(variant)
+    kind = MODEL_KINDS[spec["model"]]
+    given = side_input if kind.n_inputs > 1 and isinstance(side_input, tuple) else (side_input,)
+    if inputs and (len(given) != len(inputs) or any(part is None for part in given)):
+        raise ValueError(f"variant {variant}: its input dataset(s) {', '.join(inputs)} missing")
     if seed is not None:
         torch.manual_seed(seed)
-    return MODEL_KINDS[spec["model"]].build(data, params, side_input)
+    return kind.build(data, params, side_input)
 
 
 def rebuild_model(
@@ -186,9 +256,6 @@ def rebuild_model(
     kind = model_kind(variant)
     if kind.reads_semantic_ids and item_semantic_ids is None:
         raise ValueError(f"variant {variant}: rebuilding its model needs the item_semantic_ids table")
-    side_input = item_semantic_ids if kind.reads_semantic_ids else None
-    if kind.side_input_from_state is not None:
-        side_input = kind.side_input_from_state(state_dict)
-    model = kind.build(data, params, side_input)
+    model = kind.build(data, params, kind.rebuild_input(state_dict, item_semantic_ids))
     model.load_state_dict(state_dict)
     return model.eval()

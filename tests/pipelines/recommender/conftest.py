@@ -12,7 +12,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
 
-from momorec.models.variants import VARIANT_SPECS
+from momorec.models.variants import VARIANT_SPECS, variant_inputs
 from tests.models.conftest import make_interactions, make_item_semantic_ids
 
 N_ITEMS = 30
@@ -63,9 +63,11 @@ def recommender_inputs(n_users: int = 40) -> dict[str, Any]:
         "text_motivation_item_vectors": text_motivation,
     }
     for seed, variant in enumerate(VARIANT_SPECS):
-        name = VARIANT_SPECS[variant]["input"]
-        if name and name.endswith("semantic_ids"):
-            inputs[name] = make_item_semantic_ids(N_ITEMS, n_layers=1 if "cluster" in name else 3, seed=seed)
+        for name in variant_inputs(variant):
+            if name.endswith("semantic_ids") and name not in inputs:
+                inputs[name] = make_item_semantic_ids(
+                    N_ITEMS, n_layers=1 if "cluster" in name else 3, seed=seed
+                )
     return inputs
 
 

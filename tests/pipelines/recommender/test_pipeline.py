@@ -81,3 +81,17 @@ def test_variants_argument_restricts_the_graph():
     assert not any(name.endswith("semantic_ids") for name in pipeline.inputs())
     with pytest.raises(ValueError, match="bert4rec"):
         create_pipeline(variants=["sasrec", "bert4rec"])
+
+
+def test_a_variant_with_two_inputs_gets_both_and_keeps_its_semantic_ids_for_the_registry(parameters):
+    pipeline = create_pipeline(variants=["momorec_adaptor_codes"])
+    assert {"item_text_embeddings", "item_semantic_ids"} <= pipeline.inputs()
+    node = next(n for n in pipeline.nodes if n.name == "train_and_evaluate_momorec_adaptor_codes")
+    assert node.inputs[2:4] == ["item_text_embeddings", "item_semantic_ids"]
+    parameters["variants"] = ["momorec_adaptor_codes"]
+    inputs = {k: v for k, v in recommender_inputs().items() if k in pipeline.inputs()}
+    outcome = run_in_memory(pipeline, inputs, parameters)["recommender_outcome_momorec_adaptor_codes"]
+    assert sorted(outcome["valid_ndcg_at_10"]) == [0, 1, 2]
+    # The registry packages the code table with the model: the outcome carries the table, not the tuple.
+    assert outcome["semantic_ids"] is inputs["item_semantic_ids"]
+    assert type(outcome["best_model"]).__name__ == "AdaptorCodeFusion"

@@ -23,6 +23,15 @@ def train_and_evaluate_variant_without_input(
     return train_and_evaluate_variant(user_sequences, item_stats, None, params, variant)
 
 
+def train_and_evaluate_variant_with_inputs(
+    user_sequences: UserSequences, item_stats: pd.DataFrame, *inputs_then_params: Any, variant: str
+) -> dict[str, Any]:
+    """:func:`train_and_evaluate_variant` for variants that read several datasets (the adaptor with codes):
+    Kedro hands them over one by one, the model kind takes them as one tuple in the spec's order."""
+    *side_inputs, params = inputs_then_params
+    return train_and_evaluate_variant(user_sequences, item_stats, tuple(side_inputs), params, variant)
+
+
 def results_to_mlflow_metrics(results: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Test metrics of the whole user set and segments as MLflow metrics (means), one key per number."""
     metrics = {}
