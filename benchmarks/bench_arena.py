@@ -28,7 +28,12 @@ PARAMETERS = Path(__file__).resolve().parents[1] / "conf" / "base" / "parameters
 def _usage(path: Path) -> dict:
     usage = json.loads(path.read_text())
     latencies = usage.get("latencies_s", [])
-    return {"calls": usage["calls"], "cache_hits": usage["cache_hits"], "seconds": float(sum(latencies))}
+    return {
+        "requests": usage["requests"],
+        "calls": usage["calls"],
+        "cache_hits": usage["cache_hits"],
+        "seconds": float(sum(latencies)),
+    }
 
 
 def _judge_calls(cache: Path) -> dict:
@@ -72,6 +77,8 @@ def main() -> None:
          "seconds_per_comparison": round(grounding_s / max(judged, 1), 4)},
     ]  # fmt: skip
     agent_calls_per_answer = agents["calls"] / max(len(scores), 1) if agents["calls"] else None
+    # The stage's requests, whether the cache answered them or not: what one more agent costs when cold.
+    requests_per_answer = agents["requests"] / max(len(answers), 1) if agents["requests"] else None
     notes = (
         f"Arena: {n_agents} agents x {arena_pairs} pairs = {judged} judged comparisons "
         f"({n_agents * (n_agents - 1) // 2} agent pairs per arena pair). LLM seconds: the summed latencies of "
@@ -81,7 +88,12 @@ def main() -> None:
         + (f", {agent_calls_per_answer:.2f} calls per scored answer" if agent_calls_per_answer else "")
         + f". Grounding: {len(scores)} answers scored, encoder load {load_s:.1f} s (once per run, shared with "
         "spreading). Adding an agent adds (agents already there) x arena_pairs comparisons, i.e. 2 judge calls "
-        "each, plus its own ~2.6 calls per arena pair."
+        "each, plus its own calls per arena pair"
+        + (
+            f" ({requests_per_answer:.1f} in this run, cached or not: a generation, a summary, retries)."
+            if requests_per_answer
+            else "."
+        )
     )
     write_section("arena", "benchmarks/bench_arena.py", pd.DataFrame(rows), f"{notes} {args.note}".strip())
 

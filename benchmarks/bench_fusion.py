@@ -210,8 +210,22 @@ OPTION_BY_NAME = {option.name: option for option in OPTIONS}
 
 
 # ------------------------------------------------------------------------------------------------ loading
-def load_catalog(project: Path, env: str):
-    """The finished project's catalog and parameters (its own conf/), relative paths resolved from it."""
+def runtime_params(text: str | None) -> dict:
+    """``kedro run --params`` syntax ("a.b=1,c=x", OmegaConf dot-list values) as a nested dict."""
+    from omegaconf import OmegaConf
+
+    if not text:
+        return {}
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    malformed = [item for item in items if "=" not in item or not item.partition("=")[0].strip()]
+    if malformed:
+        raise ValueError(f"--params: {malformed} are not key=value")
+    return OmegaConf.to_container(OmegaConf.from_dotlist(items))
+
+
+def load_catalog(project: Path, env: str, params: dict | None = None):
+    """The finished project's catalog and parameters (its own conf/, with ``params`` over them as
+    ``kedro run --params`` would put them), relative paths resolved from it."""
     from kedro.config import OmegaConfigLoader
     from kedro.io import DataCatalog
 
@@ -222,6 +236,7 @@ def load_catalog(project: Path, env: str):
         default_run_env="local",
         env=None if env == "base" else env,
         merge_strategy={"parameters": "soft"},
+        runtime_params=params or {},
     )
     os.chdir(project)
     return DataCatalog.from_config(loader["catalog"]), loader["parameters"]
@@ -353,27 +368,30 @@ UNMASKED_COLUMNS = {
 }
 
 
+def _change_vs_sasrec(runs: pd.DataFrame, mine: pd.DataFrame, column: str) -> dict[str, str]:
+    """``{"ΔR@10 vs SASRec": "+x.y%"}`` for ``column``'s mean, or nothing when SASRec did not run."""
+    sasrec = runs.loc[runs["option"] == "sasrec", column]
+    if sasrec.empty:
+        return {}
+    return {"ΔR@10 vs SASRec": f"{mine[column].mean() / sasrec.mean() - 1:+.1%}"}
+
+
 def unmasked_table(runs: pd.DataFrame, options: list[Option]) -> pd.DataFrame:
     """The same options scored with the history left in the ranking (RecBole's default protocol)."""
     rows = []
-    sasrec = runs.loc[runs["option"] == "sasrec", "test_unmasked.all.recall_at_10"]
     for option in options:
         mine = runs[runs["option"] == option.name]
         if mine.empty:
             continue
         row = {"option": option.name + (" (oracle)" if option.oracle else "")}
         row.update({label: _mean_std(mine[column]) for column, label in UNMASKED_COLUMNS.items()})
-        if not sasrec.empty:
-            row["ΔR@10 vs SASRec"] = (
-                f"{mine['test_unmasked.all.recall_at_10'].mean() / sasrec.mean() - 1:+.1%}"
-            )
+        row.update(_change_vs_sasrec(runs, mine, "test_unmasked.all.recall_at_10"))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def summary_table(runs: pd.DataFrame, options: list[Option], seconds: dict[str, float]) -> pd.DataFrame:
     rows = []
-    sasrec = runs[runs["option"] == "sasrec"]
     for option in options:
         mine = runs[runs["option"] == option.name]
         if mine.empty:
@@ -381,9 +399,7 @@ def summary_table(runs: pd.DataFrame, options: list[Option], seconds: dict[str, 
         row = {"option": option.name + (" (oracle)" if option.oracle else ""), "inputs": option.inputs}
         row.update({label: _mean_std(mine[column]) for column, label in COLUMNS.items()})
         row["seeds"] = len(mine)
-        if not sasrec.empty:
-            base = sasrec["test.all.recall_at_10"].mean()
-            row["ΔR@10 vs SASRec"] = f"{mine['test.all.recall_at_10'].mean() / base - 1:+.1%}"
+        row.update(_change_vs_sasrec(runs, mine, "test.all.recall_at_10"))
         row["epochs"] = f"{mine['epochs'].mean():.1f}"
         row["s/epoch"] = f"{mine['train_seconds_per_epoch'].mean():.2f}"
         if option.name in seconds and "sasrec" in seconds:
@@ -425,6 +441,12 @@ def main() -> None:
     parser.add_argument(
         "--patience", type=int, default=None, help="override training.patience (early stopping; noted)"
     )
+    parser.add_argument(
+        "--params",
+        default=None,
+        help="the run's --params, if it had any (e.g. semantic_id.input=motivation_text): the bench then "
+        "uses and reports the settings the run's datasets were built with",
+    )
     parser.add_argument("--runs", type=Path, default=None, help="per-seed results file (JSON lines)")
     parser.add_argument("--no-write", action="store_true", help="print, do not touch RESULTS.md")
     args = parser.parse_args()
@@ -439,7 +461,11 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown option(s) {sorted(unknown)}; known: {list(OPTION_BY_NAME)}")
     wanted = [o for o in OPTIONS if args.options is None or o.name in args.options]
-    run = RunData(*load_catalog(project, args.env))
+    try:
+        overrides = runtime_params(args.params)
+    except ValueError as error:
+        parser.error(str(error))
+    run = RunData(*load_catalog(project, args.env, overrides))
     if args.max_epochs is not None:
         run.params["training"] = {**run.params["training"], "epochs": args.max_epochs}
     if args.patience is not None:
@@ -483,6 +509,8 @@ def main() -> None:
         "ID tables used:\n\n" + id_diagnostics(run).to_markdown(index=False),
     ]
     command = f"benchmarks/bench_fusion.py --project {project} --env {args.env}"
+    if args.params:
+        command += f' --params "{args.params}"'
     if args.max_epochs is not None:
         command += f" --max-epochs {args.max_epochs}"
     if args.patience is not None:
