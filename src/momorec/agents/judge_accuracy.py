@@ -17,12 +17,15 @@ The method never reads the ground truth; this module does, after the arena has r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import kendalltau
+
+from momorec.agents import arena
+from momorec.agents.grounding_judge import embed
 
 ORACLE_COLUMNS = ["item_a", "item_b", "agent", "oracle"]
 
@@ -168,3 +171,61 @@ def position_bias(judgments: pd.DataFrame) -> dict[str, Any]:
         probabilities = judgments[p_a].dropna()
         report[f"mean_p_a_{order}"] = round(float(probabilities.mean()), 4) if len(probabilities) else None
     return report
+
+
+def judge_accuracy_report(
+    arena_answers: pd.DataFrame,
+    arena_judgments: pd.DataFrame,
+    arena_comparisons: pd.DataFrame,
+    arena_leaderboards: pd.DataFrame,
+    true_motivations: pd.DataFrame,
+    agents: Sequence[str],
+    judge_params: Mapping[str, Any],
+    elo_params: Mapping[str, Any],
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Each judge's agreement with the oracle, the oracle leaderboard and the LLM judge's position bias.
+
+    ``true_motivations``: ``item_idx``, ``motivation`` (empty without ground truth: the report then has no
+    per-judge numbers and the leaderboard is empty). ``judge_params``/``elo_params``: ``motivation.judge`` and
+    ``motivation.elo``.
+    """
+    oracle_params = judge_params.get("oracle", {})
+    confidence = float(judge_params.get("confidence", 0.95))
+    judges = arena.configured_judges(judge_params)
+    report: dict[str, Any] = {
+        "mode": arena.judge_mode(judge_params),
+        "position_bias": position_bias(arena_judgments),
+        "judges": {},
+    }
+    usable = arena_answers[arena_answers["status"] == "ok"].reset_index(drop=True)
+    oracle_board = pd.DataFrame(columns=arena.LEADERBOARD_COLUMNS)
+    if not true_motivations.empty and not usable.empty:
+        encoder = str(judge_params["grounding"]["encoder"])
+        truth = true_motivations[["item_idx", "motivation"]].reset_index(drop=True)
+        oracle = oracle_scores(
+            usable,
+            embed(usable["motivation"].astype(str).tolist(), encoder),
+            truth,
+            embed(truth["motivation"].astype(str).tolist(), encoder),
+        )
+        games = oracle_comparisons(
+            arena_comparisons[arena_comparisons["judge"] == judges[0]],
+            oracle,
+            float(oracle_params.get("tie_margin", 0.01)),
+        )
+        oracle_board = arena.agent_leaderboard(games, arena_answers, list(agents), elo_params, confidence)
+        report["judges"] = judge_agreement(
+            arena_comparisons,
+            games,
+            arena_leaderboards,
+            oracle_board,
+            judges,
+            n_boot=int(oracle_params.get("bootstrap", 1000)),
+            confidence=confidence,
+            seed=int(oracle_params.get("seed", 0)),
+        )
+        report["oracle_top_agent"] = str(oracle_board["agent"].iloc[0])
+    report["top_agent"] = {
+        name: str(board["agent"].iloc[0]) for name, board in arena_leaderboards.groupby("judge")
+    }
+    return report, oracle_board

@@ -15,6 +15,7 @@ import pandas as pd
 from momorec.alignment.fusion import RERANK_VARIANTS, fused_scores, reranked_target_ranks
 from momorec.data.problems import require_columns
 from momorec.evaluation import metric_values
+from momorec.io.mlflow_metrics import as_mlflow_metrics
 
 BASE_VARIANT = "base"
 RESULT_COLUMNS = ["variant", "segment", "metric", "k", "mean", "std", "n_seeds", "n_users", "fusion_weight"]
@@ -182,16 +183,13 @@ def cost_table(stage_usage: Mapping[str, Mapping[str, Any]], n_users: int) -> pd
 
 def mlflow_metrics(results: pd.DataFrame, cost: pd.DataFrame) -> dict[str, Any]:
     """Recall/NDCG@10 per variant and segment, and the total cost per 1,000 users, as MLflow metrics."""
-    metrics: dict[str, Any] = {}
     chosen = results[(results["k"] == 10) & results["metric"].isin(["recall", "ndcg"])]
-    for row in chosen.itertuples(index=False):
-        if np.isfinite(row.mean):
-            metrics[f"{row.variant}.{row.segment}.{row.metric}_at_{row.k}"] = {
-                "value": float(row.mean),
-                "step": 0,
-            }
+    values = {
+        f"{row.variant}.{row.segment}.{row.metric}_at_{row.k}": float(row.mean)
+        for row in chosen.itertuples(index=False)
+    }
     total = cost[cost["stage"] == "total"]
-    for column in ("requests_per_1000_users", "tokens_per_1000_users", "wall_seconds_per_1000_users"):
-        if len(total) and np.isfinite(total[column].iloc[0]):
-            metrics[f"cost.{column}"] = {"value": float(total[column].iloc[0]), "step": 0}
-    return metrics
+    if len(total):
+        for column in ("requests_per_1000_users", "tokens_per_1000_users", "wall_seconds_per_1000_users"):
+            values[f"cost.{column}"] = float(total[column].iloc[0])
+    return as_mlflow_metrics(values)

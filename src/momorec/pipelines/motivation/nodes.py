@@ -18,9 +18,10 @@ import pandas as pd
 from momorec.agents import arena, judge_accuracy, motivations
 from momorec.agents.analysis import AnalysisSettings
 from momorec.agents.arena import AgentSpec, arena_agents
-from momorec.agents.grounding_judge import GroundingSettings, embed, score_answers
+from momorec.agents.grounding_judge import GroundingSettings, score_answers
 from momorec.agents.judge import JudgeSettings, run_judge
 from momorec.agents.pairs import pair_budget, select_pairs
+from momorec.io.mlflow_metrics import as_mlflow_metrics
 from momorec.llm.cache import LLMCache
 from momorec.llm.client import LLMClient
 from momorec.llm.session import open_clients
@@ -205,15 +206,12 @@ def summarise_llm_usage(
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
     """Usage totals of the run (json) and the same numbers as MLflow metrics."""
     usage = merge_usage([arena_usage, judge_usage, top_agent_usage])
-    metrics = {
-        key: {"value": float(value), "step": 0}
-        for key, value in usage.items()
-        if isinstance(value, int | float) and value is not None
+    per_stage = {
+        f"{stage}.{key}": numbers[key]
+        for stage, numbers in usage["stages"].items()
+        for key in ("calls", "cache_hits", "failures")
     }
-    for stage, numbers in usage["stages"].items():
-        for key in ("calls", "cache_hits", "failures"):
-            metrics[f"{stage}.{key}"] = {"value": float(numbers[key]), "step": 0}
-    return usage, metrics
+    return usage, as_mlflow_metrics({**usage, **per_stage})
 
 
 def evaluate_motivation_agreement(
@@ -237,63 +235,21 @@ def evaluate_judges(
 
     Returns the report (json), the oracle leaderboard (empty without ground truth) and MLflow metrics.
     """
-    judge = params["judge"]
-    oracle_params = judge.get("oracle", {})
-    agents = _agent_names(params)
-    judges = arena.configured_judges(judge)
-    report: dict[str, Any] = {
-        "mode": arena.judge_mode(judge),
-        "position_bias": judge_accuracy.position_bias(arena_judgments),
-        "judges": {},
-    }
     truth = item_true_motivations.merge(items[["item_idx", "item_id"]], on="item_id", how="inner")
-    usable = arena_answers[arena_answers["status"] == "ok"].reset_index(drop=True)
-    oracle_board = pd.DataFrame(columns=arena.LEADERBOARD_COLUMNS)
-    if not truth.empty and not usable.empty:
-        encoder = str(judge["grounding"]["encoder"])
-        truth = truth[["item_idx", "motivation"]].reset_index(drop=True)
-        oracle = judge_accuracy.oracle_scores(
-            usable,
-            embed(usable["motivation"].astype(str).tolist(), encoder),
-            truth,
-            embed(truth["motivation"].astype(str).tolist(), encoder),
-        )
-        games = judge_accuracy.oracle_comparisons(
-            arena_comparisons[arena_comparisons["judge"] == judges[0]],
-            oracle,
-            float(oracle_params.get("tie_margin", 0.01)),
-        )
-        oracle_board = arena.agent_leaderboard(
-            games, arena_answers, agents, params["elo"], float(judge.get("confidence", 0.95))
-        )
-        report["judges"] = judge_accuracy.judge_agreement(
-            arena_comparisons,
-            games,
-            arena_leaderboards,
-            oracle_board,
-            judges,
-            n_boot=int(oracle_params.get("bootstrap", 1000)),
-            confidence=float(judge.get("confidence", 0.95)),
-            seed=int(oracle_params.get("seed", 0)),
-        )
-        report["oracle_top_agent"] = str(oracle_board["agent"].iloc[0])
-    report["top_agent"] = {
-        name: str(board["agent"].iloc[0]) for name, board in arena_leaderboards.groupby("judge")
-    }
-    metrics = {
-        f"{name}.{key}": {"value": float(value), "step": 0}
-        for name, numbers in report["judges"].items()
-        for key, value in numbers.items()
-        if isinstance(value, int | float) and not isinstance(value, bool)
-    }
-    for name, numbers in report["judges"].items():  # the interval as two metrics
-        for bound, value in zip(
-            ("agreement_ci_low", "agreement_ci_high"), numbers["agreement_ci"], strict=True
-        ):
-            if value is not None:
-                metrics[f"{name}.{bound}"] = {"value": float(value), "step": 0}
-    metrics.update(
-        {f"position_bias.{key}": {"value": float(value), "step": 0}
-         for key, value in report["position_bias"].items() if value is not None}
-    )  # fmt: skip
-    return report, oracle_board, metrics
+    report, oracle_board = judge_accuracy.judge_accuracy_report(
+        arena_answers,
+        arena_judgments,
+        arena_comparisons,
+        arena_leaderboards,
+        truth,
+        _agent_names(params),
+        params["judge"],
+        params["elo"],
+    )
+    values: dict[str, Any] = {}
+    for name, numbers in report["judges"].items():
+        values.update({f"{name}.{key}": value for key, value in numbers.items()})
+        low, high = numbers["agreement_ci"]  # the interval as two metrics
+        values.update({f"{name}.agreement_ci_low": low, f"{name}.agreement_ci_high": high})
+    values.update({f"position_bias.{key}": value for key, value in report["position_bias"].items()})
+    return report, oracle_board, as_mlflow_metrics(values)

@@ -25,6 +25,7 @@ from momorec.clustering.spreading_evaluation import none_if_nan, score_assignmen
 from momorec.data.problems import require_columns
 from momorec.embeddings.contrastive_tuning import build_training_pairs, tune_and_measure
 from momorec.embeddings.encoder import EncoderBundle, item_texts_by_idx
+from momorec.io.mlflow_metrics import as_mlflow_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -222,5 +223,4 @@ def report_spreading_evaluation(
         item_motivation_assignment["source"],
         evaluation_params.get("target_nmi_ground_truth_input", 0.8),
     )
-    # MlflowMetricsHistoryDataset takes {"value", "step"} items, not bare numbers.
-    return report, {key: {"value": value, "step": 0} for key, value in values.items()}
+    return report, as_mlflow_metrics(values)
