@@ -20,6 +20,7 @@ from momorec.models.variants import (
     MODEL_KINDS,
     VARIANT_SPECS,
     build_model,
+    model_kind,
     rebuild_model,
     text_init_vectors,
     variant_inputs,
@@ -47,15 +48,11 @@ def _dataset(name: str):
 
 def _side_input(variant: str):
     """The variant's side input as the pipeline hands it over: nothing, one dataset or a tuple of them."""
-    names = variant_inputs(variant)
-    if not names:
-        return None
-    parts = tuple(_dataset(name) for name in names)
-    return parts if MODEL_KINDS[VARIANT_SPECS[variant]["model"]].n_inputs > 1 else parts[0]
+    return model_kind(variant).pack([_dataset(name) for name in variant_inputs(variant)])
 
 
 def _semantic_ids(variant: str):
-    return MODEL_KINDS[VARIANT_SPECS[variant]["model"]].semantic_id_table(_side_input(variant))
+    return model_kind(variant).semantic_id_table(_side_input(variant))
 
 
 def test_every_spec_names_a_model_kind_and_builds(data):

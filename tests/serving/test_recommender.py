@@ -65,7 +65,7 @@ def _trained_network(variant: str, fusion: str) -> tuple[torch.nn.Module, dict]:
         else np.random.default_rng(0).normal(size=(N_ITEMS, 10))
         for name in variant_inputs(variant)
     ]
-    side_input = tuple(datasets) if len(datasets) > 1 else (datasets[0] if datasets else None)
+    side_input = MODEL_KINDS[VARIANT_SPECS[variant]["model"]].pack(datasets)
     network = build_model(variant, UserSequences.empty(N_ITEMS), params, side_input, seed=0)
     with torch.no_grad():
         for parameter in network.parameters():

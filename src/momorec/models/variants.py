@@ -13,7 +13,7 @@ parameters and its state dict (plus the semantic-ID table for the kinds that rea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +87,13 @@ class ModelKind:
             return None
         return side_input[-1] if self.n_inputs > 1 else side_input
 
+    def pack(self, datasets: Sequence[Any]) -> Any:
+        """``datasets`` (in the spec's order) as :attr:`build` takes them: nothing, the one dataset, or a
+        tuple for a kind with several inputs."""
+        if self.n_inputs > 1:
+            return tuple(datasets)
+        return datasets[0] if datasets else None
+
     def rebuild_input(self, state_dict: Mapping[str, Any], item_semantic_ids: Any) -> Any:
         """The side input that rebuilds a trained model: what its state dict stores, then its IDs."""
         parts = []
@@ -94,9 +101,7 @@ class ModelKind:
             parts.append(self.side_input_from_state(state_dict))
         if self.reads_semantic_ids:
             parts.append(item_semantic_ids)
-        if self.n_inputs > 1:
-            return tuple(parts)
-        return parts[0] if parts else None
+        return self.pack(parts)
 
 
 def text_init_vectors(

@@ -14,22 +14,17 @@ import pandas as pd
 from momorec.data.sequences import UserSequences
 from momorec.evaluation.results import ran_outcomes
 from momorec.models.experiment import train_and_evaluate_variant
-
-
-def train_and_evaluate_variant_without_input(
-    user_sequences: UserSequences, item_stats: pd.DataFrame, params: dict, variant: str
-) -> dict[str, Any]:
-    """:func:`train_and_evaluate_variant` for variants that read no extra dataset (SASRec, most popular)."""
-    return train_and_evaluate_variant(user_sequences, item_stats, None, params, variant)
+from momorec.models.variants import model_kind
 
 
 def train_and_evaluate_variant_with_inputs(
     user_sequences: UserSequences, item_stats: pd.DataFrame, *inputs_then_params: Any, variant: str
 ) -> dict[str, Any]:
-    """:func:`train_and_evaluate_variant` for variants that read several datasets (the adaptor with codes):
-    Kedro hands them over one by one, the model kind takes them as one tuple in the spec's order."""
-    *side_inputs, params = inputs_then_params
-    return train_and_evaluate_variant(user_sequences, item_stats, tuple(side_inputs), params, variant)
+    """:func:`train_and_evaluate_variant` for a variant with any number of input datasets: Kedro hands them
+    over one by one (then ``params:recommender``), the model kind takes them packed (``ModelKind.pack``)."""
+    *datasets, params = inputs_then_params
+    side_input = model_kind(variant).pack(datasets)
+    return train_and_evaluate_variant(user_sequences, item_stats, side_input, params, variant)
 
 
 def results_to_mlflow_metrics(results: pd.DataFrame) -> dict[str, dict[str, float]]:

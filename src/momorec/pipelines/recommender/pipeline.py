@@ -15,25 +15,19 @@ from kedro.pipeline import Node, Pipeline
 
 from momorec.data.sequences import build_user_sequences
 from momorec.evaluation.results import summarise_results
-from momorec.models.experiment import train_and_evaluate_variant
 from momorec.models.registry import register_best_model
 from momorec.models.variants import VARIANT_SPECS, variant_inputs
 from momorec.pipelines.recommender.nodes import (
     results_to_mlflow_metrics,
     train_and_evaluate_variant_with_inputs,
-    train_and_evaluate_variant_without_input,
     training_curves,
 )
 
 
 def _variant_node(variant: str) -> Node:
-    side_inputs = variant_inputs(variant)
-    adapter = {0: train_and_evaluate_variant_without_input, 1: train_and_evaluate_variant}.get(
-        len(side_inputs), train_and_evaluate_variant_with_inputs
-    )
-    func = partial(adapter, variant=variant)
-    update_wrapper(func, adapter)
-    inputs = ["recommender_user_sequences", "item_stats", *side_inputs]
+    func = partial(train_and_evaluate_variant_with_inputs, variant=variant)
+    update_wrapper(func, train_and_evaluate_variant_with_inputs)
+    inputs = ["recommender_user_sequences", "item_stats", *variant_inputs(variant)]
     return Node(
         func,
         inputs=[*inputs, "params:recommender"],
