@@ -30,7 +30,7 @@ GENERATED_MARKDOWN = {"report.md"}
 FENCED_BLOCK = re.compile(r"^\s*```.*?^\s*```", re.MULTILINE | re.DOTALL)
 INLINE_CODE = re.compile(r"`([^`\n]+)`")
 LINK = re.compile(r"\[[^\]\n]*\]\(([^)\s]+)\)")
-ROOTED_PATH = re.compile(r"(?<![\w./-])((?:%s)/[\w./<>{}*,+-]*[\w>}*/])" % "|".join(REPO_ROOTS))
+ROOTED_PATH = re.compile(r"(?<![\w./-])((?:" + "|".join(REPO_ROOTS) + r")/[\w./<>{}*,+-]*[\w>}*/])")
 BARE_MARKDOWN = re.compile(r"(?<![\w./<>-])([\w-]+\.md)\b")
 PACKAGE_PY = re.compile(r"^[\w<>{}*,/.-]+\.py$")
 DOTTED_KEY = re.compile(r"^(?:params:)?([A-Za-z_]\w*(?:\.[\w<>{}*/|-]+)+)(?:\s*[:=].*)?$")
@@ -107,7 +107,9 @@ def missing_files(text: str, document: Path, root: Path = ROOT) -> list[str]:
         span = span.split("::")[0].strip()
         if not PACKAGE_PY.match(span) or span.split("/")[0] in REPO_ROOTS or "<" in span:
             continue
-        if "/" in span:  # a module named relative to the package, as in docs/architecture.md: `models/sasrec.py`
+        if (
+            "/" in span
+        ):  # a module named relative to the package, as in docs/architecture.md: `models/sasrec.py`
             if not _exists(package, span):
                 problems.append(f"missing module: src/momorec/{span}")
         elif span not in modules:  # a module named inside its package's paragraph: `validation.py`
@@ -186,7 +188,9 @@ def unknown_keys(text: str, params: dict[str, Any], package: Path = PACKAGE) -> 
     that do (``alignment.fusion``) are recognised by their file in the package.
     """
     groups = {name for name, value in params.items() if isinstance(value, dict)}
-    candidates = [m.group(1) for span in INLINE_CODE.findall(_without_fences(text)) if (m := DOTTED_KEY.match(span))]
+    candidates = [
+        m.group(1) for span in INLINE_CODE.findall(_without_fences(text)) if (m := DOTTED_KEY.match(span))
+    ]
     for match in PARAMS_OPTION.finditer(text):
         option = next(group for group in match.groups() if group is not None)
         candidates += [key for key in _params_keys(option) if "." in key]
@@ -227,7 +231,9 @@ def test_code_and_configuration_cite_existing_documents():
         for cited in re.findall(r"(?<![\w./-])(docs/[\w.-]+\.md)", text):
             if not (ROOT / cited).is_file():
                 problems.append(f"{path.relative_to(ROOT)}: {cited}")
-        problems += [f"{path.relative_to(ROOT)}: {hit}" for hit in re.findall(r"\.\./shared/docs[\w./-]*\w", text)]
+        problems += [
+            f"{path.relative_to(ROOT)}: {hit}" for hit in re.findall(r"\.\./shared/docs[\w./-]*\w", text)
+        ]
     assert problems == []
 
 
@@ -241,7 +247,11 @@ def test_readme_is_at_most_150_lines():
 
 @pytest.fixture
 def tiny_repo(tmp_path: Path) -> Path:
-    for name in ["docs/evaluation.md", "conf/base/parameters_recommender.yml", "src/momorec/models/sasrec.py"]:
+    for name in [
+        "docs/evaluation.md",
+        "conf/base/parameters_recommender.yml",
+        "src/momorec/models/sasrec.py",
+    ]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x\n")
     (tmp_path / "src/momorec/alignment").mkdir(parents=True)
@@ -257,7 +267,7 @@ def test_missing_files_finds_links_paths_modules_and_bare_names(tiny_repo: Path)
         "docs/design.md, `conf/base/parameters_*.yml`, `models/sasrec.py`, `models/nothing.py`, "
         "`conf/<name>/catalog.yml`, `conf/local/credentials.yml`, `tests/x.py::test_y`, `sasrec.py`, `gone.py`, "
         "report.md and "
-        "(design.md, \"Evaluation protocol\").\n```bash\npython benchmarks/bench_gone.py\n```\n"
+        '(design.md, "Evaluation protocol").\n```bash\npython benchmarks/bench_gone.py\n```\n'
     )
     assert missing_files(text, document, root=tiny_repo) == [
         "link to a missing file: design.md",
@@ -290,7 +300,7 @@ def test_unknown_keys_checks_groups_placeholders_params_and_leaves_code_paths(ti
         "`params:recommender.seeds`, `motivation.models.<name>.base_url`, `motivation.llm.base_url`, "
         "`alignment.profiles/traits.constrained`, `alignment.profiles/users.constrained`, "
         "`alignment.fusion` (a module), `momorec.serving.packaging`, prefix `recommender.`, "
-        "`judge.*`.\n```bash\nkedro run --params \"recommender.seeds=[0, 1],motivation.max_pairs=9\"\n```\n"
+        '`judge.*`.\n```bash\nkedro run --params "recommender.seeds=[0, 1],motivation.max_pairs=9"\n```\n'
     )
     assert unknown_keys(text, params, package=tiny_repo / "src" / "momorec") == [
         "unknown configuration key: recommender.device",
@@ -304,10 +314,15 @@ def test_parameters_merge_the_environments_over_base(tmp_path: Path):
     (tmp_path / "base").mkdir()
     (tmp_path / "scientific").mkdir()
     (tmp_path / "base" / "parameters_recommender.yml").write_text("recommender:\n  training: {epochs: 10}\n")
-    (tmp_path / "scientific" / "parameters_recommender.yml").write_text("recommender:\n  training: {patience: 3}\n")
+    (tmp_path / "scientific" / "parameters_recommender.yml").write_text(
+        "recommender:\n  training: {patience: 3}\n"
+    )
     assert parameters(tmp_path) == {"recommender": {"training": {"epochs": 10, "patience": 3}}}
 
 
 def test_brace_alternatives_expand_like_a_shell():
-    assert _expand("data/readers/{amazon2023,lcrec}.py") == ["data/readers/amazon2023.py", "data/readers/lcrec.py"]
+    assert _expand("data/readers/{amazon2023,lcrec}.py") == [
+        "data/readers/amazon2023.py",
+        "data/readers/lcrec.py",
+    ]
     assert _expand("a.py") == ["a.py"]
