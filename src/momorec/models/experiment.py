@@ -1,6 +1,6 @@
 """One recommender variant, trained and evaluated the same way as every other one.
 
-Protocol (docs/design.md, "Evaluation protocol"): leave-one-out; models train on the training prefixes only;
+Protocol (docs/evaluation.md): leave-one-out; models train on the training prefixes only;
 validation scoring sees the training prefix, test scoring sees the training prefix plus the validation item;
 full ranking over all items in chunks; history masking is the ``mask_history`` parameter (default: mask
 every item of the user's input history); every variant goes through the same evaluator, over several seeds.

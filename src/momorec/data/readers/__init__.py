@@ -1,6 +1,6 @@
 """Readers that turn each supported source format into a :class:`~momorec.data.raw_log.RawLog`.
 
-Four formats (``../shared/docs/formats.md``), one module each:
+Four formats (docs/configuration.md, "Input formats"), one module each:
 
 - Amazon Reviews 2023 JSON lines, plain or gzipped (:func:`read_amazon2023`), streamed in chunks;
 - LC-Rec / LETTER JSON (:func:`read_lcrec`), which has an order but no timestamps;
