@@ -35,6 +35,7 @@ BARE_MARKDOWN = re.compile(r"(?<![\w./<>-])([\w-]+\.md)\b")
 PACKAGE_PY = re.compile(r"^[\w<>{}*,/.-]+\.py$")
 DOTTED_KEY = re.compile(r"^(?:params:)?([A-Za-z_]\w*(?:\.[\w<>{}*/|-]+)+)(?:\s*[:=].*)?$")
 PARAMS_OPTION = re.compile(r"--params[ =](?:\"([^\"]*)\"|'([^']*)'|(\S+))")
+FILE_NAME = re.compile(r"\.(py|ya?ml|md|json|parquet|csv|npy|pkl|pickle|png|html|sqlite|ipynb)$")
 OUTSIDE = re.compile(r"\.\./shared/(?!data\b)[\w./*-]*[\w*/]")
 
 
@@ -196,6 +197,8 @@ def unknown_keys(text: str, params: dict[str, Any], package: Path = PACKAGE) -> 
         candidates += [key for key in _params_keys(option) if "." in key]
     problems = []
     for key in dict.fromkeys(candidates):
+        if FILE_NAME.search(key):
+            continue  # `recommender.py`, `scoring.parquet`: a file name, not a key
         segments = key.split(".")
         if segments[0] not in groups or _key_exists(params, segments):
             continue
@@ -299,7 +302,7 @@ def test_unknown_keys_checks_groups_placeholders_params_and_leaves_code_paths(ti
         "`recommender.runtime.device`, `recommender.device`, `recommender.training.loss: auto`, "
         "`params:recommender.seeds`, `motivation.models.<name>.base_url`, `motivation.llm.base_url`, "
         "`alignment.profiles/traits.constrained`, `alignment.profiles/users.constrained`, "
-        "`alignment.fusion` (a module), `momorec.serving.packaging`, prefix `recommender.`, "
+        "`alignment.fusion` (a module), `momorec.serving.packaging`, prefix `recommender.`, `scoring.parquet`, "
         '`judge.*`.\n```bash\nkedro run --params "recommender.seeds=[0, 1],motivation.max_pairs=9"\n```\n'
     )
     assert unknown_keys(text, params, package=tiny_repo / "src" / "momorec") == [
