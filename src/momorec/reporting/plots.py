@@ -8,9 +8,12 @@ backend chosen here, so the same code draws inline in a notebook and saves to PN
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 from matplotlib.figure import Figure
+
+from momorec.plots.training_curves import draw_training_curves
 
 
 def png_bytes(figure: Figure) -> bytes:
@@ -116,5 +119,13 @@ def plot_layer_sweep(sweep: pd.DataFrame, metric: str = "ndcg", k: int = 10) -> 
     axis.set_xlabel("semantic-ID layers used")
     axis.set_ylabel(f"{metric.upper()}@{k}")
     axis.set_title("Effect of the number of ID layers")
+    figure.tight_layout()
+    return figure
+
+
+def plot_training_curves(curves: Mapping[str, Sequence[Mapping[str, float]]]) -> Figure:
+    """Validation NDCG@10 per epoch per variant (mean over seeds, seeds faint), without pyplot."""
+    figure = Figure(figsize=(8, 4.5))
+    draw_training_curves(figure.subplots(), curves, "valid_ndcg_at_10")
     figure.tight_layout()
     return figure
