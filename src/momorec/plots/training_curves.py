@@ -38,6 +38,7 @@ def draw_training_curves(
         (line,) = axes.plot(mean.index, mean.to_numpy(), marker="o", label=variant)
         for _, seed_points in points.groupby("seed"):
             axes.plot(seed_points["epoch"], seed_points["value"], color=line.get_color(), alpha=0.25, lw=1)
+    axes.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
     axes.set_xlabel("epoch")
     axes.set_ylabel(metric.replace("_at_", "@").replace("_", " "))
     axes.set_title(f"{metric.replace('_at_', '@')} per epoch (mean over seeds; seeds faint)")

@@ -11,18 +11,23 @@ import base64
 import html
 import re
 
+import pandas as pd
+
 from momorec.reporting.plots import png_bytes
 from momorec.reporting.sections import Section
 from momorec.reporting.tables import readable
 
 FOLD_ROWS = 12
+# A cell of a number column: a number (with separators, sign, %, ± spread) or a missing-value mark.
+_NUMBER = re.compile(r"[+-]?\d[\d,.]*(e[+-]?\d+)?%?( .*)?|—|n/a( .*)?")
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222;"
     "line-height:1.45}"
     "h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}h3{font-size:1em;margin:1.2em 0 .3em}"
     "table{border-collapse:collapse;margin:.5em 0 1.2em;font-size:.85em}"
-    "td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}"
-    "td:first-child,th:first-child{text-align:left}"
+    "td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}"
+    "th{background:#f3f3f3}td.num,th.num{text-align:right}td.num{white-space:nowrap}"
+    ".wide{overflow-x:auto}"
     "tbody tr:nth-child(even){background:#fafafa}"
     "code{background:#f3f3f3;padding:0 .2em;border-radius:3px;font-size:.92em}"
     "details{margin:.3em 0 1em}summary{cursor:pointer;color:#335;font-weight:600}"
@@ -89,8 +94,28 @@ def _anchor(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
 
-def _table_html(caption: str, table, show_caption: bool) -> str:
-    body = readable(table).to_html(index=False, border=0) if not table.empty else "<p><em>(empty)</em></p>"
+def table_html(table: pd.DataFrame) -> str:
+    """A table as HTML: cells as ``readable`` writes them, number columns right-aligned, text left."""
+    cells = readable(table)
+    numeric = [
+        bool(len(cells)) and all(_NUMBER.fullmatch(str(cell)) for cell in cells[column])
+        for column in cells.columns
+    ]
+    align = lambda is_number: " class='num'" if is_number else ""  # noqa: E731
+    head = "".join(
+        f"<th{align(n)}>{inline_html(str(c))}</th>" for c, n in zip(cells.columns, numeric, strict=True)
+    )
+    rows = "".join(
+        "<tr>"
+        + "".join(f"<td{align(n)}>{inline_html(str(v))}</td>" for v, n in zip(row, numeric, strict=True))
+        + "</tr>"
+        for row in cells.itertuples(index=False)
+    )
+    return f"<div class='wide'><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
+
+
+def _table_html(caption: str, table: pd.DataFrame, show_caption: bool) -> str:
+    body = table_html(table) if not table.empty else "<p><em>(empty)</em></p>"
     if len(table) > FOLD_ROWS:
         return f"<details><summary>{inline_html(caption)} ({len(table)} rows)</summary>{body}</details>"
     return (f"<h3>{inline_html(caption)}</h3>" if show_caption else "") + body

@@ -64,10 +64,10 @@ def mean_std(cells: pd.DataFrame, variant: str, metric: str) -> str:
     return "—" if pd.isna(mean) else f"{mean:.4f} ± {0.0 if pd.isna(std) else std:.4f}"
 
 
-def difference(cells: pd.DataFrame, variant: str, other: str, metric: str) -> str:
+def difference(cells: pd.DataFrame, variant: str, other: str, metric: str, show_noise: bool = True) -> str:
     """``variant - other`` of a metric's means, absolute and relative, with a verdict against the noise: the
     difference is within noise when it is no larger than the two spreads over seeds combined
-    (sqrt(std_a² + std_b²))."""
+    (sqrt(std_a² + std_b²)). ``show_noise=False`` (table cells) names only a difference within noise."""
     if variant not in cells.index or other not in cells.index:
         return "—"
     mean_a, mean_b = cells.loc[variant, (metric, "mean")], cells.loc[other, (metric, "mean")]
@@ -77,8 +77,10 @@ def difference(cells: pd.DataFrame, variant: str, other: str, metric: str) -> st
     gap = mean_a - mean_b
     relative = f" ({gap / mean_b:+.1%})" if mean_b else ""
     noise = float(np.sqrt((stds**2).sum()))
-    verdict = "within noise" if abs(gap) <= noise else "beyond noise"
-    return f"{gap:+.4f}{relative}, {verdict} (±{noise:.4f})"
+    within = abs(gap) <= noise
+    if not show_noise:
+        return f"{gap:+.4f}{relative}" + (", within noise" if within else "")
+    return f"{gap:+.4f}{relative}, {'within' if within else 'beyond'} noise (±{noise:.4f})"
 
 
 def best_motivation_variant(validation: pd.DataFrame, ran: set[str]) -> str | None:
@@ -170,7 +172,7 @@ def comparison_table(
             name = f"{metric.replace('ndcg', 'NDCG').replace('recall', 'Recall')}@{k}"
             record[name] = mean_std(cells, variant, metric)
             if variant != BASELINE:
-                record[f"{name} vs SASRec"] = difference(cells, variant, BASELINE, metric)
+                record[f"{name} vs SASRec"] = difference(cells, variant, BASELINE, metric, show_noise=False)
             else:
                 record[f"{name} vs SASRec"] = "—"
         for segment, segment_cells in segments.items():
@@ -268,7 +270,7 @@ def summary_section(sources: Mapping[str, Any]) -> Section:
         rows |= {"baseline": BASELINE}
         if best is not None:
             rows |= {
-                "best motivation-using (validation)": best,
+                "best with motivations (by validation)": best,
                 "same without motivations": MOTIVATION_COUNTERPARTS[best],
             }
         segments = {s: metric_cells(results, s) for s in SEGMENTS if s in set(results["segment"])}
@@ -284,7 +286,7 @@ def summary_section(sources: Mapping[str, Any]) -> Section:
         after.append(
             "**Head and long-tail targets**: the last columns split the test users by their target item: "
             "long-tail when the item had at most `data_engineering.long_tail_max_interactions` training "
-            "interactions, head otherwise (all segments: section *Long-tail and cold-start segments*)."
+            "interactions, head otherwise (all segments: section “Long-tail and cold-start segments”)."
             if segments
             else _missing("**Head and long-tail targets**", "recommender_results segments")
         )

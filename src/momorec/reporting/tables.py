@@ -179,7 +179,9 @@ def mean_std_table(results: pd.DataFrame, variants: list[str] | None = None) -> 
     ordered = [m for m in MAIN_METRICS if m in table.columns] + [
         m for m in table.columns if m not in MAIN_METRICS
     ]
-    return table[ordered].reset_index()
+    table = table[ordered].reset_index()
+    table.columns.name = None
+    return table
 
 
 def layer_sweep_table(sweep: pd.DataFrame) -> pd.DataFrame:
