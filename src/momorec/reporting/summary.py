@@ -59,21 +59,27 @@ def metric_cells(results: pd.DataFrame, segment: str = "all") -> pd.DataFrame:
     return table.swaplevel(axis=1).sort_index(axis=1)
 
 
+def _cell(cells: pd.DataFrame, variant: str, metric: str, field: str) -> float:
+    """One number of ``metric_cells``; NaN when the variant or the metric is not in the results."""
+    if variant not in cells.index or (metric, field) not in cells.columns:
+        return float("nan")
+    return float(cells.loc[variant, (metric, field)])
+
+
 def mean_std(cells: pd.DataFrame, variant: str, metric: str) -> str:
-    mean, std = cells.loc[variant, (metric, "mean")], cells.loc[variant, (metric, "std")]
-    return "—" if pd.isna(mean) else f"{mean:.4f} ± {0.0 if pd.isna(std) else std:.4f}"
+    """``mean ± std`` of a variant's metric, ``—`` when it was not measured."""
+    mean, std = _cell(cells, variant, metric, "mean"), _cell(cells, variant, metric, "std")
+    return "—" if np.isnan(mean) else f"{mean:.4f} ± {0.0 if np.isnan(std) else std:.4f}"
 
 
 def difference(cells: pd.DataFrame, variant: str, other: str, metric: str, show_noise: bool = True) -> str:
     """``variant - other`` of a metric's means, absolute and relative, with a verdict against the noise: the
     difference is within noise when it is no larger than the two spreads over seeds combined
     (sqrt(std_a² + std_b²)). ``show_noise=False`` (table cells) names only a difference within noise."""
-    if variant not in cells.index or other not in cells.index:
+    mean_a, mean_b = _cell(cells, variant, metric, "mean"), _cell(cells, other, metric, "mean")
+    if np.isnan(mean_a) or np.isnan(mean_b):
         return "—"
-    mean_a, mean_b = cells.loc[variant, (metric, "mean")], cells.loc[other, (metric, "mean")]
-    if pd.isna(mean_a) or pd.isna(mean_b):
-        return "—"
-    stds = cells.loc[[variant, other], (metric, "std")].fillna(0.0).to_numpy()
+    stds = np.nan_to_num([_cell(cells, variant, metric, "std"), _cell(cells, other, metric, "std")])
     gap = mean_a - mean_b
     relative = f" ({gap / mean_b:+.1%})" if mean_b else ""
     noise = float(np.sqrt((stds**2).sum()))
@@ -107,10 +113,8 @@ def dataset_line(statistics: Mapping[str, Any] | None, validation: Mapping[str, 
         if validation and "source" in validation
         else "source not recorded"
     )
-    line = (
-        f"**Data set**: {name}: {statistics['users']:,} users, {statistics['items']:,} items, "
-        f"{statistics['interactions']:,} interactions"
-    )
+    sizes = [f"{statistics[key]:,} {key}" for key in ("users", "items", "interactions") if key in statistics]
+    line = f"**Data set**: {name}: " + (", ".join(sizes) or "size not recorded in `dataset_statistics`")
     before, k_core = statistics.get("before_k_core"), statistics.get("k_core")
     if before and k_core:
         line += (

@@ -80,6 +80,11 @@ def _is_flat(value: Any) -> bool:
     return isinstance(value, dict) and all(not isinstance(v, dict) or not v for v in value.values())
 
 
+def _is_record(value: Any) -> bool:
+    """A dict of plain values or of flat dicts: one table row, the flat dicts as one cell each."""
+    return isinstance(value, dict) and all(not isinstance(v, dict) or _is_flat(v) for v in value.values())
+
+
 def _is_plain(value: Any) -> bool:
     return not isinstance(value, dict) or not value or (_is_flat(value) and len(value) <= INLINE_KEYS)
 
@@ -138,7 +143,7 @@ def dict_tables(value: dict, caption: str) -> list[tuple[str, pd.DataFrame]]:
     for key, item in value.items():
         if key in plain or key in flat:
             continue
-        if all(_is_flat(entry) for entry in item.values()):
+        if all(_is_record(entry) for entry in item.values()):
             tables.append((f"{caption}: {label(key)}", record_table(item)))
         else:
             tables += dict_tables(item, f"{caption}: {label(key)}")
