@@ -41,7 +41,7 @@ def _markdown_section(section: Section) -> list[str]:
     if section.text:
         lines += [section.text, ""]
     for caption, table in section.tables:
-        if len(section.tables) > 1 or caption != section.title:
+        if caption != section.title:
             lines += [f"**{caption}**", ""]
         lines += [
             readable(table).to_markdown(index=False, disable_numparse=True)
