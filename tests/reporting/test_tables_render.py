@@ -53,6 +53,7 @@ def test_machine_paths_are_made_relative_or_cut_to_the_file_name():
         == "shop:data/01_raw/shop (seed 7)"
     )
     assert without_machine_paths("model /root/.cache/hf/m.gguf, 1/3", root) == "model m.gguf, 1/3"
+    assert without_machine_paths("/work/other/data/01_raw/shop", root) == "data/01_raw/shop"
     assert without_machine_paths("models:/momorec@champion", root) == "models:/momorec@champion"
 
 

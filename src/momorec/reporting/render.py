@@ -21,11 +21,11 @@ FOLD_ROWS = 12
 # A cell of a number column: a number (with separators, sign, %, ± spread) or a missing-value mark.
 _NUMBER = re.compile(r"[+-]?\d[\d,.]*(e[+-]?\d+)?%?( .*)?|—|n/a( .*)?")
 _STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222;"
+    "body{font-family:system-ui,sans-serif;max-width:1320px;margin:2em auto;padding:0 1em;color:#222;"
     "line-height:1.45}"
     "h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}h3{font-size:1em;margin:1.2em 0 .3em}"
     "table{border-collapse:collapse;margin:.5em 0 1.2em;font-size:.85em}"
-    "td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}"
+    "td,th{border:1px solid #ccc;padding:.25em .45em;text-align:left;vertical-align:top}"
     "th{background:#f3f3f3}td.num,th.num{text-align:right}td.num{white-space:nowrap}"
     ".wide{overflow-x:auto}"
     "tbody tr:nth-child(even){background:#fafafa}"

@@ -156,6 +156,10 @@ def segment_users(results: pd.DataFrame, segment: str) -> int | None:
     return None if users.empty else int(users.max())
 
 
+def _users(count: int | None) -> str:
+    return "users not recorded" if count is None else f"{count:,} users"
+
+
 def comparison_table(
     cells: pd.DataFrame,
     roles: Mapping[str, str],
@@ -278,7 +282,7 @@ def summary_section(sources: Mapping[str, Any]) -> Section:
                 "same without motivations": MOTIVATION_COUNTERPARTS[best],
             }
         segments = {s: metric_cells(results, s) for s in SEGMENTS if s in set(results["segment"])}
-        labels = {s: f"{SEGMENTS[s]} ({segment_users(results, s) or '?'} users)" for s in segments}
+        labels = {s: f"{SEGMENTS[s]} ({_users(segment_users(results, s))})" for s in segments}
         n_seeds = int(results["n_seeds"].max())
         section_tables.append(
             (

@@ -231,8 +231,15 @@ MACHINE_PATH = re.compile(r"(?<![\w.])/(?:home|root|work|tmp|Users|mnt|opt|var|s
 
 
 def without_machine_paths(text: str, root: str | Path) -> str:
-    """``text`` with paths under the project ``root`` made relative to it and other absolute machine paths
-    cut to their file name (the report is read on other machines)."""
+    """``text`` with paths under the project ``root`` made relative to it, other absolute machine paths
+    cut to the project-relative part (from a ``data/`` folder on) or else to their file name (the report is
+    read on other machines)."""
     root_text = str(root).rstrip("/") + "/"
     text = text.replace(root_text, "")
-    return MACHINE_PATH.sub(lambda match: match.group(0).rstrip("/").rsplit("/", 1)[-1], text)
+    return MACHINE_PATH.sub(_portable_path, text)
+
+
+def _portable_path(match: re.Match[str]) -> str:
+    path = match.group(0).rstrip("/")
+    _, data_folder, inside = path.rpartition("/data/")
+    return f"data/{inside}" if data_folder else path.rsplit("/", 1)[-1]
