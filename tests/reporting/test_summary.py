@@ -15,6 +15,7 @@ from momorec.pipelines.reporting.nodes import build_report
 from momorec.reporting.summary import (
     MOTIVATION_COUNTERPARTS,
     best_motivation_variant,
+    contribution_line,
     difference,
     metric_cells,
     summary_section,
@@ -215,3 +216,25 @@ def test_difference_says_when_it_is_within_noise():
     assert difference(cells, "c", "b", "ndcg", show_noise=False) == "+0.0100 (+5.0%), within noise"
     assert difference(cells, "a", "missing", "ndcg") == "—"
     assert difference(cells, "a", "b", "recall") == "—"  # a metric the results do not have
+
+
+def test_the_contribution_verdict_follows_the_noise():
+    def cells(gap_recall: float, gap_ndcg: float) -> pd.DataFrame:
+        rows = [
+            {"variant": v, "segment": "all", "metric": m, "k": 10, "mean": 0.2 + (g if v == "momorec" else 0.0),
+             "std": 0.01, "n_seeds": 3, "history_masked": True}
+            for v in ("momorec", "sid_text_only") for m, g in (("recall", gap_recall), ("ndcg", gap_ndcg))
+        ]  # fmt: skip
+        return metric_cells(pd.DataFrame(rows))
+
+    validation = pd.DataFrame({"mean": [0.3, 0.2]}, index=["momorec", "sid_text_only"])
+    assert "cannot tell the motivations' contribution from zero" in contribution_line(
+        cells(0.001, 0.002), "momorec", validation
+    )
+    assert "evidence for a contribution is weak" in contribution_line(
+        cells(0.05, 0.002), "momorec", validation
+    )
+    assert "not a significance test" in contribution_line(cells(0.05, 0.05), "momorec", validation)
+    lone = metric_cells(pd.DataFrame([{"variant": "momorec", "segment": "all", "metric": "ndcg", "k": 10, "mean": 0.2,
+                                       "std": 0.0, "n_seeds": 1, "history_masked": True}]))  # fmt: skip
+    assert "`sid_text_only` did not run" in contribution_line(lone, "momorec", validation)

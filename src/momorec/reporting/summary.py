@@ -206,12 +206,14 @@ def contribution_line(cells: pd.DataFrame, best: str | None, validation: pd.Data
     parts = [
         f"{metric}@10 {difference(cells, best, counterpart, metric.lower())}" for metric in ("Recall", "NDCG")
     ]
-    within = all("within noise" in part for part in parts)
-    verdict = (
-        "both differences are within the seeds' noise: this run cannot tell the motivations' contribution from zero"
-        if within
-        else "see the verdict per metric"
-    )
+    within = sum("within noise" in part for part in parts)
+    verdict = {
+        2: "both differences are within the seeds' noise: this run cannot tell the motivations' contribution "
+        "from zero",
+        1: "one difference is within the seeds' noise: the evidence for a contribution is weak",
+        0: "both differences exceed the seeds' combined spread (a rule of thumb over few seeds, not a "
+        "significance test)",
+    }[within]
     valid = validation["mean"]
     return (
         f"**Motivations' contribution**: `{best}` (best motivation-using variant by validation NDCG@10, "
