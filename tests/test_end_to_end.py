@@ -79,6 +79,15 @@ def test_every_stage_wrote_its_outputs_and_the_report(smoke_project):
     assert "momorec_oracle" in report.split("## Ablations")[1]
     assert "momorec_oracle" not in report.split("## Ablations")[0].split("Main results")[1]
     assert (data / "08_reporting" / "figures" / "metric_bars.png").is_file()
+    # The report opens with its summary, which names the variant and version the run registered, and shows
+    # the training curves.
+    assert report.split("\n## ")[1].startswith("Summary")
+    entry = json.loads((data / "07_model_output" / "recommender_registry_entry.json").read_text())
+    assert (
+        f"**Registered model**: `{entry['variant']}`, MLflow model `{entry['registered_model_name']}` "
+        f"version {entry['version']}"
+    ) in report
+    assert (data / "08_reporting" / "figures" / "training_curves.png").is_file()
 
 
 def test_mlflow_run_holds_parameters_metrics_artifacts_and_the_registered_model(smoke_project):

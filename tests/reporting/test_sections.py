@@ -20,7 +20,7 @@ def test_every_known_dataset_has_a_builder():
 
 def test_plain_section_is_one_table_and_special_ones_fall_back_on_odd_values():
     [section] = table_section("Title", {"a": {"b": 1234}})
-    assert section.tables[0][1].to_dict("list") == {"name": ["a.b"], "value": ["1,234"]}
+    assert section.tables[0][1].to_dict("list") == {"": ["a"], "value": ["b: 1,234"]}
     # A layer sweep without n_layers (or an empty recommender table) is shown as it is, without a figure.
     [sweep] = SECTION_BUILDERS["layer_sweep_results"]("Sweep", pd.DataFrame({"x": [1]}))
     assert sweep.figures == {} and list(sweep.tables[0][1].columns) == ["x"]
@@ -29,12 +29,14 @@ def test_plain_section_is_one_table_and_special_ones_fall_back_on_odd_values():
 
 
 def test_formatting_for_people():
-    assert [format_value(v) for v in (1234.0, 0.123456, None, True, float("nan"))] == [
+    assert [format_value(v) for v in (1234.0, 0.123456, None, True, float("nan"), [1, 2], {})] == [
         "1,234",
         "0.1235",
-        "None",
-        "True",
-        "n/a",
+        "—",
+        "yes",
+        "—",
+        "1, 2",
+        "none",
     ]
     assert as_frame([{"a": 1}]).to_dict("list") == {"a": [1]}
 

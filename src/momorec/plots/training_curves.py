@@ -26,25 +26,38 @@ def curves_table(curves: Mapping[str, Sequence[Mapping[str, float]]], metric: st
     return pd.DataFrame(rows, columns=["variant", "seed", "epoch", "value"])
 
 
-def plot_training_curves(
-    curves: Mapping[str, Sequence[Mapping[str, float]]], metric: str = "valid_ndcg_at_10"
-):
-    """A matplotlib figure of ``metric`` per epoch per variant; an empty mapping is an error."""
-    import matplotlib.pyplot as plt
-
+def draw_training_curves(
+    axes, curves: Mapping[str, Sequence[Mapping[str, float]]], metric: str = "valid_ndcg_at_10"
+) -> None:
+    """Draw ``metric`` per epoch per variant on matplotlib ``axes``; an empty mapping is an error."""
     table = curves_table(curves, metric)
     if table.empty:
         raise ValueError(f"no '{metric}' curve in the training curves (keys: {sorted(curves)[:5]} …)")
-    figure, axes = plt.subplots(figsize=(7, 4))
     for variant, points in table.groupby("variant", sort=True):
         mean = points.groupby("epoch")["value"].mean()
         (line,) = axes.plot(mean.index, mean.to_numpy(), marker="o", label=variant)
         for _, seed_points in points.groupby("seed"):
             axes.plot(seed_points["epoch"], seed_points["value"], color=line.get_color(), alpha=0.25, lw=1)
+    axes.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
     axes.set_xlabel("epoch")
     axes.set_ylabel(metric.replace("_at_", "@").replace("_", " "))
     axes.set_title(f"{metric.replace('_at_', '@')} per epoch (mean over seeds; seeds faint)")
     axes.legend(fontsize="small")
+
+
+def plot_training_curves(
+    curves: Mapping[str, Sequence[Mapping[str, float]]], metric: str = "valid_ndcg_at_10"
+):
+    """A pyplot figure (shown inline in a notebook) of ``metric`` per epoch per variant; an empty mapping is
+    an error. The run report draws the same with :func:`draw_training_curves` on a pyplot-free figure."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4))
+    try:
+        draw_training_curves(axes, curves, metric)
+    except ValueError:
+        plt.close(figure)
+        raise
     figure.tight_layout()
     return figure
 

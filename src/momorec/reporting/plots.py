@@ -8,9 +8,12 @@ backend chosen here, so the same code draws inline in a notebook and saves to PN
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 from matplotlib.figure import Figure
+
+from momorec.plots.training_curves import draw_training_curves
 
 
 def png_bytes(figure: Figure) -> bytes:
@@ -45,9 +48,10 @@ def plot_segments(
     rows = results[(results["metric"].str.lower() == metric) & (results["k"] == k)]
     pivot_mean = rows.pivot_table(index="variant", columns="segment", values="mean")
     pivot_std = rows.pivot_table(index="variant", columns="segment", values="std").reindex_like(pivot_mean)
-    figure = Figure(figsize=(8, 4))
+    figure = Figure(figsize=(9, 4))
     axis = figure.subplots()
     pivot_mean.plot.bar(ax=axis, yerr=pivot_std.fillna(0), capsize=2, rot=30)
+    axis.legend(title="segment", bbox_to_anchor=(1.01, 1), loc="upper left", fontsize="small")
     axis.set_ylabel(f"{metric.upper()}@{k}")
     axis.set_title(title)
     figure.tight_layout()
@@ -64,6 +68,7 @@ def plot_codebook_use_and_error(quality: pd.DataFrame) -> Figure:
     layers = quality["layer"].astype(int)
     if "codes_used_fraction" in quality:
         axis.bar(layers, quality["codes_used_fraction"], color="#55A868", label="codes used / K")
+    axis.set_xticks(layers)
     axis.set_xlabel("residual layer")
     axis.set_ylim(0, 1.05)
     axis.set_ylabel("codes used / K")
@@ -116,5 +121,13 @@ def plot_layer_sweep(sweep: pd.DataFrame, metric: str = "ndcg", k: int = 10) -> 
     axis.set_xlabel("semantic-ID layers used")
     axis.set_ylabel(f"{metric.upper()}@{k}")
     axis.set_title("Effect of the number of ID layers")
+    figure.tight_layout()
+    return figure
+
+
+def plot_training_curves(curves: Mapping[str, Sequence[Mapping[str, float]]]) -> Figure:
+    """Validation NDCG@10 per epoch per variant (mean over seeds, seeds faint), without pyplot."""
+    figure = Figure(figsize=(8, 4.5))
+    draw_training_curves(figure.subplots(), curves, "valid_ndcg_at_10")
     figure.tight_layout()
     return figure

@@ -29,6 +29,7 @@ SECTION_SOURCES: dict[str, str] = {
     "semantic_id_quality": "Semantic-ID quality per layer",
     "recommender_results": "Recommendation results",
     "recommender_efficiency": "Efficiency (paper Table 5)",
+    "report_training_run": "Training curves",
     "layer_sweep_results": "Number of semantic-ID layers (paper Figure 6)",
     "alignment_results": "Motivation-aware re-ranking: base vs re-ranked (M-LLM3REC-style alignment)",
     "alignment_llm_cost": "Re-ranking LLM cost per 1,000 users",
@@ -50,20 +51,60 @@ EVALUATION_ONLY_VARIANTS = ["leak_canary", "momorec_oracle"]
 
 @dataclass
 class Section:
-    """One part of the report: a title, some prose, optional tables and figures (by file stem)."""
+    """One part of the report: a title, some prose, optional tables, prose after them (``after``) and figures
+    (by file stem)."""
 
     title: str
     text: str = ""
     tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
     figures: dict[str, Figure] = field(default_factory=dict)
+    after: str = ""
 
 
 SectionBuilder = Callable[[str, Any], list[Section]]
 
 
 def table_section(title: str, value: Any) -> list[Section]:
-    """The default: the dataset as one table (dicts as name/value rows)."""
+    """The default: the dataset as a table; a (nested) dict as small labelled tables (``dict_tables``)."""
+    if isinstance(value, dict) and value:
+        return [Section(title, tables=tables.dict_tables(value, title))]
     return [Section(title, tables=[(title, tables.as_frame(value))])]
+
+
+def validation_report_section(title: str, value: Any) -> list[Section]:
+    """The input's source, one row per file read and one per table validated (rows in/out, problems)."""
+    if not isinstance(value, dict) or not isinstance(value.get("parse_report"), dict):
+        return table_section(title, value)
+    checked = {k: v for k, v in value.items() if k not in ("source", "parse_report") and isinstance(v, dict)}
+    parts = [("Files read", tables.record_table(value["parse_report"]))]
+    if checked:
+        parts.append(("Tables after validation", tables.record_table(checked)))
+    rest = {k: v for k, v in value.items() if k not in ("source", "parse_report") and k not in checked}
+    if rest:
+        parts += tables.dict_tables(rest, "Other checks")
+    text = f"Source: `{value.get('source', 'not recorded')}`. Problems name the rule and the first lines hit."
+    return [Section(title, text, parts)]
+
+
+def llm_usage_section(title: str, value: Any) -> list[Section]:
+    """One row per LLM stage and one for the run (requests, calls, cache hits, failures, tokens, latency)."""
+    if not isinstance(value, dict) or not isinstance(value.get("stages"), dict):
+        return table_section(title, value)
+    stages = {**value["stages"], "all stages": value}
+    frame = tables.as_frame(
+        [
+            {"stage": name} | {k: v for k, v in numbers.items() if k != "stages"}
+            for name, numbers in stages.items()
+        ]
+    )
+    if not any(numbers.get("failure_kinds") for numbers in stages.values()):
+        frame = frame.drop(columns=["failure_kinds"], errors="ignore")
+    frame = frame.drop(columns=["attempts"], errors="ignore").rename(columns=tables.label)
+    text = (
+        "`requests` = answers asked for; `calls` = requests sent to the model (the rest came from the cache); "
+        "latency percentiles over the calls of this run."
+    )
+    return [Section(title, text, [(title, frame)])]
 
 
 def _is_frame_with(value: Any, column: str) -> bool:
@@ -91,6 +132,8 @@ def layer_sweep_section(title: str, value: Any) -> list[Section]:
 def efficiency_section(title: str, value: Any) -> list[Section]:
     """The timings table, with what they can and cannot say."""
     [section] = table_section(title, value)
+    if isinstance(value, pd.DataFrame):
+        section.tables = [(title, value.rename(columns=tables.label))]
     section.text = (
         "Timed inside this run, one variant after another: other work on the machine shifts these "
         "numbers between variants. `benchmarks/bench_recommender.py` measures the semantic-ID "
@@ -210,11 +253,27 @@ def recommender_sections(title: str, value: Any) -> list[Section]:
     return sections
 
 
+def training_curves_section(title: str, value: Any) -> list[Section]:
+    """The training-curve figure of the registered model's run (``report_training_run``)."""
+    curves = value.get("curves") if isinstance(value, dict) else None
+    has_validation = bool(curves) and any(key.endswith(".valid_ndcg_at_10") for key in curves)
+    if not has_validation:
+        return [Section(title, "No validation curves were recorded for the registered model's run.")]
+    source = value.get("curves_from_run")
+    text = "Validation NDCG@10 after each epoch, per variant; the best epoch's weights are kept (early stopping)."
+    if source:
+        text += f" Read back from MLflow run `{source[:12]}`, which trained the registered model."
+    return [Section(title, text, figures={"training_curves": plots.plot_training_curves(curves)})]
+
+
 # Every dataset of SECTION_SOURCES → the builder that presents it.
 SECTION_BUILDERS: dict[str, SectionBuilder] = {name: table_section for name in SECTION_SOURCES} | {
     "semantic_id_quality": semantic_id_quality_section,
     "recommender_results": recommender_sections,
     "recommender_efficiency": efficiency_section,
+    "report_training_run": training_curves_section,
+    "llm_usage": llm_usage_section,
+    "validation_report": validation_report_section,
     "layer_sweep_results": layer_sweep_section,
     "alignment_results": alignment_section,
     "arena_leaderboards": arena_leaderboards_section,

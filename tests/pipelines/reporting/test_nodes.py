@@ -131,7 +131,7 @@ def test_statistics_are_formatted_for_people():
     markdown, _, _ = build_report(
         dataset_statistics={"interactions": 32154, "sparsity": 0.991814, "k": {"core": 5}}
     )
-    assert "32,154" in markdown and "0.9918" in markdown and "k.core" in markdown
+    assert "32,154" in markdown and "0.9918" in markdown and "| k " in markdown and "core: 5" in markdown
 
 
 def test_alignment_results_become_one_row_per_variant_with_users_and_weights():
