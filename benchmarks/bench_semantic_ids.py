@@ -37,13 +37,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from _results import write_section  # noqa: E402
 
-from momorec.clustering.id_inputs import cluster_prefix_codes, code_usage, weighted_concatenation  # noqa: E402
-from momorec.clustering.residual_kmeans import collision_rate, dedup_digits, fit_residual_kmeans  # noqa: E402
-from momorec.pipelines.semantic_id.nodes import assemble_item_vectors  # noqa: E402
+from momorec.clustering.id_inputs import code_usage  # noqa: E402
+from momorec.clustering.residual_kmeans import collision_rate  # noqa: E402
+from momorec.clustering.semantic_ids import (  # noqa: E402
+    assemble_item_vectors,
+    residual_codes,
+    residual_fit_settings,
+)
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 PARAMETERS = CONF / "base" / "parameters_semantic_id.yml"
 WEIGHTS = (0.2, 0.5, 0.8)
+# The rows of the results table, in this order.
+OPTION_ORDER = [
+    "motivation",
+    "motivation + dedup",
+    "text",
+    *(f"motivation_text w={weight}" for weight in WEIGHTS),
+    "cluster_prefix_text",
+    "motivation_text w=0.5 + dedup",
+    "cluster_prefix_text + dedup",
+]
 
 
 def load_features(data: Path) -> dict[str, object]:
@@ -56,58 +70,37 @@ def load_features(data: Path) -> dict[str, object]:
     }
 
 
-def residual_codes(vectors: np.ndarray, params: dict) -> np.ndarray:
-    """(n_items, L) codes, -1 rows for padded (NaN) items."""
-    codes = np.full((len(vectors), params["n_layers"]), -1, dtype=np.int64)
-    present = ~np.isnan(vectors).any(axis=1)
-    fitted = fit_residual_kmeans(
-        vectors[present],
-        n_layers=params["n_layers"],
-        n_codes=params["n_codes"],
-        niter=params["niter"],
-        seed=params["seed"],
-        max_points_per_centroid=params["max_points_per_centroid"],
-        show_progress=False,
-        n_threads=1,
-    )
-    codes[present] = fitted.codes
-    return codes
-
-
-def with_dedup(codes: np.ndarray) -> np.ndarray:
-    """The code table with the dedup digit as one more column (-1 for padded rows)."""
-    present = (codes >= 0).all(axis=1)
-    dedup = np.full(len(codes), -1, dtype=np.int64)
-    dedup[present] = dedup_digits(codes[present])
-    return np.column_stack([codes, dedup])
-
-
 def id_options(features: dict[str, object], params: dict) -> dict[str, np.ndarray]:
-    """Option name -> (n_items, L [+1]) code table."""
-    motivation = assemble_item_vectors(**features, input_kind="motivation", only_generated=False)
-    text = assemble_item_vectors(**features, input_kind="text", only_generated=False)
-    options = {"motivation": residual_codes(motivation, params)}
-    options["motivation + dedup"] = with_dedup(options["motivation"])
-    options["text"] = residual_codes(text, params)
-    for weight in WEIGHTS:
-        options[f"motivation_text w={weight}"] = residual_codes(
-            weighted_concatenation(motivation, text, weight), params
-        )
+    """Option name -> (n_items, L [+1]) code table, -1 rows for padded items.
+
+    Every table comes from the semantic_id stage's own functions (``momorec.clustering.semantic_ids``:
+    ``assemble_item_vectors`` for the input, ``residual_codes`` for the codes and the dedup digit), with the
+    base configuration's settings, one faiss thread and no progress bar.
+    """
+    settings = {**residual_fit_settings(params), "show_progress": False, "n_threads": 1}
+
+    def vectors(input_kind: str, **options: float) -> np.ndarray:
+        return assemble_item_vectors(**features, input_kind=input_kind, only_generated=False, **options)
+
     cluster_ids = features["item_motivation_assignment"].sort_values("item_idx")["cluster_id"].to_numpy()
-    options["cluster_prefix_text"], _ = cluster_prefix_codes(
-        cluster_ids,
-        text,
-        n_layers=params["n_layers"],
-        n_codes=params["n_codes"],
-        niter=params["niter"],
-        seed=params["seed"],
-        max_points_per_centroid=params["max_points_per_centroid"],
-        show_progress=False,
-        n_threads=1,
-    )
-    for name in ("motivation_text w=0.5", "cluster_prefix_text"):
-        options[f"{name} + dedup"] = with_dedup(options[name])
-    return options
+    tables = {
+        "motivation": residual_codes(vectors("motivation"), **settings)[0],
+        "text": residual_codes(vectors("text"), **settings)[0],
+        **{
+            f"motivation_text w={weight}": residual_codes(
+                vectors("motivation_text", motivation_weight=weight), **settings
+            )[0]
+            for weight in WEIGHTS
+        },
+        "cluster_prefix_text": residual_codes(
+            vectors("cluster_prefix_text"), prefix_codes=cluster_ids, **settings
+        )[0],
+    }
+    code_columns = [f"code_{layer}" for layer in range(settings["n_layers"])]
+    options = {name: table[code_columns].to_numpy(np.int64) for name, table in tables.items()}
+    for name in ("motivation", "motivation_text w=0.5", "cluster_prefix_text"):
+        options[f"{name} + dedup"] = tables[name][[*code_columns, "dedup"]].to_numpy(np.int64)
+    return dict(sorted(options.items(), key=lambda option: OPTION_ORDER.index(option[0])))
 
 
 def first_code_purity(first_codes: np.ndarray, cluster_ids: np.ndarray) -> float:

@@ -31,11 +31,10 @@ def shared_data() -> Path:
 
 @pytest.fixture(autouse=True)
 def _no_mlflow_run_outlives_its_test():
-    """End any MLflow run a test leaves active.
+    """Fail a test that leaves an MLflow run active, and end the run so the next test starts clean.
 
-    kedro-mlflow leaves its run on the thread's run stack after a successful in-process Kedro session (the
-    CLI's process exit clears it); without this, the next in-process session logs into that run and fails
-    ("Changing param values is not allowed").
+    An in-process Kedro session ends its run (``momorec.tracking.CloseMlflowRunsHook``); a run left active
+    would make the next session in the process log into it ("Changing param values is not allowed").
     """
     yield
     import sys
@@ -43,5 +42,8 @@ def _no_mlflow_run_outlives_its_test():
     if "mlflow" in sys.modules:
         import mlflow
 
-        while mlflow.active_run() is not None:
+        leaked = []
+        while (run := mlflow.active_run()) is not None:
+            leaked.append(run.info.run_id)
             mlflow.end_run()
+        assert not leaked, f"MLflow run(s) {sorted(set(leaked))} still active after the test"

@@ -40,12 +40,32 @@ def test_all_six_stages_are_registered_in_order():
     stage_nodes = set().union(*(set(pipelines[name].nodes) for name in [*default_parts, "leak_canary"]))
     assert set(pipelines["__default__"].nodes) == stage_nodes
     # The explicit alignment run re-ranks and rebuilds the report with its results.
-    alignment_report = pipelines["alignment"].only_nodes("build_report").nodes[0]
+    alignment_report = pipelines["alignment"].only_nodes("reporting.build_report").nodes[0]
     assert "alignment_results" in alignment_report.inputs
-    assert "alignment_results" not in pipelines["__default__"].only_nodes("build_report").nodes[0].inputs
+    default_report = pipelines["__default__"].only_nodes("reporting.build_report").nodes[0]
+    assert "alignment_results" not in default_report.inputs
     # The MoMoREC-based re-ranking reads the semantic IDs; the SASRec-based one does not.
     assert "item_semantic_ids" in pipelines["alignment_momorec"].inputs()
     assert "item_semantic_ids" not in pipelines["alignment"].inputs()
+
+
+def test_each_stage_is_a_modular_pipeline_whose_datasets_keep_their_names():
+    """Kedro-Viz draws a namespace as one box; the namespace renames nodes only, never datasets or params."""
+    pipelines = register_pipelines()
+    for name, module in STAGES.items():
+        assert {node.namespace for node in pipelines[name].nodes} == {name}
+        if name not in ("recommender", "reporting"):  # these two are built from the others' outputs
+            assert pipelines[name].datasets() == module.create_pipeline().datasets()
+    assert {node.namespace for node in pipelines["leak_canary"].nodes} == {"leak_canary"}
+    default = pipelines["__default__"]
+    # `kedro run --namespaces semantic_id` selects the same nodes as `kedro run --pipeline semantic_id`.
+    assert set(default.only_nodes_with_namespaces(["semantic_id"]).nodes) == set(
+        pipelines["semantic_id"].nodes
+    )
+    assert (
+        "item_semantic_ids" in default.all_outputs()
+        and "semantic_id.item_semantic_ids" not in default.datasets()
+    )
 
 
 def test_recommender_runs_on_feature_stage_outputs_without_the_canary():
@@ -55,14 +75,19 @@ def test_recommender_runs_on_feature_stage_outputs_without_the_canary():
     data_inputs = {name for name in pipelines["recommender"].inputs() if not name.startswith("param")}
     assert data_inputs <= feature_outputs
     assert not data_inputs & pipelines["leak_canary"].all_outputs()
-    assert "train_and_evaluate_leak_canary" not in {n.name for n in pipelines["recommender"].nodes}
+    canary_node = "recommender.train_and_evaluate_leak_canary"
+    assert canary_node not in {n.name for n in pipelines["recommender"].nodes}
     # Every non-canary variant of the default run is in it, the new adaptor variants included.
-    trained = {n.name for n in pipelines["recommender"].nodes if n.name.startswith("train_and_evaluate_")}
-    with_canary = {n.name for n in pipelines["recommender_with_canary"].nodes if n.name.startswith("train_")}
-    assert with_canary - trained == {"train_and_evaluate_leak_canary"}
-    assert {"train_and_evaluate_sasrec_adaptor_text", "train_and_evaluate_momorec_adaptor"} <= trained
+    trained = {n.name for n in pipelines["recommender"].nodes if ".train_and_evaluate_" in n.name}
+    with_canary = {n.name for n in pipelines["recommender_with_canary"].nodes if ".train_" in n.name}
+    assert with_canary - trained == {canary_node}
+    adaptors = {
+        "recommender.train_and_evaluate_sasrec_adaptor_text",
+        "recommender.train_and_evaluate_momorec_adaptor",
+    }
+    assert adaptors <= trained
     assert "leak_canary_item_semantic_ids" in pipelines["__default__"].all_outputs()
-    assert "train_and_evaluate_leak_canary" in {n.name for n in pipelines["__default__"].nodes}
+    assert canary_node in {n.name for n in pipelines["__default__"].nodes}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -121,6 +146,7 @@ def test_kedro_viz_build_shows_every_pipeline_and_node(repo_root, tmp_path):
         [str(kedro), "viz", "build"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "circular dependency" not in (result.stdout + result.stderr).lower()  # else no layer bands
     site = json.loads((tmp_path / "build" / "api" / "main").read_text())
     assert {p["id"] for p in site["pipelines"]} >= {*STAGES, "__default__"}
     shown = {n["name"] for n in site["nodes"]}

@@ -18,6 +18,7 @@ from momorec.tracking import (
     PID_TAG,
     STALE_TAG,
     START_TAG,
+    CloseMlflowRunsHook,
     StaleMlflowRunsHook,
     mark_stale_runs_failed,
     process_is_alive,
@@ -32,8 +33,6 @@ def tracking(tmp_path, monkeypatch):
     mlflow.set_tracking_uri(uri)
     experiment_id = mlflow.create_experiment("momorec-test", artifact_location=str(tmp_path / "mlruns"))
     yield uri, experiment_id
-    while mlflow.active_run():
-        mlflow.end_run()
 
 
 def _run_killed_in_a_child(uri: str, experiment_id: str) -> str:
@@ -110,3 +109,56 @@ def test_the_hook_does_nothing_without_an_active_run(tracking):
     assert mlflow.active_run() is None  # tracking disabled for this pipeline: nothing is touched
     StaleMlflowRunsHook().before_pipeline_run(run_params={}, pipeline=None, catalog=None)
     assert MlflowClient(uri).get_run(killed).info.status == "RUNNING"
+
+
+def test_the_close_hook_ends_the_run_kedro_mlflow_leaves_on_the_stack(tracking):
+    uri, experiment_id = tracking
+    hook = CloseMlflowRunsHook()
+    hook.before_pipeline_run(run_params={}, pipeline=None, catalog=None)
+    # What kedro-mlflow 2.0.3 does with `nested: true`: start the run, re-enter it before every node, end
+    # it once after the pipeline.
+    run = mlflow.start_run(experiment_id=experiment_id)
+    for _ in range(3):
+        mlflow.start_run(run_id=run.info.run_id, nested=True)
+    mlflow.end_run()
+    assert mlflow.active_run() is not None  # the leak the hook exists for
+    hook.after_pipeline_run(run_params={}, pipeline=None, catalog=None)
+    assert mlflow.active_run() is None
+    assert MlflowClient(uri).get_run(run.info.run_id).info.status == "FINISHED"
+
+
+def test_the_close_hook_leaves_a_run_the_caller_opened(tracking):
+    _, experiment_id = tracking
+    hook = CloseMlflowRunsHook()
+    with mlflow.start_run(experiment_id=experiment_id) as caller:
+        hook.before_pipeline_run(run_params={}, pipeline=None, catalog=None)
+        hook.after_pipeline_run(run_params={}, pipeline=None, catalog=None)
+        assert mlflow.active_run().info.run_id == caller.info.run_id
+
+
+@pytest.mark.slow
+def test_an_in_process_kedro_session_leaves_no_run_active(repo_root, tmp_path, monkeypatch):
+    """The real interplay: kedro-mlflow's hooks and the project's, one pipeline of the smoke environment."""
+    import shutil
+
+    from kedro.framework.project import configure_project
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    shutil.copytree(repo_root / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
+    (tmp_path / "conf" / "local").mkdir()
+    (tmp_path / "src").mkdir()
+    shutil.copy(repo_root / "pyproject.toml", tmp_path / "pyproject.toml")
+    monkeypatch.chdir(tmp_path)
+    previous = mlflow.get_tracking_uri()
+    bootstrap_project(tmp_path)
+    configure_project("momorec")
+    try:
+        for _ in range(2):  # the second session would log into a leftover run and fail
+            with KedroSession.create(project_path=tmp_path, env="smoke") as session:
+                session.run(pipeline_names=["data_engineering"])
+            assert mlflow.active_run() is None
+        runs = MlflowClient().search_runs([MlflowClient().get_experiment_by_name("momorec").experiment_id])
+        assert [run.info.status for run in runs] == ["FINISHED", "FINISHED"]
+    finally:
+        mlflow.set_tracking_uri(previous)

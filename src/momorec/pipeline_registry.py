@@ -28,6 +28,13 @@ STAGES = {
 FEATURE_STAGES = ("data_engineering", "motivation", "spreading", "semantic_id")
 
 
+def as_modular_pipeline(pipeline: Pipeline, namespace: str) -> Pipeline:
+    """``pipeline`` as the modular pipeline ``namespace``: its nodes are named ``namespace.<node>`` (so
+    Kedro-Viz draws the stage as one collapsible box and ``kedro run --namespaces <stage>`` selects it), while
+    its datasets and parameters keep their names, so the catalog and the files on disk are unchanged."""
+    return Pipeline(pipeline, namespace=namespace, prefix_datasets_with_namespace=False)
+
+
 def variants_with_inputs(available: set[str]) -> list[str]:
     """The recommender variants whose input datasets (none, one or several) are all in ``available``, in
     ``VARIANT_SPECS`` order."""
@@ -47,8 +54,13 @@ def register_pipelines() -> dict[str, Pipeline]:
     MoMoREC's) is too slow with the embedded model for the default run's budget: it is an explicit
     ``kedro run --pipeline alignment``, which also rebuilds the report with its results. So is
     ``layer_sweep`` (MoMoREC re-trained for 1 … L ID layers, the paper's Figure 6).
+
+    Every pipeline's nodes sit in the namespace of their stage (``semantic_id.fit_motivation_residual_semantic_ids``,
+    ``recommender.train_and_evaluate_sasrec``, ``reporting.build_report``; the canary's in ``leak_canary``), so
+    Kedro-Viz's top level reads data_engineering → motivation → spreading → semantic_id → recommender →
+    reporting with the datasets between them. Dataset names are never prefixed (see ``as_modular_pipeline``).
     """
-    pipelines = {name: STAGES[name].create_pipeline() for name in FEATURE_STAGES}
+    pipelines = {name: as_modular_pipeline(STAGES[name].create_pipeline(), name) for name in FEATURE_STAGES}
     features = set().union(*(p.all_outputs() for p in pipelines.values()))
     pipelines["leak_canary"] = leak_canary.create_pipeline()
     canary_features = pipelines["leak_canary"].all_outputs()
@@ -57,25 +69,32 @@ def register_pipelines() -> dict[str, Pipeline]:
     # (its input comes from `leak_canary`) and is the one the default run uses. Both register the best model
     # as a served model in the same stage (momorec.serving).
     registration = scoring.create_registration_pipeline()
-    pipelines["recommender"] = (
-        recommender.create_pipeline(variants=variants_with_inputs(features)) + registration
+    pipelines["recommender"] = as_modular_pipeline(
+        recommender.create_pipeline(variants=variants_with_inputs(features)) + registration, "recommender"
     )
-    pipelines["recommender_with_canary"] = (
-        recommender.create_pipeline(variants=variants_with_inputs(features | canary_features)) + registration
+    pipelines["recommender_with_canary"] = as_modular_pipeline(
+        recommender.create_pipeline(variants=variants_with_inputs(features | canary_features)) + registration,
+        "recommender",
     )
     produced = features | canary_features | pipelines["recommender_with_canary"].all_outputs()
-    pipelines["reporting"] = reporting.create_pipeline(available=produced)
+    pipelines["reporting"] = _report(produced)
     default_parts = [*FEATURE_STAGES, "leak_canary", "recommender_with_canary", "reporting"]
     pipelines["__default__"] = sum((pipelines[name] for name in default_parts), start=Pipeline([]))
 
     # The same re-ranking on top of SASRec (``alignment``) or of MoMoREC (``alignment_momorec``, which also
     # needs ``item_semantic_ids``); both write the same datasets, whose ``base_model`` column says which.
     for name, base_variant in (("alignment", "sasrec"), ("alignment_momorec", "momorec")):
-        reranking = alignment.create_pipeline(base_variant=base_variant)
-        pipelines[name] = reranking + reporting.create_pipeline(available=produced | reranking.all_outputs())
-    sweep = layer_sweep.create_pipeline()
-    pipelines["layer_sweep"] = sweep + reporting.create_pipeline(available=produced | sweep.all_outputs())
+        reranking = as_modular_pipeline(alignment.create_pipeline(base_variant=base_variant), "alignment")
+        pipelines[name] = reranking + _report(produced | reranking.all_outputs())
+    sweep = as_modular_pipeline(layer_sweep.create_pipeline(), "layer_sweep")
+    pipelines["layer_sweep"] = sweep + _report(produced | sweep.all_outputs())
     # Batch recommendations, from the registry's champion or from the last run's best model.
-    pipelines["scoring"] = scoring.create_pipeline(model_source="registry")
-    pipelines["scoring_from_run"] = scoring.create_pipeline(model_source="run")
+    pipelines["scoring"] = as_modular_pipeline(scoring.create_pipeline(model_source="registry"), "scoring")
+    pipelines["scoring_from_run"] = as_modular_pipeline(
+        scoring.create_pipeline(model_source="run"), "scoring"
+    )
     return pipelines
+
+
+def _report(available: set[str]) -> Pipeline:
+    return as_modular_pipeline(reporting.create_pipeline(available=available), "reporting")

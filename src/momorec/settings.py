@@ -2,11 +2,12 @@
 
 from momorec.config_loader import ProjectConfigLoader
 from momorec.llm.hooks import LLMCredentialsHook
-from momorec.tracking import StaleMlflowRunsHook
+from momorec.tracking import CloseMlflowRunsHook, StaleMlflowRunsHook
 
 # The LLM clients are built inside nodes; this hook hands them the `llm` section of credentials.yml (and
-# redacts log output). The other marks MLflow runs left RUNNING by killed processes as FAILED.
-HOOKS = (LLMCredentialsHook(), StaleMlflowRunsHook())
+# redacts log output). The MLflow ones (momorec.tracking) end kedro-mlflow's run when the pipeline ends (it
+# stays active in the process otherwise) and mark runs left RUNNING by killed processes as FAILED.
+HOOKS = (LLMCredentialsHook(), CloseMlflowRunsHook(), StaleMlflowRunsHook())
 
 # OmegaConfigLoader + ${project_path:}: the MLflow store is found from the project root (conf/base/mlflow.yml).
 CONFIG_LOADER_CLASS = ProjectConfigLoader

@@ -1,4 +1,13 @@
-"""Kedro hook that marks MLflow runs of killed processes as FAILED at the start of the next run.
+"""Kedro hooks around kedro-mlflow's run: no run left open in the process, none left RUNNING by a killed one.
+
+``CloseMlflowRunsHook``: kedro-mlflow 2.0.3 (``tracking.run.nested: true`` in conf/base/mlflow.yml) re-enters
+its run once per node (``before_node_run``) but ends it once after the pipeline, so after a successful
+pipeline the run is still on this thread's run stack. The CLI's process exit ends it; anything else in the
+same process (a notebook, a test, a second ``KedroSession``) would log into it and fail ("Changing param
+values is not allowed"). The hook ends what is left after the pipeline. A run the caller opened before the
+session (kedro-mlflow then logs into it and leaves it open on purpose) is left to the caller.
+
+``StaleMlflowRunsHook`` marks MLflow runs of killed processes as FAILED at the start of the next run.
 
 kedro-mlflow 2.0.3 ends its run as FINISHED after the pipeline and as FAILED in ``on_pipeline_error``; a
 process killed outright (SIGKILL, out of memory, a closed terminal) runs neither hook, and its run stays
@@ -92,3 +101,23 @@ class StaleMlflowRunsHook:
         tags = {PID_TAG: str(pid), HOST_TAG: socket.gethostname(), START_TAG: process_start_marker(pid)}
         mlflow.set_tags({name: value for name, value in tags.items() if value})
         mark_stale_runs_failed(MlflowClient(), run.info.experiment_id, run.info.run_id)
+
+
+class CloseMlflowRunsHook:
+    """End every MLflow run still active in this thread after a pipeline whose run kedro-mlflow started."""
+
+    def __init__(self) -> None:
+        self._run_opened_by_caller = False
+
+    # tryfirst: look before kedro-mlflow's before_pipeline_run starts (or reuses) a run.
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params, pipeline, catalog) -> None:
+        self._run_opened_by_caller = mlflow.active_run() is not None
+
+    # trylast: after kedro-mlflow's after_pipeline_run has ended its own level of the run stack.
+    @hook_impl(trylast=True)
+    def after_pipeline_run(self, run_params, pipeline, catalog) -> None:
+        if self._run_opened_by_caller:
+            return
+        while mlflow.active_run() is not None:
+            mlflow.end_run()

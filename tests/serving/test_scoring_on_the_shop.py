@@ -60,8 +60,6 @@ def shop_project(tmp_path_factory) -> Path:
     try:
         with KedroSession.create(project_path=project, env="smoke") as session:
             session.run(pipeline_names=["data_engineering"])
-        while mlflow.active_run() is not None:  # kedro-mlflow leaves its run open in this process
-            mlflow.end_run()
         with KedroSession.create(project_path=project, env="smoke") as session:
             context = session.load_context()  # kedro-mlflow points MLflow at the project's store here
             catalog = context.catalog
@@ -72,8 +70,6 @@ def shop_project(tmp_path_factory) -> Path:
             with mlflow.start_run():
                 SequentialRunner().run(stage, catalog)
     finally:
-        while mlflow.active_run() is not None:
-            mlflow.end_run()
         mlflow.set_tracking_uri(previous)
     kedro(project, "run", "--env", "smoke", "--pipelines", "scoring", cwd=project / "notebooks")
     return project
@@ -116,8 +112,6 @@ def test_scoring_from_the_run_model_matches_the_registered_model(shop_project):
     registered = pd.read_parquet(shop_project / "data" / "07_model_output" / "recommendations.parquet")
     with KedroSession.create(project_path=shop_project, env="smoke") as session:
         session.run(pipeline_names=["scoring_from_run"])
-    while mlflow.active_run() is not None:  # kedro-mlflow leaves its run open in this process
-        mlflow.end_run()
     from_run = pd.read_parquet(shop_project / "data" / "07_model_output" / "recommendations.parquet")
     pd.testing.assert_frame_equal(
         registered.drop(columns="score"), from_run.drop(columns="score"), check_dtype=False

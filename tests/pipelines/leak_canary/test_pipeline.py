@@ -55,7 +55,7 @@ def test_canary_pairs_come_from_full_sequences_and_honest_pairs_do_not():
     canary_pairs = _pairs_from(canary, "interactions", "leak_canary.copurchase_pairs")
     assert {(8, 9), (2, 8)} <= set(zip(canary_pairs["item_a"], canary_pairs["item_b"], strict=True))
 
-    honest = register_pipelines()["data_engineering"].only_nodes("build_copurchase_pairs")
+    honest = register_pipelines()["data_engineering"].only_nodes("data_engineering.build_copurchase_pairs")
     honest_pairs = _pairs_from(honest, "train_interactions", "copurchase_pairs")
     assert set(zip(honest_pairs["item_a"], honest_pairs["item_b"], strict=True)) == {(0, 1), (1, 2)}
 
