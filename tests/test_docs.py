@@ -8,6 +8,7 @@ document (``docs/x.md``) are checked too.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -180,13 +181,24 @@ def _params_keys(option: str) -> list[str]:
     return keys
 
 
-def unknown_keys(text: str, params: dict[str, Any], package: Path = PACKAGE) -> list[str]:
+@functools.cache
+def node_names() -> frozenset[str]:
+    """The full names of every registered pipeline's nodes (``recommender.train_and_evaluate_sasrec``)."""
+    from momorec.pipeline_registry import register_pipelines
+
+    return frozenset(node.name for pipeline in register_pipelines().values() for node in pipeline.nodes)
+
+
+def unknown_keys(
+    text: str, params: dict[str, Any], package: Path = PACKAGE, nodes: frozenset[str] = frozenset()
+) -> list[str]:
     """Every dotted configuration key ``text`` names that the configuration does not have.
 
     A key counts when its first part is a top-level parameter group (``recommender.``, ``motivation.`` …):
     inline code such as `recommender.training.loss: auto` or `params:semantic_id.input`, and the keys of
     ``--params`` options. Python paths (``momorec.serving.packaging``) start with no group; module paths
-    that do (``alignment.fusion``) are recognised by their file in the package.
+    that do (``alignment.fusion``) are recognised by their file in the package, and node names
+    (``semantic_id.fit_motivation_residual_semantic_ids``, a stage's namespace then the node) by ``nodes``.
     """
     groups = {name for name, value in params.items() if isinstance(value, dict)}
     candidates = [
@@ -202,7 +214,7 @@ def unknown_keys(text: str, params: dict[str, Any], package: Path = PACKAGE) -> 
         segments = key.split(".")
         if segments[0] not in groups or _key_exists(params, segments):
             continue
-        if _is_code_path(key, package):
+        if _is_code_path(key, package) or key in nodes:
             continue
         problems.append(f"unknown configuration key: {key}")
     return problems
@@ -218,7 +230,7 @@ def test_every_file_a_document_cites_exists(document: Path):
 
 @pytest.mark.parametrize("document", documents(), ids=lambda path: str(path.relative_to(ROOT)))
 def test_every_configuration_key_a_document_names_exists(document: Path):
-    assert unknown_keys(document.read_text(encoding="utf-8"), parameters()) == []
+    assert unknown_keys(document.read_text(encoding="utf-8"), parameters(), nodes=node_names()) == []
 
 
 def test_code_and_configuration_cite_existing_documents():
@@ -303,9 +315,11 @@ def test_unknown_keys_checks_groups_placeholders_params_and_leaves_code_paths(ti
         "`params:recommender.seeds`, `motivation.models.<name>.base_url`, `motivation.llm.base_url`, "
         "`alignment.profiles/traits.constrained`, `alignment.profiles/users.constrained`, "
         "`alignment.fusion` (a module), `momorec.serving.packaging`, prefix `recommender.`, `scoring.parquet`, "
+        "`recommender.train_and_evaluate_sasrec` (a node), "
         '`judge.*`.\n```bash\nkedro run --params "recommender.seeds=[0, 1],motivation.max_pairs=9"\n```\n'
     )
-    assert unknown_keys(text, params, package=tiny_repo / "src" / "momorec") == [
+    nodes = frozenset({"recommender.train_and_evaluate_sasrec"})
+    assert unknown_keys(text, params, package=tiny_repo / "src" / "momorec", nodes=nodes) == [
         "unknown configuration key: recommender.device",
         "unknown configuration key: motivation.llm.base_url",
         "unknown configuration key: alignment.profiles/users.constrained",
