@@ -21,6 +21,14 @@ class LLMEndpointFailing(LLMError):
     """Several requests in a row failed on the endpoint's side (the circuit breaker opened)."""
 
 
+class LLMRateLimited(LLMError):
+    """The endpoint answered only HTTP 429 (rate limited) for longer than the model's ``limits.max_wait_s``."""
+
+
+class LLMDryRun(LLMError):
+    """A dry run ends before its first LLM call: the estimate is written, nothing is asked and nothing made up."""
+
+
 class LLMFailureBudgetExceeded(LLMError):
     """A stage's share of failed requests is above its failure budget (``max_failed_fraction``)."""
 

@@ -17,6 +17,7 @@ COUNTERS = (
     "failures",
     "prompt_tokens",
     "completion_tokens",
+    "rate_limited",
 )
 
 
@@ -36,6 +37,7 @@ class UsageRecorder:
         self._failure_kinds: dict[str, int] = {}
         self._failure_endpoints: dict[str, dict[str, int]] = {}
         self._latencies: list[float] = []
+        self._rate_limit_wait_s = 0.0
 
     def record_cache_hit(self) -> None:
         with self._lock:
@@ -53,6 +55,12 @@ class UsageRecorder:
             self._counts["prompt_tokens"] += prompt_tokens
             self._counts["completion_tokens"] += completion_tokens
             self._latencies.append(latency_s)
+
+    def record_rate_limited(self, pause_s: float) -> None:
+        """One HTTP 429 answer (not a request's failure: the request waits ``pause_s`` and is sent again)."""
+        with self._lock:
+            self._counts["rate_limited"] += 1
+            self._rate_limit_wait_s += pause_s
 
     def record_failure(self, attempts: int, kind: str, endpoint: str = "unknown endpoint") -> None:
         with self._lock:
@@ -73,6 +81,7 @@ class UsageRecorder:
                 "failure_kinds": dict(self._failure_kinds),
                 "failure_endpoints": {e: dict(k) for e, k in self._failure_endpoints.items()},
                 "latencies_s": list(self._latencies),
+                "rate_limit_wait_s": round(self._rate_limit_wait_s, 3),
             }
 
 
