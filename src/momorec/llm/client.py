@@ -279,7 +279,11 @@ class LLMClient:
             if token_logprobs is not None:
                 self.cache.put_logprobs(key, json.dumps([[t.token, list(t.top)] for t in token_logprobs]))
         self.usage.record_call(
-            attempts, completion.latency_s, completion.prompt_tokens, completion.completion_tokens
+            attempts,
+            completion.latency_s,
+            completion.prompt_tokens,
+            completion.completion_tokens,
+            self.endpoint.cost_usd(completion.prompt_tokens, completion.completion_tokens),
         )
         return ChatResult(
             ok=True,

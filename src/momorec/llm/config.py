@@ -190,6 +190,18 @@ class EndpointConfig:
             "price_per_million_completion_tokens": self.price_per_million_completion_tokens,
         }
 
+    def cost_usd(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        """The price of these tokens in USD: 0 for the embedded model without prices, ``None`` when unknown."""
+        prompt_price, completion_price = (
+            self.price_per_million_prompt_tokens,
+            self.price_per_million_completion_tokens,
+        )
+        if prompt_price is None and completion_price is None and self.is_embedded:
+            return 0.0
+        if prompt_price is None or completion_price is None:
+            return None
+        return (prompt_tokens * prompt_price + completion_tokens * completion_price) / 1e6
+
     def key_for_client(self) -> str:
         """The key to hand to ``openai.OpenAI``; a clear error when the endpoint needs one and none is set."""
         if self.api_key is not None:
