@@ -1,12 +1,13 @@
 """Kedro project settings for momorec."""
 
 from momorec.config_loader import ProjectConfigLoader
-from momorec.llm.hooks import LLMCredentialsHook
+from momorec.llm.hooks import LeakCanarySwitchHook, LLMCredentialsHook
 from momorec.tracking import StaleMlflowRunsHook
 
 # The LLM clients are built inside nodes; this hook hands them the `llm` section of credentials.yml (and
-# redacts log output). The other marks MLflow runs left RUNNING by killed processes as FAILED.
-HOOKS = (LLMCredentialsHook(), StaleMlflowRunsHook())
+# redacts log output). The second marks MLflow runs left RUNNING by killed processes as FAILED. The third stops a
+# run whose leak canary would call a paid endpoint unless leak_canary.enabled allows it (momorec.llm.hooks).
+HOOKS = (LLMCredentialsHook(), StaleMlflowRunsHook(), LeakCanarySwitchHook())
 
 # OmegaConfigLoader + ${project_path:}: the MLflow store is found from the project root (conf/base/mlflow.yml).
 CONFIG_LOADER_CLASS = ProjectConfigLoader

@@ -212,10 +212,15 @@ def estimate_table(estimate: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def log_estimate(stage: str, estimate: Mapping[str, Any], path_hint: str) -> None:
-    """Log the table (one block) and, when a price is missing, how to give it."""
-    logger.info("LLM estimate of the %s stage (%s):\n%s", stage, path_hint, estimate_table(estimate))
-    if estimate["total"].get("cost_usd") is None:
+def log_estimate(stage: str, estimate: Mapping[str, Any], dataset: str) -> None:
+    """Print the table (whole, to stdout: a log handler would wrap its lines) and log the totals."""
+    print(f"\nLLM estimate of the {stage} stage ({dataset}):\n{estimate_table(estimate)}\n", flush=True)
+    total = estimate["total"]
+    logger.info(
+        "LLM estimate of the %s stage (%s): %d calls, %d prompt and at most %d completion tokens, cost %s USD",
+        stage, dataset, total["calls"], total["prompt_tokens"], total["completion_tokens"], total["cost_usd"],
+    )  # fmt: skip
+    if total.get("cost_usd") is None:
         logger.warning(
             "No price for a remote model: set price_per_million_prompt_tokens and "
             "price_per_million_completion_tokens under its entry to get cost_usd."
