@@ -97,3 +97,18 @@ def test_the_embedded_token_count_equals_the_embedded_servers():
     with LLMClient(EMBEDDED, CallSettings(show_progress=False)) as client:
         served = [client.complete(request).prompt_tokens for request in requests]
     assert served == [counter.prompt_tokens(EMBEDDED, request) for request in requests]
+
+
+def test_a_dry_run_ends_a_click_command_with_exit_status_0():
+    """``kedro run`` is a click command: the dry run's stop must not read as a failed run to scripts."""
+    import click
+    from click.testing import CliRunner
+
+    from momorec.llm.errors import LLMDryRun, LLMError
+
+    @click.command()
+    def run() -> None:
+        raise LLMDryRun("dry run: no request")
+
+    assert issubclass(LLMDryRun, LLMError) and str(LLMDryRun("why")) == "why"
+    assert CliRunner().invoke(run, standalone_mode=True).exit_code == 0
