@@ -8,6 +8,7 @@ same window, so "N per window" means what "N per minute" means in a real run).
 from __future__ import annotations
 
 import email.utils
+import threading
 import time
 
 import pandas as pd
@@ -236,3 +237,19 @@ def test_limits_and_prices_are_read_from_the_model_entry():
         0.0,
     )
     assert endpoint.describe()["limits"]["requests_per_minute"] == 500.0
+
+
+def test_without_configured_limits_a_429_halves_the_requests_in_flight():
+    limiter = RateLimiter(RateLimits(), "the endpoint", window_s=WINDOW_S)
+    held = [limiter.acquire(1) for _ in range(4)]  # four requests in flight
+    assert limiter.rate_limited(0.0) == pytest.approx(0.1)  # "Retry-After: 0" still pauses a little
+    for reservation in held[:3]:
+        limiter.release(reservation, None, answered=False)
+    limiter.acquire(1)  # two in flight: the new cap
+    waiting = threading.Thread(target=limiter.acquire, args=(1,), daemon=True)
+    waiting.start()
+    waiting.join(0.3)
+    assert waiting.is_alive()  # held back by the cap, not by any window
+    limiter.release(None, None, answered=True)
+    waiting.join(2.0)
+    assert not waiting.is_alive()

@@ -5,15 +5,17 @@ client keeps under the configured quota itself (``RateLimits``, from ``<model en
 the endpoint still answers 429, slows down instead of failing:
 
 - **Sliding windows.** At most ``requests_per_minute`` requests start, and at most ``tokens_per_minute``
-  tokens are reserved, in any window of ``window_s`` seconds (60; shorter only in tests), plus a 5 % margin
-  for the network delay between the client's send and the server's count. A request reserves
+  tokens are reserved, in any window of ``window_s`` seconds (60; shorter only in tests), plus a margin
+  (5 %, at least 0.25 s) for the network delay between the client's send and the server's count. A request reserves
   its estimated tokens (prompt at 4 characters per token, plus ``max_tokens``) before it is sent; the
   endpoint's reported usage replaces the estimate when the answer arrives. A request larger than the whole
   token budget is sent alone, once the window is empty.
 - **Concurrency.** At most ``max_concurrency`` requests in flight, whatever the number of worker threads.
 - **HTTP 429.** Every worker pauses until ``Retry-After`` (seconds or an HTTP date; else an exponential
-  backoff) and the request rate is halved (down to a floor), then recovers step by step with each answered
-  request. A 429 is neither a retry of the request nor a failure for the circuit breaker.
+  backoff; at least 0.1 s) and the request rate is halved (down to a tenth), then recovers step by step with
+  each answered request. Without a configured ``requests_per_minute`` the number of requests in flight is
+  halved instead (down to one), and grows back by one per that many answered requests. A 429 is neither a
+  retry of the request nor a failure for the circuit breaker.
 - **No endless waiting.** When the endpoint has answered nothing but 429 for ``max_wait_s`` seconds, the
   stage stops with ``LLMRateLimited``: the quota is too small or exhausted, and waiting will not help.
 
@@ -39,6 +41,7 @@ WINDOW_S = 60.0
 # A request leaves the client's window this share of the window later than it would at the server: the
 # server counts arrivals, which trail the client's send times by a varying network delay.
 _WINDOW_SLACK = 0.05
+_MIN_SLACK_S = 0.25
 # A 429 halves the request rate, down to this share of the configured one; each answered request gives back
 # this share of the configured rate.
 _SLOWDOWN = 0.5
@@ -47,6 +50,12 @@ _RECOVERY_STEP = 0.05
 # Backoff after a 429 without Retry-After: first pause, doubled per 429 in a row, capped.
 _BACKOFF_FIRST_S = 1.0
 _BACKOFF_MAX_S = 60.0
+# Past this many, the in-flight cap learned from 429s is lifted.
+_MAX_IN_FLIGHT_CAP = 64
+# How often a worker held back by the in-flight cap looks again.
+_IN_FLIGHT_POLL_S = 0.02
+# The shortest pause after a 429 (a "Retry-After: 0" must not turn into a tight loop of refused requests).
+_MIN_PAUSE_S = 0.1
 # A Retry-After beyond this is capped: a server that asks for an hour is a quota problem (max_wait_s decides).
 _RETRY_AFTER_CAP_S = 300.0
 
@@ -159,7 +168,7 @@ class RateLimiter:
         self.limits = limits
         self.label = label
         self.window_s = window_s
-        self._span = window_s * (1 + _WINDOW_SLACK)
+        self._span = window_s + max(window_s * _WINDOW_SLACK, _MIN_SLACK_S)
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -167,6 +176,11 @@ class RateLimiter:
         self._tokens: deque[list[float]] = deque()  # [send time, reserved tokens] of the window's requests
         self._token_sum = 0.0
         self._rate_share = 1.0  # of requests_per_minute, lowered by 429s
+        # Without a configured requests_per_minute a 429 halves the requests in flight instead (``None``:
+        # no cap); each answered request brings the cap closer to where it was.
+        self._in_flight = 0
+        self._in_flight_cap: int | None = None
+        self._cap_credit = 0
         self._paused_until = 0.0
         self._rate_limited_in_a_row = 0
         self._streak_started = 0.0  # when the current run of 429s (no answer in between) began
@@ -189,6 +203,7 @@ class RateLimiter:
                     self._forget_before(now - self._span)
                     wait = self._wait_needed(now, estimated_tokens)
                     if wait <= 0:
+                        self._in_flight += 1
                         self._starts.append(now)
                         reservation = None
                         if self.limits.tokens_per_minute is not None:
@@ -196,7 +211,8 @@ class RateLimiter:
                             self._tokens.append(reservation)
                             self._token_sum += estimated_tokens
                         return reservation
-                self.waited_s += wait
+                with self._lock:
+                    self.waited_s += wait
                 self._sleep(wait)
         except BaseException:
             if self._semaphore is not None:
@@ -206,6 +222,7 @@ class RateLimiter:
     def release(self, reservation: list[float] | None, used_tokens: int | None, answered: bool) -> None:
         """After the answer: the reservation becomes the tokens used; an answered request is progress."""
         with self._lock:
+            self._in_flight -= 1
             if reservation is not None and used_tokens is not None and used_tokens > 0:
                 # The reservation may already have left the window; then it no longer counts.
                 if any(entry is reservation for entry in self._tokens):
@@ -214,6 +231,12 @@ class RateLimiter:
             if answered:
                 self._rate_limited_in_a_row = 0
                 self._rate_share = min(1.0, self._rate_share + _RECOVERY_STEP)
+                if self._in_flight_cap is not None:
+                    self._cap_credit += 1
+                    if self._cap_credit >= self._in_flight_cap:  # additive increase: +1 per cap answers
+                        self._in_flight_cap, self._cap_credit = self._in_flight_cap + 1, 0
+                        if self._in_flight_cap > _MAX_IN_FLIGHT_CAP:
+                            self._in_flight_cap = None
         if self._semaphore is not None:
             self._semaphore.release()
 
@@ -232,8 +255,11 @@ class RateLimiter:
             if retry_after_s is None:
                 pause = min(_BACKOFF_FIRST_S * 2 ** (self._rate_limited_in_a_row - 1), _BACKOFF_MAX_S)
             else:
-                pause = min(retry_after_s, _RETRY_AFTER_CAP_S)
+                pause = min(max(retry_after_s, _MIN_PAUSE_S), _RETRY_AFTER_CAP_S)
             self._paused_until = max(self._paused_until, now + pause)
+            if self.limits.requests_per_minute is None:
+                current = self._in_flight_cap or max(self._in_flight, 1)
+                self._in_flight_cap, self._cap_credit = max(1, current // 2), 0
             self._rate_share = max(_MIN_RATE_SHARE, self._rate_share * _SLOWDOWN)
             return pause
 
@@ -257,9 +283,11 @@ class RateLimiter:
     def _wait_needed(self, now: float, estimated_tokens: int) -> float:
         waits = [self._paused_until - now]
         rpm = self.limits.requests_per_minute
+        if self._in_flight_cap is not None and self._in_flight >= self._in_flight_cap:
+            waits.append(_IN_FLIGHT_POLL_S)
         if rpm is not None:
             # The window's budget at the current (possibly lowered) rate; at least one request per window.
-            allowed = max(1, math.floor(rpm * self._rate_share * self.window_s / WINDOW_S))
+            allowed = max(1, math.floor(rpm * self.window_s / WINDOW_S * self._rate_share))
             if len(self._starts) >= allowed:
                 waits.append(self._starts[len(self._starts) - allowed] + self._span - now)
         tpm = self.limits.tokens_per_minute
