@@ -132,7 +132,11 @@ def merge_usage(stage_usages: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         latencies.extend(stage_latencies)
         stage_summary = (
             {c: int(usage.get(c, 0)) for c in COUNTERS}
-            | {"failure_kinds": dict(usage.get("failure_kinds", {})), "cost_usd": stage_cost}
+            | {
+                "failure_kinds": dict(usage.get("failure_kinds", {})),
+                "cost_usd": stage_cost,
+                "rate_limit_wait_s": float(usage.get("rate_limit_wait_s", 0.0)),
+            }
             | _percentiles(stage_latencies)
         )
         stages[str(usage.get("stage", f"stage_{len(stages)}"))] = stage_summary
