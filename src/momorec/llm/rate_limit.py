@@ -88,12 +88,6 @@ class RateLimits:
 
     KEYS = ("requests_per_minute", "tokens_per_minute", "max_concurrency", "max_wait_s")
 
-    @property
-    def any(self) -> bool:
-        return any(
-            v is not None for v in (self.requests_per_minute, self.tokens_per_minute, self.max_concurrency)
-        )
-
     @classmethod
     def from_params(cls, params: Mapping[str, Any] | None, key: str) -> RateLimits:
         """The limits under ``key`` (e.g. ``motivation.models.gpt.limits``); every error names the bad key."""
