@@ -34,6 +34,7 @@ def test_all_six_stages_are_registered_in_order():
         "layer_sweep",
         "scoring",
         "scoring_from_run",
+        "without_leak_canary",
         "__default__",
     }
     default_parts = [name.replace("recommender", "recommender_with_canary") for name in STAGES]

@@ -1,13 +1,14 @@
 """Kedro project settings for momorec."""
 
 from momorec.config_loader import ProjectConfigLoader
-from momorec.llm.hooks import LLMCredentialsHook
+from momorec.llm.hooks import LeakCanarySwitchHook, LLMCredentialsHook
 from momorec.tracking import CloseMlflowRunsHook, StaleMlflowRunsHook
 
-# The LLM clients are built inside nodes; this hook hands them the `llm` section of credentials.yml (and
+# The LLM clients are built inside nodes; the first hook hands them the `llm` section of credentials.yml (and
 # redacts log output). The MLflow ones (momorec.tracking) end kedro-mlflow's run when the pipeline ends (it
-# stays active in the process otherwise) and mark runs left RUNNING by killed processes as FAILED.
-HOOKS = (LLMCredentialsHook(), CloseMlflowRunsHook(), StaleMlflowRunsHook())
+# stays active in the process otherwise) and mark runs left RUNNING by killed processes as FAILED. The last
+# stops a run whose leak canary would call a paid endpoint unless leak_canary.enabled allows it.
+HOOKS = (LLMCredentialsHook(), CloseMlflowRunsHook(), StaleMlflowRunsHook(), LeakCanarySwitchHook())
 
 # OmegaConfigLoader + ${project_path:}: the MLflow store is found from the project root (conf/base/mlflow.yml).
 CONFIG_LOADER_CLASS = ProjectConfigLoader

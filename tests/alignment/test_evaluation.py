@@ -49,3 +49,16 @@ def test_cost_per_1000_users():
     assert row["llm_seconds"] == pytest.approx(2.0) and row["wall_seconds_per_1000_users"] == pytest.approx(
         150.0
     )
+
+
+def test_the_cost_in_usd_is_the_runs_and_unknown_stays_unknown_in_the_total():
+    from momorec.alignment.evaluation import cost_table
+
+    priced = {"requests": 2, "calls": 2, "cost_usd": 0.25, "latencies_s": [0.1]}
+    unpriced = {"requests": 1, "calls": 1, "cost_usd": None, "latencies_s": [0.1]}
+    table = cost_table({"profiles": priced, "traits": priced}, n_users=4).set_index("stage")
+    assert table.loc["total", "cost_usd"] == pytest.approx(0.5)
+    with_unknown = cost_table({"profiles": priced, "traits": unpriced}, n_users=4).set_index("stage")
+    assert np.isnan(with_unknown.loc["traits", "cost_usd"]) and np.isnan(
+        with_unknown.loc["total", "cost_usd"]
+    )

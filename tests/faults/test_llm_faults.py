@@ -28,6 +28,7 @@ from kedro.framework.startup import bootstrap_project
 
 from momorec.llm.embedded import free_port
 from momorec.llm.errors import (
+    LLMDryRun,
     LLMEndpointFailing,
     LLMEndpointUnreachable,
     LLMError,
@@ -292,3 +293,36 @@ def test_shipped_timings_stop_a_black_hole_endpoint_in_about_a_minute():
         seconds = time.perf_counter() - started
         client.close()
     assert settings.deadline_s - 1 < seconds < settings.deadline_s + 20, seconds
+
+
+def test_a_rate_limited_endpoint_is_waited_for_and_the_stage_finishes_within_its_quota(project, capfd):
+    """N requests per window, HTTP 429 with Retry-After beyond: no failed call, never more than N served."""
+    n_per_window = 4
+    with FakeChatServer(rate_limit=n_per_window, rate_window_s=1.0) as server:
+        error, _ = _run_motivation(project, server.base_url, circuit_breaker_failures=2)
+    assert error is None, error
+    usage = _usage(project)
+    assert usage["failures"] == 0 and usage["calls"] == len(server.served_times)
+    assert usage["rate_limited"] == len(server.rate_limited_times) > 0
+    assert server.max_served_in_window() <= n_per_window
+    assert (
+        pd.read_parquet(project / "data" / "04_feature" / "pair_motivations.parquet")["status"] == "ok"
+    ).all()
+    assert _mlflow_statuses(project)[-1] == "FINISHED"
+    _assert_nothing_leaked(project, capfd)
+
+
+def test_the_dry_run_asks_nothing_and_estimates_the_real_runs_calls(project, capfd):
+    with FakeChatServer() as server:
+        error, _ = _run_motivation(project, server.base_url, dry_run=True)
+        assert isinstance(_cause(error), LLMDryRun), error
+        assert server.n_requests == 0
+        assert not (project / "data" / "04_feature" / "pair_motivations.parquet").exists()
+        estimate = json.loads((project / "data" / "08_reporting" / "llm_estimate.json").read_text())
+        assert "leak canary (extra)" in capfd.readouterr().out  # the printed table
+        error, _ = _run_motivation(project, server.base_url)
+        assert error is None, error
+    calls = _usage(project)["calls"]
+    assert calls == server.n_requests
+    assert abs(estimate["total"]["calls"] - calls) <= 0.1 * calls
+    _assert_nothing_leaked(project, capfd)

@@ -102,7 +102,7 @@ def test_a_killed_run_resumes_with_only_the_missing_calls(cache_path):
         assert cache.integrity_ok()
 
 
-@pytest.mark.parametrize("status", [500, 503, 429])
+@pytest.mark.parametrize("status", [500, 503])
 def test_transient_http_errors_are_retried(fake_server, make_client, status):
     fake_server.queue(Action(status=status))
     client = make_client(fake_server.base_url)
@@ -110,6 +110,16 @@ def test_transient_http_errors_are_retried(fake_server, make_client, status):
     assert result.ok
     assert fake_server.n_requests == 2
     assert client.usage.as_dict()["retries"] == 1
+
+
+def test_a_429_is_sent_again_without_spending_a_retry(fake_server, make_client):
+    fake_server.queue(Action(status=429, headers=(("Retry-After", "0"),)))
+    client = make_client(fake_server.base_url, max_retries=0)
+    result = client.complete(request())
+    assert result.ok
+    assert fake_server.n_requests == 2
+    usage = client.usage.as_dict()
+    assert (usage["retries"], usage["failures"], usage["rate_limited"]) == (0, 0, 1)
 
 
 def test_other_4xx_is_a_failure_without_retry_and_is_retried_next_run(fake_server, make_client, cache_path):

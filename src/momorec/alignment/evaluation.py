@@ -22,7 +22,7 @@ RESULT_COLUMNS = ["variant", "segment", "metric", "k", "mean", "std", "n_seeds",
 COST_COLUMNS = [
     "stage", "users", "requests", "calls", "cache_hits", "failures", "prompt_tokens", "completion_tokens",
     "llm_seconds", "wall_seconds", "requests_per_1000_users", "tokens_per_1000_users", "llm_seconds_per_1000_users",
-    "wall_seconds_per_1000_users",
+    "wall_seconds_per_1000_users", "cost_usd",
 ]  # fmt: skip
 
 
@@ -120,6 +120,8 @@ def cost_row(
         "tokens_per_1000_users": (prompt + completion) * scale,
         "llm_seconds_per_1000_users": llm_seconds * scale,
         "wall_seconds_per_1000_users": float(wall_seconds) * scale,
+        # What this run's calls cost at the model's prices (0 embedded; NaN: a remote model without prices).
+        "cost_usd": float("nan") if usage.get("cost_usd", 0.0) is None else float(usage.get("cost_usd", 0.0)),
     }
 
 
@@ -176,6 +178,7 @@ def cost_table(stage_usage: Mapping[str, Mapping[str, Any]], n_users: int) -> pd
     table = pd.DataFrame(rows, columns=COST_COLUMNS)
     total = table.drop(columns="stage").sum(numeric_only=True)
     total["users"] = n_users
+    total["cost_usd"] = table["cost_usd"].sum(skipna=False)  # unknown when one stage's cost is unknown
     table.loc[len(table)] = {"stage": "total", **total.to_dict()}
     return table.astype({"users": "int64", "requests": "int64", "calls": "int64", "cache_hits": "int64",
                          "failures": "int64", "prompt_tokens": "int64", "completion_tokens": "int64"})  # fmt: skip

@@ -10,6 +10,8 @@ Small modules, one job each:
 - ``tokens``: texts cut to a token budget before they enter a prompt.
 - ``embedded``: the local llama.cpp server with the SmolLM2 GGUF, used when no endpoint is configured.
 - ``client``: deadlines, retries, bounded concurrency and caching around ``openai``'s chat completions.
+- ``rate_limit``: per-model requests/tokens per minute, requests in flight, and the slow-down on HTTP 429.
+- ``estimate``: calls, tokens and cost of a stage before it runs (the dry run), from the stage's requests.
 - ``structured``: the sampling plan and the retry loop of every call whose answer must validate.
 - ``testing``: fake OpenAI-compatible HTTP servers (scripted, black hole) for tests and benchmarks.
 
@@ -22,10 +24,12 @@ from momorec.llm.config import CallSettings, EndpointConfig, Secret
 from momorec.llm.errors import (
     LLMAuthenticationError,
     LLMConfigError,
+    LLMDryRun,
     LLMEndpointFailing,
     LLMEndpointUnreachable,
     LLMError,
     LLMFailureBudgetExceeded,
+    LLMRateLimited,
 )
 from momorec.llm.structured import SamplingPlan, generate_structured
 from momorec.llm.usage import UsageRecorder, merge_usage
@@ -42,7 +46,9 @@ __all__ = [
     "LLMEndpointFailing",
     "LLMEndpointUnreachable",
     "LLMError",
+    "LLMDryRun",
     "LLMFailureBudgetExceeded",
+    "LLMRateLimited",
     "SamplingPlan",
     "Secret",
     "UsageRecorder",

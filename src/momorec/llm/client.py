@@ -1,6 +1,6 @@
 """The chat client every agent uses: cache first, then the endpoint with timeouts and retries.
 
-Transient errors (connection refused/reset, timeouts, HTTP 408/429/5xx, a malformed or empty body) are retried
+Transient errors (connection refused/reset, timeouts, HTTP 408/5xx, a malformed or empty body) are retried
 with exponential backoff within the request's deadline (``CallSettings.deadline_s``); authentication errors
 (401/403) and an unknown model (404) stop the run at once with an error that names the endpoint; a prompt
 over the context window (``context_overflow``) and other 4xx answers are failures of that request. A request
@@ -10,6 +10,11 @@ nothing answering at all raises ``LLMEndpointUnreachable``; ``circuit_breaker_fa
 failures in a row raise ``LLMEndpointFailing``; and leaving the client's ``with`` block checks the stage's
 failure budget (``momorec.llm.failure_budget``). Every error text is redacted (``momorec.llm.redaction``)
 before it is stored, returned or raised.
+
+HTTP 429 (rate limited) is none of these: the model's rate limiter (``momorec.llm.rate_limit``) pauses every
+worker for the answer's ``Retry-After`` and lowers the request rate; the request is sent again without
+spending a retry, and the circuit breaker does not count it. The same limiter keeps the client within the
+model's configured requests and tokens per minute and requests in flight.
 
 Answers are cached by request and endpoint identity (``EndpointConfig.cache_identity``): another base URL
 or model file never gets the answers of the old one, while the embedded server's per-run port does not
@@ -35,9 +40,17 @@ from tqdm.auto import tqdm
 from momorec.llm.cache import CachedCompletion, LLMCache, request_key
 from momorec.llm.config import CallSettings, EndpointConfig
 from momorec.llm.embedded import SMOLLM2_FILE, EmbeddedPool, EmbeddedServer
-from momorec.llm.errors import LLMAuthenticationError, LLMConfigError, LLMEndpointUnreachable
+from momorec.llm.errors import (
+    RESUME_HINT,
+    LLMAuthenticationError,
+    LLMConfigError,
+    LLMEndpointUnreachable,
+    LLMRateLimited,
+)
 from momorec.llm.failure_budget import CircuitBreaker, check_failure_budget
+from momorec.llm.rate_limit import LimitWaitExceeded, RateLimiter, retry_after_seconds, shared_limiter
 from momorec.llm.redaction import redact
+from momorec.llm.tokens import approximate_tokens
 from momorec.llm.usage import UsageRecorder
 
 logger = logging.getLogger(__name__)
@@ -162,6 +175,7 @@ class LLMClient:
         usage: UsageRecorder | None = None,
         embedded_server: EmbeddedServer | EmbeddedPool | None = None,
         check_budget_on_exit: bool = True,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.settings = settings or CallSettings()
@@ -176,6 +190,9 @@ class LLMClient:
         # Off when several clients share one usage recorder and their owner checks it once (session.py).
         self.check_budget_on_exit = check_budget_on_exit
         self._breaker = CircuitBreaker(self.settings.circuit_breaker_failures, endpoint.label())
+        # Requests and tokens per minute, requests in flight and 429 pauses, shared by every client of this
+        # model at this endpoint in the process (``momorec.llm.rate_limit``).
+        self._limiter = rate_limiter or shared_limiter(self.cache_identity, endpoint.limits, endpoint.label())
         # One OpenAI client per lane: lane k talks to the pool's server k (a remote endpoint has one lane).
         self._openai: list[openai.OpenAI] = []
         self._openai_lock = threading.Lock()
@@ -262,7 +279,11 @@ class LLMClient:
             if token_logprobs is not None:
                 self.cache.put_logprobs(key, json.dumps([[t.token, list(t.top)] for t in token_logprobs]))
         self.usage.record_call(
-            attempts, completion.latency_s, completion.prompt_tokens, completion.completion_tokens
+            attempts,
+            completion.latency_s,
+            completion.prompt_tokens,
+            completion.completion_tokens,
+            self.endpoint.cost_usd(completion.prompt_tokens, completion.completion_tokens),
         )
         return ChatResult(
             ok=True,
@@ -291,41 +312,62 @@ class LLMClient:
         client = self._client()  # starts an embedded server first: its start-up is not the request's time
         deadline = None if self.settings.deadline_s is None else time.monotonic() + self.settings.deadline_s
         failure: _CallFailure | None = None
-        for attempt in range(1, self.settings.max_retries + 2):
-            timeout = self.settings.timeout_s
+        attempt = 0
+        while attempt <= self.settings.max_retries:
+            attempt += 1
+            # Waiting for the rate budget (or a 429 pause) is the client's queue, not the endpoint's time.
+            queued = time.monotonic()
+            reservation = self._acquire(request)
             if deadline is not None:
-                timeout = min(timeout, deadline - time.monotonic())
-                if timeout <= 0.01 and failure is not None:
-                    failure.message += f" (request deadline of {self.settings.deadline_s:g} s reached)"
-                    break
-            started = time.perf_counter()
+                deadline += time.monotonic() - queued
+            answered, used_tokens = False, None
             try:
-                response = client.chat.completions.create(**arguments, timeout=timeout)
-            except openai.APIStatusError as error:
-                failure = self._status_failure(error, attempt)
-                if not failure.transient:
-                    return failure
-            except openai.APITimeoutError:
-                failure = _CallFailure("timeout", f"no answer within {timeout:.3g} s", attempt)
-            except openai.APIConnectionError as error:
-                failure = _CallFailure("connection", redact(f"{type(error).__name__}: {error}"), attempt)
-            except (ValueError, openai.APIResponseValidationError) as error:
-                # A body that is not a chat completion (a proxy's error page, a truncated reply): retry.
-                message = redact(f"{type(error).__name__}: {error}")[:_MESSAGE_CHARS]
-                failure = _CallFailure("malformed_response", message, attempt)
-            else:
-                text = response.choices[0].message.content if response.choices else None
-                if text and text.strip():
+                timeout = self.settings.timeout_s
+                if deadline is not None:
+                    timeout = min(timeout, deadline - time.monotonic())
+                    if timeout <= 0.01 and failure is not None:
+                        failure.message += f" (request deadline of {self.settings.deadline_s:g} s reached)"
+                        break
+                started = time.perf_counter()
+                try:
+                    response = client.chat.completions.create(**arguments, timeout=timeout)
+                except openai.APIStatusError as error:
+                    if error.status_code == 429:
+                        self._rate_limited(error)
+                        attempt -= 1  # a 429 is a pause, not a retry: the request waits its turn again
+                        continue
+                    failure = self._status_failure(error, attempt)
+                    if not failure.transient:
+                        return failure
+                except openai.APITimeoutError:
+                    failure = _CallFailure("timeout", f"no answer within {timeout:.3g} s", attempt)
+                except openai.APIConnectionError as error:
+                    failure = _CallFailure("connection", redact(f"{type(error).__name__}: {error}"), attempt)
+                except (ValueError, openai.APIResponseValidationError) as error:
+                    # A body that is not a chat completion (a proxy's error page, a truncated reply): retry.
+                    message = redact(f"{type(error).__name__}: {error}")[:_MESSAGE_CHARS]
+                    failure = _CallFailure("malformed_response", message, attempt)
+                else:
+                    answered = True
+                    text = response.choices[0].message.content if response.choices else None
                     usage = response.usage
-                    completion = CachedCompletion(
-                        text=text,
-                        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-                        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-                        latency_s=time.perf_counter() - started,
+                    prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+                    completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+                    used_tokens = prompt_tokens + completion_tokens
+                    if text and text.strip():
+                        completion = CachedCompletion(
+                            text=text,
+                            prompt_tokens=prompt_tokens,
+                            completion_tokens=completion_tokens,
+                            latency_s=time.perf_counter() - started,
+                        )
+                        return completion, attempt, _parse_token_logprobs(response.choices[0])
+                    # Never cached: an empty answer is retried now and on the next run.
+                    failure = _CallFailure(
+                        "empty_response", "the endpoint returned no message content", attempt
                     )
-                    return completion, attempt, _parse_token_logprobs(response.choices[0])
-                # Never cached: an empty answer is retried now and on the next run.
-                failure = _CallFailure("empty_response", "the endpoint returned no message content", attempt)
+            finally:
+                self._limiter.release(reservation, used_tokens, answered)
             if attempt <= self.settings.max_retries:
                 pause = self._backoff(attempt)
                 if deadline is not None and time.monotonic() + pause >= deadline:
@@ -386,13 +428,31 @@ class LLMClient:
                 f"inputs (max_title_tokens) or give the server a larger context"
             )
             return _CallFailure("context_overflow", message, attempt, transient=False)
-        transient = status >= 500 or status in (408, 429)
+        transient = status >= 500 or status == 408
         return _CallFailure(f"http_{status}", body, attempt, transient)
 
     def _backoff(self, attempt: int) -> float:
         # Exponential with a little jitter so concurrent workers do not retry in lockstep.
         delay = min(self.settings.backoff_s * 2 ** (attempt - 1), self.settings.max_backoff_s)
         return delay * (1.0 + 0.25 * random.random())
+
+    def _acquire(self, request: ChatRequest) -> list[float] | None:
+        """Wait for the model's rate budget; its estimate: the prompt (4 characters a token) + ``max_tokens``."""
+        estimate = sum(approximate_tokens(content) for _, content in request.messages) + request.max_tokens
+        try:
+            return self._limiter.acquire(estimate)
+        except LimitWaitExceeded as error:
+            raise LLMRateLimited(f"{error} {RESUME_HINT}") from None
+
+    def _rate_limited(self, error: openai.APIStatusError) -> None:
+        """A 429: every worker of this model pauses (``Retry-After`` or a backoff) and the rate drops."""
+        headers = getattr(getattr(error, "response", None), "headers", None)
+        try:
+            pause = self._limiter.rate_limited(retry_after_seconds(headers))
+        except LimitWaitExceeded as stalled:
+            raise LLMRateLimited(f"{stalled} {RESUME_HINT}") from None
+        self.usage.record_rate_limited(pause)
+        logger.debug("HTTP 429 from %s: pausing %.2f s", self.endpoint.label(), pause)
 
     # ------------------------------------------------------------------ many requests
     def complete_many(

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from momorec.llm.errors import LLMConfigError
+from momorec.llm.rate_limit import RateLimits, positive_setting
 from momorec.llm.redaction import register_secret
 
 # Local servers (vLLM, Ollama, llama.cpp) accept any key; the openai client insists on a non-empty one.
@@ -116,6 +117,12 @@ class EndpointConfig:
     # What the cache keys answers by instead of the base URL (``cache_identity``): set it when one model
     # moves between URLs (a new port, a proxy) and its cached answers should follow it.
     fingerprint: str | None = None
+    # Client-side requests/tokens per minute and requests in flight (``momorec.llm.rate_limit``).
+    limits: RateLimits = RateLimits()
+    # USD per million prompt / completion tokens, for the dry run's estimate and the usage report
+    # (``None``: unknown, no cost is given; 0 for a free local model).
+    price_per_million_prompt_tokens: float | None = None
+    price_per_million_completion_tokens: float | None = None
 
     def __post_init__(self) -> None:
         if self.structured_output not in STRUCTURED_OUTPUT_STYLES:
@@ -178,7 +185,22 @@ class EndpointConfig:
             "structured_output": self.structured_output,
             "fingerprint": self.fingerprint,
             "api_key_set": self.api_key is not None,
+            "limits": self.limits.describe(),
+            "price_per_million_prompt_tokens": self.price_per_million_prompt_tokens,
+            "price_per_million_completion_tokens": self.price_per_million_completion_tokens,
         }
+
+    def cost_usd(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        """The price of these tokens in USD: 0 for the embedded model without prices, ``None`` when unknown."""
+        prompt_price, completion_price = (
+            self.price_per_million_prompt_tokens,
+            self.price_per_million_completion_tokens,
+        )
+        if prompt_price is None and completion_price is None and self.is_embedded:
+            return 0.0
+        if prompt_price is None or completion_price is None:
+            return None
+        return (prompt_tokens * prompt_price + completion_tokens * completion_price) / 1e6
 
     def key_for_client(self) -> str:
         """The key to hand to ``openai.OpenAI``; a clear error when the endpoint needs one and none is set."""
@@ -193,17 +215,21 @@ class EndpointConfig:
         return PLACEHOLDER_KEY
 
     @classmethod
-    def from_params(cls, name: str, params: Mapping[str, Any]) -> EndpointConfig:
+    def from_params(cls, name: str, params: Mapping[str, Any], key: str | None = None) -> EndpointConfig:
         """Build from one entry of ``motivation.models``.
 
-        Keys: model, base_url, api_key_env, require_api_key, structured_output, fingerprint.
+        Keys: model, base_url, api_key_env, require_api_key, structured_output, fingerprint, limits,
+        price_per_million_prompt_tokens, price_per_million_completion_tokens. ``key`` is where the entry
+        lives, for error messages (default ``motivation.models.<name>``).
         """
+        key = key or f"motivation.models.{name}"
         if not params.get("model"):
-            raise LLMConfigError(f"motivation.models.{name}: 'model' is required")
-        known = {"model", "base_url", "api_key_env", "require_api_key", "structured_output", "fingerprint"}
+            raise LLMConfigError(f"{key}: 'model' is required")
+        known = {"model", "base_url", "api_key_env", "require_api_key", "structured_output", "fingerprint",
+                 "limits", *PRICE_KEYS}  # fmt: skip
         unknown = set(params) - known
         if unknown:
-            raise LLMConfigError(f"motivation.models.{name}: unknown keys {sorted(unknown)}")
+            raise LLMConfigError(f"{key}: unknown keys {sorted(unknown)}")
         base_url = params.get("base_url") or None
         return cls(
             name=name,
@@ -215,7 +241,19 @@ class EndpointConfig:
             require_api_key=bool(params.get("require_api_key", False)),
             structured_output=str(params.get("structured_output", "auto")),
             fingerprint=str(params["fingerprint"]) if params.get("fingerprint") else None,
+            limits=RateLimits.from_params(params.get("limits"), f"{key}.limits"),
+            **{price: _price(params.get(price), f"{key}.{price}") for price in PRICE_KEYS},
         )
+
+
+PRICE_KEYS = ("price_per_million_prompt_tokens", "price_per_million_completion_tokens")
+
+
+def _price(value: Any, key: str) -> float | None:
+    """A price in USD per million tokens: a number >= 0 (0: a free local model) or null (unknown)."""
+    if value is None or (not isinstance(value, bool) and isinstance(value, (int, float)) and value == 0):
+        return None if value is None else 0.0
+    return positive_setting(value, key, integer=False)
 
 
 def _is_openai_platform(base_url: str | None) -> bool:
@@ -228,7 +266,8 @@ class CallSettings:
 
     ``timeout_s`` bounds one HTTP attempt, ``deadline_s`` one request with all its retries (``None``: only
     the attempts bound it). ``circuit_breaker_failures`` requests in a row that fail on the endpoint's side
-    (timeouts, connection errors, HTTP 5xx/429, malformed bodies) stop the stage at once.
+    (timeouts, connection errors, HTTP 5xx/408, malformed bodies) stop the stage at once; HTTP 429 slows the
+    client down instead (``momorec.llm.rate_limit``).
     ``max_failed_fraction`` is the failure budget of a stage: the share of its requests that may fail
     before the stage raises (checked when the client is closed, see ``momorec.llm.failure_budget``).
     """

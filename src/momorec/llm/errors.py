@@ -1,5 +1,7 @@
 """Errors of the LLM layer that stop a run: they always name the endpoint, never the key."""
 
+import click
+
 
 class LLMError(RuntimeError):
     """Base class of the LLM layer's fatal errors."""
@@ -19,6 +21,22 @@ class LLMAuthenticationError(LLMError):
 
 class LLMEndpointFailing(LLMError):
     """Several requests in a row failed on the endpoint's side (the circuit breaker opened)."""
+
+
+class LLMRateLimited(LLMError):
+    """The endpoint answered only HTTP 429 (rate limited) for longer than the model's ``limits.max_wait_s``."""
+
+
+class LLMDryRun(LLMError, click.exceptions.Exit):
+    """A dry run ends before its first LLM call: the estimate is written, nothing is asked and nothing made up.
+
+    It stops the run like any error (no later node runs, the previous outputs stay as they were), but it is
+    also click's ``Exit`` with status 0, so ``kedro run --params <stage>.dry_run=true`` ends successfully.
+    """
+
+    def __init__(self, message: str) -> None:
+        LLMError.__init__(self, message)
+        self.exit_code = 0
 
 
 class LLMFailureBudgetExceeded(LLMError):

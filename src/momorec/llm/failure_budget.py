@@ -10,10 +10,12 @@ motivations. Two checks make that loud:
   above ``max_failed_fraction`` raises ``LLMFailureBudgetExceeded`` with the counts by kind and endpoint and
   how to resume. Below it every failure kind is logged as a warning and stays in the usage report.
 - ``CircuitBreaker``: ``threshold`` requests in a row failing on the endpoint's side (timeouts, refused or
-  reset connections, HTTP 5xx/429/408, malformed bodies) stop the stage at once with
+  reset connections, HTTP 5xx/408, malformed bodies) stop the stage at once with
   ``LLMEndpointFailing``, so an endpoint that accepts connections and never answers costs about one
   request deadline, not a deadline per request. Failures specific to one request (HTTP 400 such as a
-  context overflow, other 4xx) prove the endpoint is answering and neither count nor reset it.
+  context overflow, other 4xx) prove the endpoint is answering and neither count nor reset it. Nor does
+  HTTP 429: a rate-limited endpoint is healthy, and the client slows down instead
+  (``momorec.llm.rate_limit``, which stops a 429 storm after ``limits.max_wait_s``).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def is_endpoint_failure(kind: str) -> bool:
         return False
     if kind.startswith("http_"):
         status = int(kind.removeprefix("http_"))
-        return status >= 500 or status in (408, 429)
+        return status >= 500 or status == 408
     return True
 
 

@@ -6,7 +6,10 @@ for summaries and verdicts); a queue of ``Action``s overrides the next answers (
 malformed bodies, an error body that echoes the request's headers), ``default_action`` answers every
 request the queue does not, a fixed ``latency_s`` simulates a remote model, ``expected_key`` makes it answer
 401 to any other key, and ``n_ctx`` makes it refuse prompts over that many tokens the way llama.cpp's server
-does. It counts requests and the largest number in flight at once. With ``token_logprobs`` it also returns
+does. It counts requests and the largest number in flight at once. With ``rate_limit`` it serves at most
+that many requests in any sliding window of ``rate_window_s`` seconds (a per-minute quota when 60) and answers
+the others HTTP 429 with a ``Retry-After`` (``retry_after``: whole seconds, an HTTP date, or none), as hosted
+APIs do; ``served_times`` and ``rate_limited_times`` say when. With ``token_logprobs`` it also returns
 token log-probabilities to requests that ask for them (``logprobs: true``), like llama.cpp's server and OpenAI.
 
 ``BlackHoleServer`` accepts connections and never answers: a hung server or a stuck proxy.
@@ -14,8 +17,10 @@ token log-probabilities to requests that ask for them (``logprobs: true``), like
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import json
+import math
 import socket
 import threading
 import time
@@ -36,6 +41,8 @@ class Action:
     raw_body: bytes | None = None
     # Answer ``status`` with an error body that repeats the request's headers, as some proxies do.
     echo_headers: bool = False
+    # Extra response headers, e.g. (("Retry-After", "2"),) with status 429.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def llama_cpp_context_overflow(n_prompt_tokens: int, n_ctx: int) -> bytes:
@@ -80,7 +87,12 @@ class FakeChatServer:
         default_action: Action | None = None,
         n_ctx: int | None = None,
         token_logprobs: Callable[[dict[str, Any], str], list[dict[str, Any]] | None] | None = None,
+        rate_limit: int | None = None,
+        rate_window_s: float = 60.0,
+        retry_after: str | None = "seconds",
     ) -> None:
+        if retry_after not in ("seconds", "http_date", None):
+            raise ValueError(f"retry_after must be 'seconds', 'http_date' or None, got {retry_after!r}")
         self.latency_s = latency_s
         self.expected_key = expected_key
         self.reply = reply
@@ -88,6 +100,11 @@ class FakeChatServer:
         self.n_ctx = n_ctx
         # (request body, answer) -> OpenAI's ``choices[0].logprobs.content`` list (None: send none).
         self.token_logprobs = token_logprobs
+        self.rate_limit = rate_limit
+        self.rate_window_s = rate_window_s
+        self.retry_after = retry_after
+        self.served_times: list[float] = []  # monotonic times of requests served within the rate limit
+        self.rate_limited_times: list[float] = []  # ... and of those answered 429
         self.script: deque[Action] = deque()
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
@@ -134,6 +151,37 @@ class FakeChatServer:
     def __exit__(self, *exc_info) -> None:
         self.stop()
 
+    def max_served_in_window(self, window_s: float | None = None) -> int:
+        """The most requests served in any window of ``window_s`` (default ``rate_window_s``) seconds."""
+        window = self.rate_window_s if window_s is None else window_s
+        with self._lock:
+            times = sorted(self.served_times)
+        best, first = 0, 0
+        for last, moment in enumerate(times):
+            while times[first] <= moment - window:
+                first += 1
+            best = max(best, last - first + 1)
+        return best
+
+    def _rate_limited(self) -> Action | None:
+        """A 429 when the window's quota is spent (lock held), else ``None`` and the request is counted."""
+        if self.rate_limit is None:
+            return None
+        now = time.monotonic()
+        window = [t for t in self.served_times if t > now - self.rate_window_s]
+        if len(window) < self.rate_limit:
+            self.served_times.append(now)
+            return None
+        self.rate_limited_times.append(now)
+        wait = window[len(window) - self.rate_limit] + self.rate_window_s - now
+        headers: tuple[tuple[str, str], ...] = ()
+        if self.retry_after == "seconds":
+            headers = (("Retry-After", str(max(math.ceil(wait), 1))),)
+        elif self.retry_after == "http_date":
+            moment = time.time() + wait + 1  # HTTP dates have whole seconds: round up
+            headers = (("Retry-After", email.utils.formatdate(moment, usegmt=True)),)
+        return Action(status=429, headers=headers)
+
     def _next_action(self) -> Action:
         with self._lock:
             return self.script.popleft() if self.script else self.default_action
@@ -155,11 +203,17 @@ class FakeChatServer:
                 pass
 
             def _send(
-                self, status: int, payload: dict[str, Any] | None = None, raw: bytes | None = None
+                self,
+                status: int,
+                payload: dict[str, Any] | None = None,
+                raw: bytes | None = None,
+                headers: tuple[tuple[str, str], ...] = (),
             ) -> None:
                 data = raw if raw is not None else json.dumps(payload).encode()
                 try:
                     self.send_response(status)
+                    for name, value in headers:
+                        self.send_header(name, value)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
@@ -197,8 +251,9 @@ class FakeChatServer:
                     fake.requests.append(body)
                     fake.in_flight += 1
                     fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+                    limited = fake._rate_limited()
                 try:
-                    action = fake._next_action()
+                    action = limited or fake._next_action()
                     time.sleep(fake.latency_s + action.delay_s)
                     n_tokens = approximate_prompt_tokens(body)
                     if fake.n_ctx is not None and n_tokens > fake.n_ctx:
@@ -210,10 +265,18 @@ class FakeChatServer:
                         self._send(action.status, {"error": {"message": message, "type": "server_error"}})
                     elif action.raw_body is not None:
                         self._send(action.status, raw=action.raw_body)
+                    elif action.status == 429:
+                        error = {
+                            "message": "Rate limit reached",
+                            "type": "requests",
+                            "code": "rate_limit_exceeded",
+                        }
+                        self._send(429, {"error": error}, headers=action.headers)
                     elif action.status != 200:
                         self._send(
                             action.status,
                             {"error": {"message": f"scripted HTTP {action.status}", "type": "server_error"}},
+                            headers=action.headers,
                         )
                     else:
                         content = action.content if action.content is not None else fake.reply(body)

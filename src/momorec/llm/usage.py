@@ -1,4 +1,8 @@
-"""Usage accounting of LLM calls: counts, tokens, latencies and failures, per stage and per run."""
+"""Usage accounting of LLM calls: counts, tokens, cost, latencies and failures, per stage and per run.
+
+``cost_usd`` is priced by each call's model (``EndpointConfig.cost_usd``: 0 for the embedded model, ``None``
+for a remote model without prices), so it compares with the dry run's estimate (``momorec.llm.estimate``).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ COUNTERS = (
     "failures",
     "prompt_tokens",
     "completion_tokens",
+    "rate_limited",
 )
 
 
@@ -36,6 +41,8 @@ class UsageRecorder:
         self._failure_kinds: dict[str, int] = {}
         self._failure_endpoints: dict[str, dict[str, int]] = {}
         self._latencies: list[float] = []
+        self._rate_limit_wait_s = 0.0
+        self._cost_usd: float | None = 0.0
 
     def record_cache_hit(self) -> None:
         with self._lock:
@@ -43,9 +50,16 @@ class UsageRecorder:
             self._counts["cache_hits"] += 1
 
     def record_call(
-        self, attempts: int, latency_s: float, prompt_tokens: int, completion_tokens: int
+        self,
+        attempts: int,
+        latency_s: float,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cost_usd: float | None = 0.0,
     ) -> None:
+        """One answered call; ``cost_usd`` ``None``: the model has no price (the stage's cost is unknown)."""
         with self._lock:
+            self._cost_usd = None if cost_usd is None or self._cost_usd is None else self._cost_usd + cost_usd
             self._counts["requests"] += 1
             self._counts["calls"] += 1
             self._counts["attempts"] += attempts
@@ -53,6 +67,12 @@ class UsageRecorder:
             self._counts["prompt_tokens"] += prompt_tokens
             self._counts["completion_tokens"] += completion_tokens
             self._latencies.append(latency_s)
+
+    def record_rate_limited(self, pause_s: float) -> None:
+        """One HTTP 429 answer (not a request's failure: the request waits ``pause_s`` and is sent again)."""
+        with self._lock:
+            self._counts["rate_limited"] += 1
+            self._rate_limit_wait_s += pause_s
 
     def record_failure(self, attempts: int, kind: str, endpoint: str = "unknown endpoint") -> None:
         with self._lock:
@@ -73,6 +93,8 @@ class UsageRecorder:
                 "failure_kinds": dict(self._failure_kinds),
                 "failure_endpoints": {e: dict(k) for e, k in self._failure_endpoints.items()},
                 "latencies_s": list(self._latencies),
+                "rate_limit_wait_s": round(self._rate_limit_wait_s, 3),
+                "cost_usd": None if self._cost_usd is None else round(self._cost_usd, 6),
             }
 
 
@@ -98,7 +120,10 @@ def merge_usage(stage_usages: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     failure_kinds: dict[str, int] = {}
     latencies: list[float] = []
     stages: dict[str, Any] = {}
+    cost: float | None = 0.0
     for usage in stage_usages:
+        stage_cost = usage.get("cost_usd", 0.0)
+        cost = None if stage_cost is None or cost is None else cost + float(stage_cost)
         for counter in COUNTERS:
             totals[counter] += int(usage.get(counter, 0))
         for kind, n in usage.get("failure_kinds", {}).items():
@@ -107,8 +132,19 @@ def merge_usage(stage_usages: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         latencies.extend(stage_latencies)
         stage_summary = (
             {c: int(usage.get(c, 0)) for c in COUNTERS}
-            | {"failure_kinds": dict(usage.get("failure_kinds", {}))}
+            | {
+                "failure_kinds": dict(usage.get("failure_kinds", {})),
+                "cost_usd": stage_cost,
+                "rate_limit_wait_s": float(usage.get("rate_limit_wait_s", 0.0)),
+            }
             | _percentiles(stage_latencies)
         )
         stages[str(usage.get("stage", f"stage_{len(stages)}"))] = stage_summary
-    return {**totals, "failure_kinds": failure_kinds, **_percentiles(latencies), "stages": stages}
+    cost = None if cost is None else round(cost, 6)
+    return {
+        **totals,
+        "cost_usd": cost,
+        "failure_kinds": failure_kinds,
+        **_percentiles(latencies),
+        "stages": stages,
+    }

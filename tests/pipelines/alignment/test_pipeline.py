@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
+from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import ParquetDataset
 
 from momorec.io.llm_cache import LLMCacheDataset
+from momorec.llm.errors import LLMDryRun
 from momorec.pipelines.alignment import create_pipeline
 from momorec.pipelines.alignment.nodes import RERANK_VARIANTS
 from tests.pipelines.alignment.conftest import TINY_RECOMMENDER
@@ -27,6 +31,7 @@ def _catalog(tiny_log, params, folder) -> DataCatalog:
             "llm_cache": LLMCacheDataset(filepath=str(folder.parent / "llm_cache.sqlite")),
             "params:alignment": MemoryDataset(params),
             "params:recommender": MemoryDataset(TINY_RECOMMENDER),
+            "alignment_llm_estimate": JSONDataset(filepath=str(folder / "alignment_llm_estimate.json")),
             **kept,
         }
     )
@@ -42,6 +47,7 @@ def test_wiring_keeps_held_out_labels_away_from_profiles_and_weight_selection():
     assert "alignment_train_interactions" in nodes["build_profile_prompts"].inputs
     assert nodes["generate_user_profiles"].inputs == [
         "alignment_profile_prompts",
+        "alignment_llm_estimate",  # the estimate is written before the first request (a dry run stops there)
         "llm_cache",
         "params:alignment",
     ]
@@ -100,3 +106,34 @@ def test_whole_pipeline_runs_and_reports_every_variant(tiny_log, alignment_param
     SequentialRunner().run(create_pipeline(), catalog_again)
     assert server.n_requests == before
     pd.testing.assert_frame_equal(catalog_again["alignment_results"].load(), results)
+
+
+def test_the_dry_run_makes_no_request_and_its_call_count_is_within_10_percent_of_the_real_run(
+    tiny_log, alignment_params, fake_llm, tmp_path
+):
+    server, llm_params = fake_llm
+    alignment_params["llm"] = llm_params
+    (tmp_path / "run").mkdir()
+    pipeline = create_pipeline().to_nodes("score_llm_compatibility")
+    with pytest.raises(LLMDryRun, match="no LLM request was made"):
+        SequentialRunner().run(
+            pipeline, _catalog(tiny_log, {**alignment_params, "dry_run": True}, tmp_path / "run")
+        )
+    assert server.n_requests == 0
+    assert not (tmp_path / "run" / "user_motivation_profiles.parquet").exists()
+    assert not (tmp_path / "run" / "item_traits.parquet").exists()
+    estimate = json.loads((tmp_path / "run" / "alignment_llm_estimate.json").read_text())
+    assert set(estimate["parts"]) == {"profiles", "traits", "compatibility"}
+
+    catalog = _catalog(tiny_log, alignment_params, tmp_path / "run")
+    SequentialRunner().run(pipeline, catalog)
+    usage = {
+        "profiles": catalog["alignment_profile_usage"].load(),
+        "traits": catalog["alignment_trait_usage"].load(),
+        "compatibility": catalog["alignment_compatibility_usage"].load(),
+    }
+    real_calls = sum(u["calls"] for u in usage.values())
+    assert real_calls == server.n_requests and all(u["failures"] == 0 for u in usage.values())
+    assert abs(estimate["total"]["calls"] - real_calls) <= 0.1 * real_calls
+    for part, numbers in estimate["parts"].items():
+        assert abs(numbers["calls"] - usage[part]["calls"]) <= 0.1 * usage[part]["calls"]

@@ -72,4 +72,5 @@ def test_canary_produces_the_recommenders_canary_table_and_shares_only_interacti
         "llm_cache",
         "item_text_embeddings",
         "spreading_encoder",
+        "llm_estimate",  # the honest run's LLM estimate, which lists the canary's extra calls
     }

@@ -51,6 +51,19 @@ def copurchase_pairs() -> pd.DataFrame:
 
 
 @pytest.fixture
+def interactions() -> pd.DataFrame:
+    """Every split of three users' sequences (the leak canary builds its pairs from them)."""
+    sequences = [[0, 1, 2, 3, 4], [0, 1, 4, 5, 2], [2, 3, 4, 5, 0]]
+    rows = [
+        {"user_idx": user, "item_idx": item, "position": position, "timestamp": position,
+         "split": "train" if position < 3 else ("valid" if position == 3 else "test")}
+        for user, sequence in enumerate(sequences)
+        for position, item in enumerate(sequence)
+    ]  # fmt: skip
+    return pd.DataFrame(rows).astype({"user_idx": "int32", "item_idx": "int32", "position": "int32"})
+
+
+@pytest.fixture
 def item_true_motivations() -> pd.DataFrame:
     # Items 0-1 share "barbecue", 2-3 share "espresso", 4-5 share "running"; 1 is also in "espresso".
     return pd.DataFrame(

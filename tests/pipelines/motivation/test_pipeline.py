@@ -20,11 +20,14 @@ LEADERBOARD_COLUMNS = ["judge", "mode", "agent", "rating", "ci_low", "ci_high", 
                        "comparisons", "ok_fraction"]  # fmt: skip
 
 
-def _catalog(tmp_path, items, copurchase_pairs, item_true_motivations, params) -> DataCatalog:
+def _catalog(tmp_path, items, copurchase_pairs, item_true_motivations, params, interactions) -> DataCatalog:
     return DataCatalog(
         {
             "copurchase_pairs": MemoryDataset(copurchase_pairs),
             "items": MemoryDataset(items),
+            "interactions": MemoryDataset(interactions),
+            "params:data_engineering": MemoryDataset({"pair_window": 2, "min_support": 1, "max_pairs": None}),
+            "llm_estimate": JSONDataset(filepath=str(tmp_path / "llm_estimate.json")),
             "item_true_motivations": MemoryDataset(item_true_motivations),
             "params:motivation": MemoryDataset(params),
             "params:motivation.max_pairs": MemoryDataset(params["max_pairs"]),
@@ -41,11 +44,20 @@ def _catalog(tmp_path, items, copurchase_pairs, item_true_motivations, params) -
 
 
 def test_pipeline_produces_the_contract_outputs_and_reruns_without_calls(
-    tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params, fake_server, monkeypatch
+    tmp_path,
+    items,
+    copurchase_pairs,
+    item_true_motivations,
+    motivation_params,
+    fake_server,
+    monkeypatch,
+    interactions,
 ):
     monkeypatch.setenv("MOMOREC_LLM_API_KEY", "sk-pipeline-secret")
     motivation_params["judge"]["also_ask_llm"] = True  # every judge, as a judge-accuracy study runs it
-    catalog = _catalog(tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params)
+    catalog = _catalog(
+        tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params, interactions
+    )
     SequentialRunner().run(create_pipeline(), catalog)
 
     answers = catalog.load("agent_answers")
@@ -82,7 +94,9 @@ def test_pipeline_produces_the_contract_outputs_and_reruns_without_calls(
     assert quality["pairs_with_motivation"] == 4 and quality["fraction_sharing_true_motivation"] is not None
 
     # Second run over the same cache: zero calls, identical motivations.
-    rerun = _catalog(tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params)
+    rerun = _catalog(
+        tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params, interactions
+    )
     SequentialRunner().run(create_pipeline(), rerun)
     usage_again = json.loads((tmp_path / "llm_usage.json").read_text())
     assert (usage_again["calls"], usage_again["cache_hits"]) == (0, 28)
@@ -96,11 +110,13 @@ def test_pipeline_produces_the_contract_outputs_and_reruns_without_calls(
 
 
 def test_grounding_mode_asks_no_llm_judge_by_default(
-    tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params, fake_server
+    tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params, fake_server, interactions
 ):
     assert motivation_params["judge"]["mode"] == "grounding"  # the shipped defaults
     assert motivation_params["judge"]["also_ask_llm"] is False
-    catalog = _catalog(tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params)
+    catalog = _catalog(
+        tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params, interactions
+    )
     SequentialRunner().run(create_pipeline(), catalog)
 
     usage = json.loads((tmp_path / "llm_usage.json").read_text())
@@ -118,19 +134,23 @@ def test_grounding_mode_asks_no_llm_judge_by_default(
 
 
 def test_failed_calls_are_retried_on_the_next_run(
-    tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params, fake_server
+    tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params, fake_server, interactions
 ):
     from momorec.llm.testing import Action
 
     motivation_params["client"]["max_retries"] = 0
     fake_server.queue(Action(status=400))  # the first generation fails for good in this run
-    catalog = _catalog(tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params)
+    catalog = _catalog(
+        tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params, interactions
+    )
     SequentialRunner().run(create_pipeline(), catalog)
     first = catalog.load("agent_answers")
     assert (first["status"] == "failed").sum() == 1
     assert json.loads((tmp_path / "llm_usage.json").read_text())["failures"] == 1
 
-    rerun = _catalog(tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params)
+    rerun = _catalog(
+        tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params, interactions
+    )
     SequentialRunner().run(create_pipeline(), rerun)
     usage = json.loads((tmp_path / "llm_usage.json").read_text())
     assert (rerun.load("agent_answers")["status"] == "ok").all()

@@ -17,6 +17,7 @@ import torch
 from momorec.alignment.candidates import build_candidates, train_base_model
 from momorec.alignment.cold_start import truncate_training_prefixes
 from momorec.alignment.compatibility import candidate_descriptions, compatibility_requests, rate_candidates
+from momorec.alignment.estimate import alignment_estimate
 from momorec.alignment.evaluation import cost_table, mlflow_metrics, reranking_results
 from momorec.alignment.fusion import RERANK_VARIANTS, combined_alignment_scores, select_variant_weights
 from momorec.alignment.llm_setup import run_llm_stage, stage_plan
@@ -29,6 +30,7 @@ from momorec.data.sequences import build_user_sequences
 from momorec.data.splits import select_train_interactions
 from momorec.embeddings import load_encoder
 from momorec.llm import LLMCache
+from momorec.llm.estimate import log_estimate, stop_if_dry_run
 from momorec.llm.tokens import with_titles_cut
 
 logger = logging.getLogger(__name__)
@@ -125,10 +127,37 @@ def build_profile_prompts(
     )
 
 
+def estimate_alignment_llm_calls(
+    profile_prompts_table: pd.DataFrame,
+    trait_prompts_table: pd.DataFrame,
+    recommender_candidates: pd.DataFrame,
+    items: pd.DataFrame,
+    alignment_users: pd.DataFrame,
+    llm_cache: LLMCache,
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    """The LLM stages' calls, tokens and cost before their first request (a dry run stops after it)."""
+    estimate = alignment_estimate(
+        profile_prompts_table,
+        trait_prompts_table,
+        recommender_candidates,
+        with_titles_cut(items, params.get("max_title_tokens")),
+        alignment_users,
+        params,
+        llm_cache,
+    )
+    log_estimate("alignment", estimate, "alignment_llm_estimate")
+    return estimate
+
+
 def generate_user_profiles(
-    profile_prompts_table: pd.DataFrame, llm_cache: LLMCache, params: dict[str, Any]
+    profile_prompts_table: pd.DataFrame,
+    alignment_llm_estimate: dict[str, Any],
+    llm_cache: LLMCache,
+    params: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """``user_motivation_profiles`` (validated; failures recorded with their reason) and the stage's usage."""
+    stop_if_dry_run("alignment", params, alignment_llm_estimate, "alignment_llm_estimate")
     plan = stage_plan(params, "profiles")
     return run_llm_stage(
         "profiles",
@@ -151,9 +180,13 @@ def build_trait_prompts(
 
 
 def generate_item_traits(
-    trait_prompts_table: pd.DataFrame, llm_cache: LLMCache, params: dict[str, Any]
+    trait_prompts_table: pd.DataFrame,
+    alignment_llm_estimate: dict[str, Any],
+    llm_cache: LLMCache,
+    params: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """``item_traits`` (validated; failures recorded) and the stage's usage."""
+    stop_if_dry_run("alignment", params, alignment_llm_estimate, "alignment_llm_estimate")
     plan = stage_plan(params, "traits")
     return run_llm_stage(
         "traits", params["llm"], llm_cache, lambda client: generate_traits(client, trait_prompts_table, plan)

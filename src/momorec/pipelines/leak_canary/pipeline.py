@@ -30,7 +30,10 @@ SHARED_INPUTS = {
     "llm_cache",
     "item_text_embeddings",
     "spreading_encoder",  # the sentence encoder (tuned on training pairs when tuning is on)
+    "llm_estimate",  # the honest run's estimate lists the canary's extra calls; the canary waits for it
 }
+# Nodes of the honest run only: the LLM estimate already covers the canary's share.
+HONEST_ONLY_NODES = {"estimate_llm_calls"}
 # Nodes that only evaluate or plot: not needed to produce the canary's ID table.
 EVALUATION_NODES = {
     "evaluate_motivation_agreement",
@@ -47,7 +50,7 @@ def _feature_nodes() -> Pipeline:
     pairs = data_engineering.create_pipeline().only_nodes("build_copurchase_pairs")
     stages = pairs + motivation.create_pipeline() + spreading.create_pipeline()
     stages = stages.to_outputs("item_motivation_assignment", "motivation_clusters", "motivation_embeddings")
-    kept = [node for node in stages.nodes if node.name not in EVALUATION_NODES]
+    kept = [node for node in stages.nodes if node.name not in EVALUATION_NODES | HONEST_ONLY_NODES]
     sid = semantic_id.create_pipeline().to_outputs("item_semantic_ids")
     return Pipeline(kept) + sid
 

@@ -18,12 +18,14 @@ import pandas as pd
 from momorec.agents import arena, judge_accuracy, motivations
 from momorec.agents.analysis import AnalysisSettings
 from momorec.agents.arena import AgentSpec, arena_agents
+from momorec.agents.estimate import leak_canary_pairs, motivation_estimate
 from momorec.agents.grounding_judge import GroundingSettings, score_answers
 from momorec.agents.judge import JudgeSettings, run_judge
 from momorec.agents.pairs import pair_budget, select_pairs
 from momorec.io.mlflow_metrics import as_mlflow_metrics
 from momorec.llm.cache import LLMCache
 from momorec.llm.client import LLMClient
+from momorec.llm.estimate import log_estimate, stop_if_dry_run
 from momorec.llm.session import open_clients
 from momorec.llm.tokens import with_titles_cut
 from momorec.llm.usage import UsageRecorder, merge_usage
@@ -73,10 +75,33 @@ def select_motivation_pairs(
     return select_pairs(copurchase_pairs, items, max(budget, 1))
 
 
+def estimate_llm_calls(
+    motivation_pairs: pd.DataFrame,
+    items: pd.DataFrame,
+    interactions: pd.DataFrame,
+    llm_cache: LLMCache,
+    params: Mapping[str, Any],
+    pair_params: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The stage's calls, tokens and cost before its first request, the leak canary's extra share apart."""
+    canary = leak_canary_pairs(
+        interactions, items, pair_params, params["max_pairs"], params.get("max_pairs_share")
+    )
+    estimate = motivation_estimate(
+        _titles_cut(motivation_pairs, params), params, llm_cache, _titles_cut(canary, params)
+    )
+    log_estimate("motivation", estimate, "llm_estimate")
+    return estimate
+
+
 def run_arena_agents(
-    motivation_pairs: pd.DataFrame, llm_cache: LLMCache, params: Mapping[str, Any]
+    motivation_pairs: pd.DataFrame,
+    llm_estimate: dict[str, Any],
+    llm_cache: LLMCache,
+    params: Mapping[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Every agent's answer and summary for the ``arena_pairs`` most supported pairs."""
+    """Every agent's answer and summary for the ``arena_pairs`` most supported pairs (a dry run stops here)."""
+    stop_if_dry_run("motivation", params, llm_estimate, "llm_estimate")
     arena = motivation_pairs.head(int(params["arena_pairs"]))
     usage = UsageRecorder("arena_agents")
     answers = _run_agents(arena, arena_agents(params), llm_cache, params, usage)

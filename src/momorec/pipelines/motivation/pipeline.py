@@ -1,6 +1,6 @@
 """Wiring of the motivation stage (read top to bottom like the method's figure):
 
-pairs → analysis agents on the arena pairs → judges (LLM in both orders; grounding) → Bradley–Terry
+pairs → the LLM estimate (a dry run ends after it) → analysis agents on the arena pairs → judges (LLM in both orders; grounding) → Bradley–Terry
 leaderboards → top agent on every pair → motivations per pair and per item → usage, quality and judge-accuracy
 reports.
 """
@@ -10,6 +10,7 @@ from kedro.pipeline import Node, Pipeline
 from momorec.pipelines.motivation.nodes import (
     aggregate_item_motivations,
     compare_arena,
+    estimate_llm_calls,
     evaluate_judges,
     evaluate_motivation_agreement,
     generate_top_agent_motivations,
@@ -37,8 +38,21 @@ def _arena_nodes() -> list[Node]:
             name="select_motivation_pairs",
         ),
         Node(
+            estimate_llm_calls,
+            inputs=[
+                "motivation_pairs",
+                "items",
+                "interactions",
+                "llm_cache",
+                "params:motivation",
+                "params:data_engineering",
+            ],
+            outputs="llm_estimate",
+            name="estimate_llm_calls",
+        ),
+        Node(
             run_arena_agents,
-            inputs=["motivation_pairs", "llm_cache", "params:motivation"],
+            inputs=["motivation_pairs", "llm_estimate", "llm_cache", "params:motivation"],
             outputs=["arena_answers", "arena_llm_usage"],
             name="run_arena_agents",
         ),
