@@ -2,13 +2,16 @@
 
 from momorec.config_loader import ProjectConfigLoader
 from momorec.llm.hooks import LLMCredentialsHook
+from momorec.llm_preflight import LLMPreflightHook
 from momorec.tracking import StaleMlflowRunsHook
 
-# The LLM clients are built inside nodes; this hook hands them the `llm` section of credentials.yml (and
-# redacts log output). The other marks MLflow runs left RUNNING by killed processes as FAILED.
-HOOKS = (LLMCredentialsHook(), StaleMlflowRunsHook())
+# The LLM clients are built inside nodes; the first hook hands them the `llm` section of credentials.yml
+# (and redacts log output), the second checks every LLM stage's settings and keys before the run starts.
+# The last marks MLflow runs left RUNNING by killed processes as FAILED.
+HOOKS = (LLMCredentialsHook(), LLMPreflightHook(), StaleMlflowRunsHook())
 
-# OmegaConfigLoader + ${project_path:}: the MLflow store is found from the project root (conf/base/mlflow.yml).
+# OmegaConfigLoader + ${project_path:}: the MLflow store is found from the project root (conf/base/mlflow.yml);
+# conf/local's credentials*.yml and parameters_llm*.yml are read on top of every environment.
 CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
