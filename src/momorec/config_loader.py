@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kedro.config import OmegaConfigLoader
+from kedro.config import MissingConfigException, OmegaConfigLoader
 from omegaconf import OmegaConf
 
 LOCAL_ENV = "local"
@@ -43,15 +43,25 @@ class ProjectConfigLoader(OmegaConfigLoader):
         OmegaConf.register_new_resolver("project_path", lambda: root, replace=True)
 
     def __getitem__(self, key: str) -> dict[str, Any]:
-        config = super().__getitem__(key)
         run_env = self.env or self.default_run_env
         if key not in MACHINE_PATTERNS or run_env == LOCAL_ENV or key in self.data:
-            # conf/local is the default environment (Kedro read all of it); a value set on the loader stays
-            return config
+            # conf/local is the default environment (Kedro reads all of it); a value set on the loader stays
+            return super().__getitem__(key)
+        machine = self._machine_config(key)
+        try:
+            config = super().__getitem__(key)
+        except MissingConfigException:
+            if not machine:  # neither base, the environment nor conf/local has such a file
+                raise
+            return machine
+        local_path = self._get_conf_env_path(LOCAL_ENV)
+        return self._merge_configs(config, machine, key, local_path) if machine else config
+
+    def _machine_config(self, key: str) -> dict[str, Any]:
+        """``conf/local``'s files of ``MACHINE_PATTERNS[key]``, merged ({} when there are none)."""
         local_path = self._get_conf_env_path(LOCAL_ENV)
         if self._protocol != "file" or not Path(local_path).is_dir():
-            return config
-        machine = self.load_and_merge_dir_config(
+            return {}
+        return self.load_and_merge_dir_config(
             local_path, MACHINE_PATTERNS[key], key, set(), read_environment_variables=key == "credentials"
         )
-        return self._merge_configs(config, machine, key, local_path) if machine else config

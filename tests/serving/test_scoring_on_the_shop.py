@@ -33,6 +33,11 @@ K = 5
 def fresh_project(target: Path) -> Path:
     """The project's configuration and notebooks in ``target``; the package is the installed one."""
     shutil.copytree(REPO / "conf", target / "conf", ignore=shutil.ignore_patterns("local"))
+    # The README's commands name the default environment's model; here the smoke shop registers under it.
+    smoke_globals = target / "conf" / "smoke" / "globals.yml"
+    text = smoke_globals.read_text()
+    assert "registered_model: momorec-recommender-smoke" in text
+    smoke_globals.write_text(text.replace("momorec-recommender-smoke", "momorec-recommender"))
     (target / "conf" / "local").mkdir()
     (target / "src").mkdir()
     (target / "notebooks").mkdir()
