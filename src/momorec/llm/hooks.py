@@ -1,7 +1,8 @@
 """Kedro hook that hands the ``llm`` section of the credentials to the LLM layer and redacts log output.
 
 Kedro passes credentials to datasets only; the LLM clients are built inside nodes, so this hook registers
-``conf/<env>/credentials.yml``'s ``llm`` entry (e.g. ``llm: {api_key: ...}``) once the context exists. It also
+the credentials' ``llm`` entry (e.g. ``llm: {api_key: ...}``; ``conf/local/credentials.yml`` is read under
+every environment, ``momorec.config_loader``) once the context exists. It also
 adds the redaction filter (``momorec.llm.redaction``) to every handler of the root logger, which Kedro has
 configured by then, so no log line shows a configured key or a credential-shaped value.
 Without the hook, keys still come from the environment (``MOMOREC_LLM_API_KEY``; ``OPENAI_API_KEY`` for OpenAI only).
