@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlparse
 
 from momorec.llm.errors import LLMConfigError
 from momorec.llm.redaction import register_secret
@@ -234,6 +235,12 @@ class EndpointConfig:
         base_url = params.get("base_url") or None
         if base_url is not None and urlparse(str(base_url)).scheme not in ("http", "https"):
             raise LLMConfigError(f"{path}.base_url: expected an http(s) URL or null, got {base_url!r}")
+        if base_url is not None and _carries_credentials(str(base_url)):
+            # Parameters are logged to MLflow: a key in the URL would be written there.
+            raise LLMConfigError(
+                f"{path}.base_url carries a password or key; parameters are logged, keys are not: put it in "
+                f"{WHERE_KEYS_GO}"
+            )
         require = params.get("require_api_key")
         if require is not None and not isinstance(require, bool):
             raise LLMConfigError(f"{path}.require_api_key: expected true, false or null, got {require!r}")
@@ -252,6 +259,15 @@ class EndpointConfig:
             )
         except LLMConfigError as error:
             raise LLMConfigError(f"{path}: {error}") from None
+
+
+_KEY_QUERY = re.compile(r"(key|token|secret|password|signature|sig)", re.IGNORECASE)
+
+
+def _carries_credentials(base_url: str) -> bool:
+    """A password in the URL's user part, or a query parameter named like a key (``?api-key=...``)."""
+    parsed = urlparse(base_url.strip())
+    return bool(parsed.password) or any(_KEY_QUERY.search(name) for name, _ in parse_qsl(parsed.query))
 
 
 def _is_openai_platform(base_url: str | None) -> bool:
