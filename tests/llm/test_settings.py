@@ -60,7 +60,7 @@ def test_the_shipped_parameters_parse_into_typed_settings():
         ("client.timeout", 5, r"^motivation\.client: unknown keys \['timeout'\]"),
         ("embedded.servers", 0, r"^motivation\.embedded\.servers: must be >= 1 or null, got 0"),
         ("embedded.n_ctx", "big", r"^motivation\.embedded\.n_ctx: expected int, got 'big'"),
-        ("models.smollm2.base_url", "localhost:8000", r"^motivation\.models\.smollm2\.base_url: expected an http"),
+        ("models.smollm2.base_url", "localhost:8000", r"^motivation\.models\.smollm2\.base_url: expected an http\(s\) URL or null, got scheme 'localhost'"),
         ("models.smollm2.base_url", "https://u:pw@host/v1", r"^motivation\.models\.smollm2\.base_url carries a pass"),
         ("models.smollm2.base_url", "https://host/v1?api-key=sk-1", r"^motivation\.models\.smollm2\.base_url carries"),
         ("models.smollm2.require_api_key", "no", r"^motivation\.models\.smollm2\.require_api_key: expected true"),

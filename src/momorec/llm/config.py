@@ -234,7 +234,8 @@ class EndpointConfig:
             raise LLMConfigError(f"{path}: unknown keys {sorted(unknown)} (known: {sorted(known)})")
         base_url = params.get("base_url") or None
         if base_url is not None and urlparse(str(base_url)).scheme not in ("http", "https"):
-            raise LLMConfigError(f"{path}.base_url: expected an http(s) URL or null, got {base_url!r}")
+            scheme = urlparse(str(base_url)).scheme  # the URL itself is not echoed: it may hold a password
+            raise LLMConfigError(f"{path}.base_url: expected an http(s) URL or null, got scheme {scheme!r}")
         if base_url is not None and _carries_credentials(str(base_url)):
             # Parameters are logged to MLflow: a key in the URL would be written there.
             raise LLMConfigError(
