@@ -123,12 +123,16 @@ def test_the_exploration_notebook_runs_against_the_catalog(smoke_project):
 
     notebook_path = smoke_project / "notebooks" / "explore_run.ipynb"
     notebook = nbformat.read(notebook_path, as_version=4)
+    # As `kedro jupyter notebook --env smoke` starts it: the smoke run's datasets and champion.
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setenv("KEDRO_ENV", "smoke")
     NotebookClient(
         notebook,
         timeout=300,
         kernel_name="python3",
         resources={"metadata": {"path": str(notebook_path.parent)}},
     ).execute()
+    monkeypatch.undo()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert any("semantic_id" in json.dumps(o) for o in outputs)

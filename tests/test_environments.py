@@ -115,3 +115,5 @@ def test_a_smoke_run_leaves_the_default_environments_outputs_and_champion_untouc
     # momorec.recommend / scoring read the champion of the environment they are asked for.
     assert project_registry_model(project).model_name == BASE_MODEL
     assert project_registry_model(project, env="smoke").model_name == f"{BASE_MODEL}-smoke"
+    monkeypatch.setenv("KEDRO_ENV", "smoke")  # as `kedro jupyter notebook --env smoke` sets it
+    assert project_registry_model(project).model_name == f"{BASE_MODEL}-smoke"
