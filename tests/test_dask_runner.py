@@ -49,7 +49,8 @@ def _project(target: Path) -> Path:
 def _run(project: Path, base_url: str, runner=None) -> None:
     bootstrap_project(project)
     configure_project("momorec")
-    runtime_params = {"motivation": {"models": {"smollm2": {"base_url": base_url}}}}
+    endpoint = {"base_url": base_url, "require_api_key": False}  # the fake server takes no key
+    runtime_params = {"motivation": {"models": {"smollm2": endpoint}}}
     with KedroSession.create(project_path=project, env=ENV, runtime_params=runtime_params) as session:
         session.run(pipeline_names=STAGES, runner=runner)
 
@@ -90,7 +91,7 @@ def runs(tmp_path_factory):
     try:
         with FakeChatServer() as server:
             _run(project, server.base_url)
-            data = project / "data"
+            data = project / "data" / "smoke"  # the copied conf/smoke/globals.yml: data_root
             sequential = {name: _content(path) for name, path in _outputs(data).items()}
             calls_before = len(server.requests)
             for path in _outputs(data).values():

@@ -51,7 +51,7 @@ def smoke_project(tmp_path_factory) -> Path:
 
 
 def test_every_stage_wrote_its_outputs_and_the_report(smoke_project):
-    data = smoke_project / "data"
+    data = smoke_project / "data" / "smoke"
     for path in [
         "03_primary/interactions.parquet",
         "04_feature/copurchase_pairs.parquet",
@@ -93,7 +93,7 @@ def test_every_stage_wrote_its_outputs_and_the_report(smoke_project):
 def test_mlflow_run_holds_parameters_metrics_artifacts_and_the_registered_model(smoke_project):
     with sqlite3.connect(smoke_project / "mlflow.db") as db:
         (experiment_id,) = db.execute(
-            "select experiment_id from experiments where name = 'momorec'"
+            "select experiment_id from experiments where name = 'momorec-smoke'"
         ).fetchone()
         runs = db.execute(
             "select run_uuid, artifact_uri from runs where experiment_id = ?", (experiment_id,)
@@ -107,7 +107,7 @@ def test_mlflow_run_holds_parameters_metrics_artifacts_and_the_registered_model(
     assert any(key.startswith("recommender.") for key in params)
     assert any(key.startswith("data.") for key in metrics), sorted(metrics)[:20]
     assert any(key.startswith("llm") for key in metrics), sorted(metrics)[:20]
-    assert "momorec-recommender" in models
+    assert "momorec-recommender-smoke" in models  # conf/smoke/globals.yml: apart from the default run's
     artifacts = Path(artifact_uri.removeprefix("file://"))
     logged = {p.relative_to(artifacts).as_posix() for p in artifacts.rglob("*") if p.is_file()}
     assert "report/report.md" in logged and "report/report.html" in logged
@@ -121,7 +121,7 @@ def test_a_second_run_makes_no_llm_call(smoke_project):
         _run(smoke_project, pipeline_name="motivation")
     finally:
         monkeypatch.undo()
-    usage = json.loads((smoke_project / "data" / "08_reporting" / "llm_usage.json").read_text())
+    usage = json.loads((smoke_project / "data" / "smoke" / "08_reporting" / "llm_usage.json").read_text())
     assert usage["calls"] == 0
     assert usage["cache_hits"] > 0
 
@@ -132,12 +132,16 @@ def test_the_exploration_notebook_runs_against_the_catalog(smoke_project):
 
     notebook_path = smoke_project / "notebooks" / "explore_run.ipynb"
     notebook = nbformat.read(notebook_path, as_version=4)
+    # As `kedro jupyter notebook --env smoke` starts it: the smoke run's datasets and champion.
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setenv("KEDRO_ENV", "smoke")
     NotebookClient(
         notebook,
         timeout=300,
         kernel_name="python3",
         resources={"metadata": {"path": str(notebook_path.parent)}},
     ).execute()
+    monkeypatch.undo()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert any("semantic_id" in json.dumps(o) for o in outputs)

@@ -12,7 +12,7 @@ from kedro.framework.startup import bootstrap_project
 
 from momorec.pipeline_registry import FEATURE_STAGES, STAGES, register_pipelines
 
-ENVIRONMENTS = ["base", "scientific", "movielens"]
+ENVIRONMENTS = ["base", "scientific", "movielens", "amazon2023_example"]
 
 
 def test_all_six_stages_are_registered_in_order():
@@ -112,8 +112,6 @@ def test_configuration_loads_in_every_environment(repo_root, env):
 def test_mlflow_uses_an_embedded_sqlite_store_in_the_project_root(repo_root, tmp_path):
     from momorec.config_loader import ProjectConfigLoader
 
-    text = (repo_root / "conf" / "base" / "mlflow.yml").read_text()
-    assert "name: momorec" in text
     # Resolved against the project root, not the working directory (a notebook kernel starts in notebooks/).
     shutil.copytree(repo_root / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
     (tmp_path / "conf" / "local").mkdir()
@@ -123,8 +121,9 @@ def test_mlflow_uses_an_embedded_sqlite_store_in_the_project_root(repo_root, tmp
         default_run_env="local",
         config_patterns={"mlflow": ["mlflow*"]},
     )
-    uri = loader["mlflow"]["server"]["mlflow_tracking_uri"]
-    assert uri == f"sqlite:///{tmp_path.resolve().as_posix()}/mlflow.db"
+    mlflow = loader["mlflow"]
+    assert mlflow["server"]["mlflow_tracking_uri"] == f"sqlite:///{tmp_path.resolve().as_posix()}/mlflow.db"
+    assert mlflow["tracking"]["experiment"]["name"] == "momorec"  # conf/base/globals.yml
 
 
 @pytest.mark.slow
@@ -175,3 +174,45 @@ def test_every_catalog_entry_declares_its_kedro_viz_layer(repo_root):
                 continue  # YAML anchors, not datasets
             layer = (entry.get("metadata") or {}).get("kedro-viz", {}).get("layer")
             assert layer in layers, f"{path.relative_to(repo_root)}: {name} has layer {layer!r}"
+
+
+# Environments that are a data set of their own (dask is the default run on another runner).
+DATA_ENVIRONMENTS = ["smoke", "scientific", "movielens", "shop_large", "amazon2023_example"]
+
+
+def _environment_config(repo_root, env: str | None) -> tuple[dict, dict, dict]:
+    from momorec.config_loader import ProjectConfigLoader
+
+    loader = ProjectConfigLoader(
+        str(repo_root / "conf"),
+        base_env="base",
+        default_run_env="local",
+        env=env,
+        merge_strategy={"parameters": "soft"},
+        config_patterns={"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]},
+    )
+    return loader["catalog"], loader["parameters"], loader["mlflow"]
+
+
+@pytest.mark.parametrize("env", DATA_ENVIRONMENTS)
+def test_every_data_environment_writes_apart_from_the_default_one(repo_root, env):
+    base_catalog, base_params, base_mlflow = _environment_config(repo_root, None)
+    catalog, params, mlflow = _environment_config(repo_root, env)
+    written = {
+        name: entry.get("filepath") or entry.get("path")
+        for name, entry in catalog.items()
+        if isinstance(entry, dict) and (entry.get("filepath") or entry.get("path"))
+    }
+    # Every dataset's file is under data/<env>/, except raw inputs that make link-data puts in data/01_raw/<env>.
+    outside = {
+        name: path
+        for name, path in written.items()
+        if not str(path).startswith(f"data/{env}/") and not str(path).startswith(f"data/01_raw/{env}/")
+    }
+    assert outside == {}
+    assert base_catalog["items"]["filepath"] == "data/03_primary/items.parquet"  # the default run's paths
+    assert mlflow["tracking"]["experiment"]["name"] == f"momorec-{env}"
+    assert base_mlflow["tracking"]["experiment"]["name"] == "momorec"
+    model = params["recommender"]["registry"]["model_name"]
+    assert model == catalog["registered_recommender"]["model_name"] == f"momorec-recommender-{env}"
+    assert base_params["recommender"]["registry"]["model_name"] == "momorec-recommender"

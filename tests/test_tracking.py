@@ -158,7 +158,8 @@ def test_an_in_process_kedro_session_leaves_no_run_active(repo_root, tmp_path, m
             with KedroSession.create(project_path=tmp_path, env="smoke") as session:
                 session.run(pipeline_names=["data_engineering"])
             assert mlflow.active_run() is None
-        runs = MlflowClient().search_runs([MlflowClient().get_experiment_by_name("momorec").experiment_id])
+        client = MlflowClient()  # the smoke environment's own experiment (conf/smoke/globals.yml)
+        runs = client.search_runs([experiment.experiment_id for experiment in client.search_experiments()])
         assert [run.info.status for run in runs] == ["FINISHED", "FINISHED"]
     finally:
         mlflow.set_tracking_uri(previous)

@@ -10,6 +10,7 @@ import pytest
 
 from momorec.alignment.llm_setup import build_client
 from momorec.llm import LLMCache, LLMClient
+from momorec.llm.settings import alignment_llm_settings
 from momorec.llm.testing import FakeChatServer
 from tests.alignment.tiny_data import Responder, schema_responder, tiny_interactions, tiny_items, train_part
 
@@ -17,7 +18,7 @@ from tests.alignment.tiny_data import Responder, schema_responder, tiny_interact
 def make_llm_params(base_url: str) -> dict[str, Any]:
     return {
         "name": "alignment",
-        "endpoint": {"model": "fake-model", "base_url": base_url},
+        "endpoint": {"model": "fake-model", "base_url": base_url, "require_api_key": False},
         "client": {
             "concurrency": 2,
             "timeout_s": 5,
@@ -51,7 +52,7 @@ def fake_server() -> Iterator[Callable[..., FakeChatServer]]:
 def client_for(tmp_path: Path) -> Callable[[FakeChatServer], LLMClient]:
     """A client on the server, caching in this test's own SQLite file (a second client shares it)."""
     return lambda server: build_client(
-        make_llm_params(server.base_url), "test", LLMCache(tmp_path / "llm.sqlite")
+        alignment_llm_settings(make_llm_params(server.base_url)), "test", LLMCache(tmp_path / "llm.sqlite")
     )
 
 

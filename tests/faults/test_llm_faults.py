@@ -158,7 +158,7 @@ def _mlflow_statuses(project: Path) -> list[str]:
 
 
 def _usage(project: Path) -> dict:
-    return json.loads((project / "data" / "08_reporting" / "llm_usage.json").read_text())
+    return json.loads((project / "data" / "smoke" / "08_reporting" / "llm_usage.json").read_text())
 
 
 def test_black_hole_endpoint_stops_the_run_quickly_naming_the_endpoint(project, capfd):
@@ -191,7 +191,7 @@ def test_http_errors_on_every_call_stop_the_run(project, capfd, status, expected
     assert isinstance(cause, expected_error), error
     assert server.base_url in str(cause) and expected_kind in str(cause), str(cause)
     assert seconds < 30
-    assert not (project / "data" / "04_feature" / "pair_motivations.parquet").exists()
+    assert not (project / "data" / "smoke" / "04_feature" / "pair_motivations.parquet").exists()
     assert _mlflow_statuses(project)[-1] == "FAILED"
     _assert_nothing_leaked(project, capfd)
 
@@ -215,10 +215,10 @@ def test_an_error_body_echoing_the_key_is_redacted_everywhere(project, capfd):
         error, _ = _run_motivation(project, server.base_url)
         assert server.requests  # the key really was sent
     assert error is None
-    answers = pd.read_parquet(project / "data" / "02_intermediate" / "agent_answers.parquet")
+    answers = pd.read_parquet(project / "data" / "smoke" / "02_intermediate" / "agent_answers.parquet")
     echoed = answers["error"].dropna()
     assert echoed.str.contains("request headers").any() and echoed.str.contains("REDACTED").any()
-    with sqlite3.connect(project / "data" / "02_intermediate" / "llm_cache.sqlite") as db:
+    with sqlite3.connect(project / "data" / "smoke" / "02_intermediate" / "llm_cache.sqlite") as db:
         (message,) = db.execute("SELECT message FROM failures").fetchone()
     assert "authorization" in message.lower() and "[REDACTED]" in message
     _assert_nothing_leaked(project, capfd)
@@ -234,9 +234,9 @@ def test_an_echoing_endpoint_that_fails_every_call_leaks_nothing_either(project,
 
 
 def _give_the_top_pair_a_huge_title(project: Path) -> None:
-    items_path = project / "data" / "03_primary" / "items.parquet"
+    items_path = project / "data" / "smoke" / "03_primary" / "items.parquet"
     items = pd.read_parquet(items_path)
-    pairs = pd.read_parquet(project / "data" / "04_feature" / "copurchase_pairs.parquet")
+    pairs = pd.read_parquet(project / "data" / "smoke" / "04_feature" / "copurchase_pairs.parquet")
     top = pairs.sort_values(["support", "item_a", "item_b"], ascending=[False, True, True]).iloc[0]
     items.loc[items["item_idx"] == top["item_a"], "title"] = LONG_TITLE
     items.to_parquet(items_path)

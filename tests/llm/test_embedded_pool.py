@@ -20,6 +20,7 @@ from momorec.llm.embedded import (
 )
 from momorec.llm.errors import LLMConfigError, LLMEndpointUnreachable
 from momorec.llm.session import build_client
+from momorec.llm.settings import LLMSettings
 from momorec.llm.testing import FakeChatServer
 
 EMBEDDED = EndpointConfig(name="smollm2", model=EMBEDDED_MODEL_ALIAS)  # no base_url: the embedded endpoint
@@ -121,12 +122,16 @@ def test_a_pool_that_cannot_start_stops_the_servers_it_started():
 
 def test_the_session_builds_one_lane_per_configured_server_without_starting_them():
     models = {"smollm2": {"model": EMBEDDED_MODEL_ALIAS, "base_url": None}}
-    client = build_client("smollm2", models, {"show_progress": False}, {"servers": 3, "n_threads": 1}, None,
-                          usage=None)  # fmt: skip
+    llm = LLMSettings.from_params(
+        models, {"show_progress": False}, {"servers": 3, "n_threads": 1}, "motivation"
+    )
+    client = build_client("smollm2", llm, None, usage=None)
     assert client.lanes == 3 and client.settings.concurrency == 3
     assert not client._embedded.running and [s.n_threads for s in client._embedded.servers] == [1, 1, 1]
-    remote = build_client("r", {"r": {"model": "m", "base_url": "http://127.0.0.1:9/v1"}}, {"concurrency": 5},
-                          {"servers": 3}, None, usage=None)  # fmt: skip
+    remote_models = {"r": {"model": "m", "base_url": "http://127.0.0.1:9/v1", "require_api_key": False}}
+    remote = build_client(
+        "r", LLMSettings.from_params(remote_models, {"concurrency": 5}, {"servers": 3}, "m"), None, usage=None
+    )
     assert remote.lanes == 1 and remote.settings.concurrency == 5
 
 
@@ -138,7 +143,8 @@ def test_servers_keep_every_token_s_logits_only_when_log_probabilities_are_asked
     assert flag(EmbeddedServer()) == "False" and flag(EmbeddedServer(logprobs=True)) == "True"
     models = {"smollm2": {"model": EMBEDDED_MODEL_ALIAS, "base_url": None}}
     for logprobs in (False, True):
-        client = build_client("smollm2", models, {}, {"servers": 2}, None, usage=None, logprobs=logprobs)
+        llm = LLMSettings.from_params(models, {}, {"servers": 2}, "motivation")
+        client = build_client("smollm2", llm, None, usage=None, logprobs=logprobs)
         assert client._embedded.logprobs is logprobs
         assert all(server.logprobs is logprobs for server in client._embedded.servers)
 

@@ -11,6 +11,7 @@ from momorec.llm import CallSettings, ChatRequest, EndpointConfig, LLMClient, Us
 from momorec.llm.errors import LLMConfigError, LLMEndpointFailing, LLMFailureBudgetExceeded
 from momorec.llm.failure_budget import CircuitBreaker, check_failure_budget, is_endpoint_failure
 from momorec.llm.session import open_clients
+from momorec.llm.settings import LLMSettings
 from momorec.llm.testing import Action, BlackHoleServer, FakeChatServer
 
 ENDPOINT = "model 'm' (served-m at http://127.0.0.1:1/v1)"
@@ -128,11 +129,12 @@ def test_leaving_the_client_checks_the_budget_but_not_after_an_error():
 
 def test_open_clients_checks_the_shared_usage_once():
     with FakeChatServer(default_action=Action(status=400)) as server:
-        models = {"a": {"model": "fake-model", "base_url": server.base_url}}
+        models = {"a": {"model": "fake-model", "base_url": server.base_url, "require_api_key": False}}
         usage = UsageRecorder("judge")
         client_params = {"show_progress": False, "max_failed_fraction": 0.5}
+        llm = LLMSettings.from_params(models, client_params, {}, "motivation")
         with (
             pytest.raises(LLMFailureBudgetExceeded, match=r"'judge': 1 of 1 requests"),
-            open_clients(["a"], models, client_params, {}, None, usage) as clients,
+            open_clients(["a"], llm, None, usage) as clients,
         ):
             clients["a"].complete(request(0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from momorec.llm.errors import LLMConfigError
 from momorec.llm.structured import (
     RESULT_COLUMNS,
     SamplingPlan,
@@ -33,16 +34,37 @@ def test_plan_without_retry_temperature_or_attempt_salt_keeps_both():
 
 def test_plan_from_params_types_known_keys_and_refuses_bad_ones():
     plan = SamplingPlan.from_params(
-        {"temperature": 1, "max_tokens": "12", "attempts": 9, "json_mode": 0},
+        {"temperature": 1, "max_tokens": 12.0, "attempts": 9, "json_mode": False},
         salt="x",
         required=("temperature",),
     )
     assert plan == SamplingPlan(temperature=1.0, max_tokens=12, json_mode=False, salt="x")
-    assert isinstance(plan.temperature, float)
-    with pytest.raises(KeyError, match="max_tokens"):
-        SamplingPlan.from_params({"temperature": 0.1}, required=("temperature", "max_tokens"))
-    with pytest.raises(ValueError, match="max_attempts"):
+    assert isinstance(plan.temperature, float) and isinstance(plan.max_tokens, int)
+    with pytest.raises(LLMConfigError, match=r"^stage\.summary: missing \['max_tokens'\]"):
+        SamplingPlan.from_params(
+            {"temperature": 0.1}, required=("temperature", "max_tokens"), path="stage.summary"
+        )
+    with pytest.raises(LLMConfigError, match="max_attempts"):
         SamplingPlan(max_attempts=0)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"max_tokens": "12"}, r"^stage\.max_tokens: expected int, got '12'"),
+        ({"max_tokens": 12.5}, r"^stage\.max_tokens: expected int, got 12\.5"),
+        ({"json_mode": 0}, r"^stage\.json_mode: expected bool, got 0"),
+        ({"json_mode": "false"}, r"^stage\.json_mode: expected bool, got 'false'"),
+        ({"temperature": None}, r"^stage\.temperature: expected float, got null"),
+        ({"max_tokens": 0}, r"^stage\.max_tokens: must be >= 1, got 0"),
+        ({"top_p": 1.5}, r"^stage\.top_p: must be in \(0, 1\], got 1\.5"),
+        ({"max_attempts": 0}, r"^stage\.max_attempts: must be >= 1, got 0"),
+        ("not a mapping", r"^stage: expected a mapping of settings"),
+    ],
+)
+def test_a_bad_sampling_setting_names_its_key(settings, message):
+    with pytest.raises(LLMConfigError, match=message):
+        SamplingPlan.from_params(settings, path="stage")
 
 
 def test_with_schema_only_when_constrained():

@@ -33,6 +33,11 @@ K = 5
 def fresh_project(target: Path) -> Path:
     """The project's configuration and notebooks in ``target``; the package is the installed one."""
     shutil.copytree(REPO / "conf", target / "conf", ignore=shutil.ignore_patterns("local"))
+    # The README's commands name the default environment's model; here the smoke shop registers under it.
+    smoke_globals = target / "conf" / "smoke" / "globals.yml"
+    text = smoke_globals.read_text()
+    assert "registered_model: momorec-recommender-smoke" in text
+    smoke_globals.write_text(text.replace("momorec-recommender-smoke", "momorec-recommender"))
     (target / "conf" / "local").mkdir()
     (target / "src").mkdir()
     (target / "notebooks").mkdir()
@@ -66,7 +71,7 @@ def shop_project(tmp_path_factory) -> Path:
             parameters = catalog.load("params:recommender")
             catalog.save("params:recommender", {**parameters, "variants": ["sasrec"], "seeds": [0]})
             stage = recommender.create_pipeline(variants=["sasrec"]) + scoring.create_registration_pipeline()
-            mlflow.set_experiment("momorec")
+            mlflow.set_experiment("momorec-smoke")
             with mlflow.start_run():
                 SequentialRunner().run(stage, catalog)
     finally:
@@ -76,7 +81,7 @@ def shop_project(tmp_path_factory) -> Path:
 
 
 def test_scoring_writes_k_unseen_catalogue_products_per_user(shop_project):
-    data = shop_project / "data"
+    data = shop_project / "data" / "smoke"
     recommendations = pd.read_parquet(data / "07_model_output" / "recommendations.parquet")
     users = pd.read_parquet(data / "03_primary" / "users.parquet")
     items = pd.read_parquet(data / "03_primary" / "items.parquet")
@@ -109,10 +114,14 @@ def test_the_mlflow_store_is_the_project_roots_wherever_kedro_starts(shop_projec
 
 
 def test_scoring_from_the_run_model_matches_the_registered_model(shop_project):
-    registered = pd.read_parquet(shop_project / "data" / "07_model_output" / "recommendations.parquet")
+    registered = pd.read_parquet(
+        shop_project / "data" / "smoke" / "07_model_output" / "recommendations.parquet"
+    )
     with KedroSession.create(project_path=shop_project, env="smoke") as session:
         session.run(pipeline_names=["scoring_from_run"])
-    from_run = pd.read_parquet(shop_project / "data" / "07_model_output" / "recommendations.parquet")
+    from_run = pd.read_parquet(
+        shop_project / "data" / "smoke" / "07_model_output" / "recommendations.parquet"
+    )
     pd.testing.assert_frame_equal(
         registered.drop(columns="score"), from_run.drop(columns="score"), check_dtype=False
     )
@@ -121,7 +130,7 @@ def test_scoring_from_the_run_model_matches_the_registered_model(shop_project):
 def test_recommend_in_python_uses_the_projects_champion(shop_project, monkeypatch):
     import momorec
 
-    items = pd.read_parquet(shop_project / "data" / "03_primary" / "items.parquet")
+    items = pd.read_parquet(shop_project / "data" / "smoke" / "03_primary" / "items.parquet")
     history = items["item_id"].iloc[:3].tolist()
     monkeypatch.chdir(shop_project / "notebooks")  # found by walking up, as from a notebook
     result = momorec.recommend(history + ["NOT-A-PRODUCT"], k=K, env="smoke")
@@ -177,7 +186,9 @@ def test_the_readme_serve_and_curl_commands_work_as_written(shop_project):
         log.close()
     assert result.returncode == 0, result.stderr
     (answer,) = json.loads(result.stdout)["predictions"]
-    catalogue = set(pd.read_parquet(shop_project / "data" / "03_primary" / "items.parquet")["item_id"])
+    catalogue = set(
+        pd.read_parquet(shop_project / "data" / "smoke" / "03_primary" / "items.parquet")["item_id"]
+    )
     readme_ids = json.loads(curl.split("-d '", 1)[1].rstrip("'"))["inputs"][0]["history"]
     assert len(answer["product_ids"]) == 5 and set(answer["product_ids"]) <= catalogue
     assert all(answer["titles"])

@@ -21,8 +21,12 @@ from momorec.agents.prompts import (
     summary_messages,
 )
 from momorec.llm.client import ChatRequest, LLMClient
+from momorec.llm.errors import LLMConfigError
+from momorec.llm.params import check_known, require_mapping, typed_value
 from momorec.llm.structured import SamplingPlan, StructuredOutcome, Validator, generate_structured
 
+# The sampling keys of the generation and summary modules (``motivation.generation`` / ``.summary``).
+SAMPLING_KEYS = ("temperature", "top_p", "max_tokens", "seed")
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 STATUS_GENERIC = "rejected_generic"
@@ -36,9 +40,9 @@ def agent_name(prompt_name: str, model_name: str) -> str:
 
 def constrained_decoding(params: Mapping[str, Any]) -> bool:
     """``constrained`` sends JSON schemas, which only a JSON-mode request carries: both must be on."""
-    constrained = bool(params.get("constrained", False))
-    if constrained and not bool(params.get("json_mode", True)):
-        raise ValueError("motivation.constrained: true needs motivation.json_mode: true")
+    constrained = typed_value(params.get("constrained", False), "bool", "motivation.constrained")
+    if constrained and not typed_value(params.get("json_mode", True), "bool", "motivation.json_mode"):
+        raise LLMConfigError("motivation.constrained: true needs motivation.json_mode: true")
     return constrained
 
 
@@ -59,14 +63,24 @@ class AnalysisSettings:
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> AnalysisSettings:
         """The settings of ``params:motivation`` (generation, summary, json_mode, constrained, cache_salt)."""
-        summary = params["summary"]
+        summary = require_mapping(params.get("summary"), "motivation.summary")
+        generation = require_mapping(params.get("generation"), "motivation.generation")
+        check_known(generation, set(SAMPLING_KEYS), "motivation.generation")
+        check_known(summary, {*SAMPLING_KEYS, "attempts", "max_words"}, "motivation.summary")
+        attempts = typed_value(summary.get("attempts", 3), "int", "motivation.summary.attempts")
+        max_words = typed_value(summary.get("max_words", 12), "int", "motivation.summary.max_words")
+        for key, value in (("attempts", attempts), ("max_words", max_words)):
+            if value < 1:
+                raise LLMConfigError(f"motivation.summary.{key}: must be >= 1, got {value}")
         return cls(
-            generation=SamplingPlan.from_params(params["generation"], required=REQUIRED_SAMPLING),
-            summary=SamplingPlan.from_params(summary, required=REQUIRED_SAMPLING),
-            summary_attempts=int(summary.get("attempts", 3)),
-            max_words=int(summary.get("max_words", 12)),
-            generic_blocklist=tuple(params.get("generic_blocklist", ())),
-            json_mode=bool(params.get("json_mode", True)),
+            generation=SamplingPlan.from_params(
+                generation, required=REQUIRED_SAMPLING, path="motivation.generation"
+            ),
+            summary=SamplingPlan.from_params(summary, required=REQUIRED_SAMPLING, path="motivation.summary"),
+            summary_attempts=attempts,
+            max_words=max_words,
+            generic_blocklist=tuple(params.get("generic_blocklist") or ()),
+            json_mode=typed_value(params.get("json_mode", True), "bool", "motivation.json_mode"),
             constrained=constrained_decoding(params),
             salt=motivation_salt(params),
         )

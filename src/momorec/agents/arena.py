@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from momorec.agents.analysis import (
+    SAMPLING_KEYS,
     STATUS_OK,
     AnalysisOutcome,
     AnalysisSettings,
@@ -34,6 +35,7 @@ from momorec.agents.preference import outcome
 from momorec.agents.prompts import GENERATION_PROMPTS
 from momorec.llm.client import LLMClient
 from momorec.llm.errors import LLMConfigError
+from momorec.llm.params import check_known, require_mapping, typed_value
 
 ANSWER_COLUMNS = ["item_a", "item_b", "agent", "answer", "motivation", "status", "error"]
 # order1: agent_a shown as label A; order2: agent_a shown as label B. p_*: the judge's verdict probabilities.
@@ -54,8 +56,6 @@ JUDGES = ("llm", "grounding", "combined")
 # What an unjudged comparison's error says when the LLM judge was not asked (grounding mode by default).
 LLM_JUDGE_NOT_ASKED = "LLM judge not asked (motivation.judge.mode grounding, also_ask_llm false)"
 MODE_WALKOVER = "walkover"
-# Generation sampling keys an agent's sampling setting may override.
-SAMPLING_KEYS = ("temperature", "top_p", "max_tokens", "seed")
 
 
 class AgentSpec(NamedTuple):
@@ -78,12 +78,12 @@ def _sampling_settings(params: Mapping[str, Any]) -> dict[str, tuple[tuple[str, 
     configured = params["agents"].get("sampling") or {}
     settings = {}
     for name, overrides in configured.items():
-        unknown = set(overrides or {}) - set(SAMPLING_KEYS)
-        if unknown:
-            raise LLMConfigError(f"motivation.agents.sampling.{name}: unknown keys {sorted(unknown)}")
-        cast = {"temperature": float, "top_p": float, "max_tokens": int, "seed": int}
+        key = f"motivation.agents.sampling.{name}"
+        overrides = require_mapping(overrides, key)
+        check_known(overrides, set(SAMPLING_KEYS), key)
+        kinds = {"temperature": "float", "top_p": "float", "max_tokens": "int", "seed": "int"}
         settings[str(name)] = tuple(
-            sorted((key, cast[key](value)) for key, value in (overrides or {}).items())
+            sorted((k, typed_value(value, kinds[k], f"{key}.{k}")) for k, value in overrides.items())
         )
     return settings or {"": ()}
 

@@ -19,6 +19,7 @@ from momorec.agents.parsing import ParseError, parse_verdict, verdict_json_schem
 from momorec.agents.preference import debiased_preference, outcome, verdict_probabilities
 from momorec.agents.prompts import PROMPT_VERSION, ItemText, judge_messages, motivation_salt
 from momorec.llm.client import ChatRequest, LLMClient
+from momorec.llm.params import require_mapping, typed_value
 from momorec.llm.structured import SamplingPlan, StructuredOutcome, generate_structured
 
 # Score of the first agent of a comparison for each verdict, by order (order 1 shows it as label B).
@@ -62,15 +63,16 @@ class JudgeSettings:
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> JudgeSettings:
         """The settings of ``params:motivation`` (judge, json_mode, constrained, cache_salt)."""
-        judge = params["judge"]
-        top_logprobs = judge.get("top_logprobs", 5)
+        judge = require_mapping(params.get("judge"), "motivation.judge")
         return cls(
-            sampling=SamplingPlan.from_params(judge, required=REQUIRED_SAMPLING),
-            attempts=int(judge.get("attempts", 2)),
-            answer_chars=int(judge.get("answer_chars", 300)),
-            top_logprobs=None if top_logprobs is None else int(top_logprobs),
-            tie_margin=float(judge.get("tie_margin", 0.05)),
-            json_mode=bool(params.get("json_mode", True)),
+            sampling=SamplingPlan.from_params(judge, required=REQUIRED_SAMPLING, path="motivation.judge"),
+            attempts=typed_value(judge.get("attempts", 2), "int", "motivation.judge.attempts"),
+            answer_chars=typed_value(judge.get("answer_chars", 300), "int", "motivation.judge.answer_chars"),
+            top_logprobs=typed_value(
+                judge.get("top_logprobs", 5), "int | None", "motivation.judge.top_logprobs"
+            ),
+            tie_margin=typed_value(judge.get("tie_margin", 0.05), "float", "motivation.judge.tie_margin"),
+            json_mode=typed_value(params.get("json_mode", True), "bool", "motivation.json_mode"),
             constrained=constrained_decoding(params),
             salt=motivation_salt(params),
         )

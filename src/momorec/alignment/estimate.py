@@ -121,7 +121,7 @@ def alignment_estimate(
     """The alignment stages' estimate (``momorec.llm.estimate``): per stage and in total."""
     llm = params["llm"]
     name = str(llm.get("name", "alignment"))
-    endpoint = EndpointConfig.from_params(name, llm["endpoint"], key="alignment.llm.endpoint")
+    endpoint = EndpointConfig.from_params(name, llm["endpoint"], path="alignment.llm.endpoint")
     view = CacheView(cache, {name: endpoint})
     planned = plan_alignment_calls(
         profile_prompts, trait_prompts, candidates, items, users, params, name, view

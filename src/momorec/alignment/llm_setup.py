@@ -2,7 +2,8 @@
 schema-validated generation the profile and trait stages share.
 
 The client, the SQLite cache (the ``llm_cache`` dataset) and the embedded server are the LLM layer's
-(``momorec.llm.session.build_client``); this module only maps the alignment parameters onto it.
+(``momorec.llm.session``); a node reads ``alignment.llm`` once (:func:`stage_llm`) and hands the typed
+settings here.
 """
 
 from __future__ import annotations
@@ -17,33 +18,34 @@ import pandas as pd
 from momorec.alignment.prompts import STAGE_SALTS
 from momorec.alignment.schemas import StructuredSchema, validated_or_problems
 from momorec.llm import LLMCache, LLMClient, UsageRecorder
+from momorec.llm.session import announce_endpoints
 from momorec.llm.session import build_client as build_layer_client
+from momorec.llm.settings import LLMSettings, alignment_llm_settings
 from momorec.llm.structured import SamplingPlan, generate_structured
 
 logger = logging.getLogger(__name__)
 
 
-def build_client(llm_params: Mapping[str, Any], stage: str, cache: LLMCache | None) -> LLMClient:
-    """A client for ``llm_params`` = {name, endpoint: {model, base_url, ...}, client: {...}, embedded: {...}}.
+StageLLM = tuple[str, LLMSettings]
+"""The model name and the typed settings of ``alignment.llm``."""
 
-    Use it as a context manager so the embedded server (if started) stops when the node is done.
-    """
-    if "endpoint" not in llm_params:
-        raise ValueError("alignment.llm: missing key 'endpoint' ({model, base_url})")
-    name = str(llm_params.get("name", "alignment"))
-    return build_layer_client(
-        name,
-        {name: llm_params["endpoint"]},
-        dict(llm_params.get("client") or {}),
-        dict(llm_params.get("embedded") or {}),
-        cache,
-        UsageRecorder(stage=stage),
-    )
+
+def stage_llm(params: Mapping[str, Any]) -> StageLLM:
+    """``params:alignment.llm`` read once: {name, endpoint: {model, base_url, ...}, client, embedded}."""
+    return alignment_llm_settings(params["llm"])
+
+
+def build_client(llm: StageLLM, stage: str, cache: LLMCache | None) -> LLMClient:
+    """A client for the alignment model; use it as a context manager so the embedded server (if started)
+    stops when the node is done."""
+    name, settings = llm
+    announce_endpoints(stage, settings, [name])
+    return build_layer_client(name, settings, cache, UsageRecorder(stage=stage))
 
 
 def stage_plan(params: Mapping[str, Any], stage: str) -> SamplingPlan:
     """The sampling plan of ``stage`` (profiles, traits, compatibility) with the stage's prompt salt."""
-    return SamplingPlan.from_params(params[stage], salt=STAGE_SALTS[stage])
+    return SamplingPlan.from_params(params[stage], salt=STAGE_SALTS[stage], path=f"alignment.{stage}")
 
 
 def generate_schema_objects(
@@ -76,7 +78,7 @@ def generate_schema_objects(
 
 def run_llm_stage(
     stage: str,
-    llm_params: Mapping[str, Any],
+    llm: StageLLM,
     cache: LLMCache | None,
     generate: Callable[[LLMClient], tuple[Any, ...]],
 ) -> tuple[Any, dict[str, Any]]:
@@ -85,7 +87,7 @@ def run_llm_stage(
     ``generate`` returns its outputs followed by the wall seconds; the last output is the per-request table
     (status, prompt_tokens, completion_tokens) whose tokens count every request, cache hits included.
     """
-    with build_client(llm_params, f"alignment_{stage}", cache) as client:
+    with build_client(llm, f"alignment_{stage}", cache) as client:
         *outputs, seconds = generate(client)
         usage = {**client.usage.as_dict(), "wall_seconds": float(seconds), **_request_tokens(outputs[-1])}
     requests = outputs[-1]

@@ -1,20 +1,23 @@
 """Endpoint and call settings, and where the API key comes from.
 
 The key is resolved from (in order) the Kedro credentials registered by ``momorec.llm.hooks``
-(``conf/local/credentials.yml``: ``llm: {api_key: ...}`` or ``llm: {<model name>: {api_key: ...}}``), the
-environment variable named by ``api_key_env`` and finally, for OpenAI's own endpoints only, ``OPENAI_API_KEY``. It is wrapped in ``Secret`` so
-that no repr, log line or ``describe()`` can show it.
+(``conf/local/credentials.yml``, read under every environment: ``llm: {api_key: ...}`` or
+``llm: {<model name>: {api_key: ...}}``), the environment variable named by ``api_key_env`` and finally, for
+OpenAI's own endpoints only, ``OPENAI_API_KEY``. It is wrapped in ``Secret`` so that no repr, log line or
+``describe()`` can show it. A remote endpoint needs a key unless its ``require_api_key`` is false (a local
+vLLM, Ollama or llama.cpp server): a missing one is an error that says where keys go, never a call without it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlparse
 
 from momorec.llm.errors import LLMConfigError
 from momorec.llm.rate_limit import RateLimits, positive_setting
@@ -23,6 +26,11 @@ from momorec.llm.redaction import register_secret
 # Local servers (vLLM, Ollama, llama.cpp) accept any key; the openai client insists on a non-empty one.
 PLACEHOLDER_KEY = "not-needed"
 DEFAULT_KEY_ENV = "MOMOREC_LLM_API_KEY"
+# Where keys go; every missing-key and refused-key message says it.
+WHERE_KEYS_GO = (
+    "conf/local/credentials.yml (llm: {api_key: ...}, or one per model: llm: {<model name>: {api_key: ...}}; "
+    f"read under every --env) or the environment variable {DEFAULT_KEY_ENV}"
+)
 # Ways to send a JSON schema that constrains decoding (see ``EndpointConfig.response_format``).
 STRUCTURED_OUTPUT_STYLES = ("auto", "json_schema", "json_object_schema", "json_object")
 
@@ -110,6 +118,8 @@ class EndpointConfig:
     model: str
     base_url: str | None = None
     api_key: Secret | None = field(default=None, repr=False, compare=False)
+    # Whether a key must be set. From the parameters (``from_params``) a remote endpoint needs one unless
+    # ``require_api_key: false`` (a local server that takes none).
     require_api_key: bool = False
     # How a request's JSON schema reaches the server (``STRUCTURED_OUTPUT_STYLES``); ``auto`` picks
     # ``json_object_schema`` for the embedded llama-cpp-python server and ``json_schema`` otherwise.
@@ -134,6 +144,16 @@ class EndpointConfig:
     @property
     def is_embedded(self) -> bool:
         return not self.base_url
+
+    @property
+    def public_base_url(self) -> str:
+        """The base URL as it may be logged: no user, password, query or fragment (Azure's ``?api-key=``)."""
+        if self.is_embedded:
+            return "embedded"
+        parsed = urlparse(self.base_url.strip())
+        host = parsed.hostname or ""
+        netloc = f"{host}:{parsed.port}" if parsed.port else host
+        return parsed._replace(netloc=netloc, query="", fragment="").geturl()
 
     def label(self) -> str:
         """How errors name this endpoint: model name, served model and URL (never the key)."""
@@ -181,7 +201,7 @@ class EndpointConfig:
         return {
             "name": self.name,
             "model": self.model,
-            "base_url": self.base_url or "embedded",
+            "base_url": self.public_base_url,
             "structured_output": self.structured_output,
             "fingerprint": self.fingerprint,
             "api_key_set": self.api_key is not None,
@@ -206,44 +226,76 @@ class EndpointConfig:
         """The key to hand to ``openai.OpenAI``; a clear error when the endpoint needs one and none is set."""
         if self.api_key is not None:
             return self.api_key.reveal()
-        if self.require_api_key or _is_openai_platform(self.base_url):
-            raise LLMConfigError(
-                f"No API key for model {self.name!r} at endpoint {self.base_url}: set it in "
-                f"conf/local/credentials.yml (llm: {{api_key: ...}}) or the environment variable "
-                f"{DEFAULT_KEY_ENV}."
-            )
+        self.check_api_key()
         return PLACEHOLDER_KEY
 
+    def check_api_key(self) -> None:
+        """Raise when this endpoint needs a key and none is set (checked before a run starts, see hooks)."""
+        if self.is_embedded or self.api_key is not None:
+            return
+        if self.require_api_key or _is_openai_platform(self.base_url):
+            raise LLMConfigError(
+                f"No API key for model {self.name!r} at endpoint {self.public_base_url}: put it in "
+                f"{WHERE_KEYS_GO}. A server that takes no key: set require_api_key: false on the model."
+            )
+
     @classmethod
-    def from_params(cls, name: str, params: Mapping[str, Any], key: str | None = None) -> EndpointConfig:
-        """Build from one entry of ``motivation.models``.
+    def from_params(cls, name: str, params: Mapping[str, Any], path: str | None = None) -> EndpointConfig:
+        """Build from one entry of ``motivation.models`` (``path`` names it in errors, default
+        ``motivation.models.<name>``).
 
         Keys: model, base_url, api_key_env, require_api_key, structured_output, fingerprint, limits,
-        price_per_million_prompt_tokens, price_per_million_completion_tokens. ``key`` is where the entry
-        lives, for error messages (default ``motivation.models.<name>``).
+        price_per_million_prompt_tokens, price_per_million_completion_tokens.
         """
-        key = key or f"motivation.models.{name}"
+        path = path or f"motivation.models.{name}"
+        if not isinstance(params, Mapping):
+            raise LLMConfigError(f"{path}: expected a mapping of settings, got {params!r}")
         if not params.get("model"):
-            raise LLMConfigError(f"{key}: 'model' is required")
+            raise LLMConfigError(f"{path}.model is required")
         known = {"model", "base_url", "api_key_env", "require_api_key", "structured_output", "fingerprint",
                  "limits", *PRICE_KEYS}  # fmt: skip
         unknown = set(params) - known
         if unknown:
-            raise LLMConfigError(f"{key}: unknown keys {sorted(unknown)}")
+            raise LLMConfigError(f"{path}: unknown keys {sorted(unknown)} (known: {sorted(known)})")
         base_url = params.get("base_url") or None
-        return cls(
-            name=name,
-            model=str(params["model"]),
-            base_url=base_url,
-            api_key=None
-            if base_url is None
-            else resolve_api_key(name, params.get("api_key_env", DEFAULT_KEY_ENV), base_url),
-            require_api_key=bool(params.get("require_api_key", False)),
-            structured_output=str(params.get("structured_output", "auto")),
-            fingerprint=str(params["fingerprint"]) if params.get("fingerprint") else None,
-            limits=RateLimits.from_params(params.get("limits"), f"{key}.limits"),
-            **{price: _price(params.get(price), f"{key}.{price}") for price in PRICE_KEYS},
-        )
+        if base_url is not None and urlparse(str(base_url)).scheme not in ("http", "https"):
+            scheme = urlparse(str(base_url)).scheme  # the URL itself is not echoed: it may hold a password
+            raise LLMConfigError(f"{path}.base_url: expected an http(s) URL or null, got scheme {scheme!r}")
+        if base_url is not None and _carries_credentials(str(base_url)):
+            # Parameters are logged to MLflow: a key in the URL would be written there.
+            raise LLMConfigError(
+                f"{path}.base_url carries a password or key; parameters are logged, keys are not: put it in "
+                f"{WHERE_KEYS_GO}"
+            )
+        require = params.get("require_api_key")
+        if require is not None and not isinstance(require, bool):
+            raise LLMConfigError(f"{path}.require_api_key: expected true, false or null, got {require!r}")
+        require = True if require is None else require  # absent or null: a remote endpoint needs a key
+        try:
+            return cls(
+                name=name,
+                model=str(params["model"]),
+                base_url=None if base_url is None else str(base_url),
+                api_key=None
+                if base_url is None
+                else resolve_api_key(name, params.get("api_key_env", DEFAULT_KEY_ENV), str(base_url)),
+                require_api_key=require,
+                structured_output=str(params.get("structured_output", "auto")),
+                fingerprint=str(params["fingerprint"]) if params.get("fingerprint") else None,
+                limits=RateLimits.from_params(params.get("limits"), f"{path}.limits"),
+                **{price: _price(params.get(price), f"{path}.{price}") for price in PRICE_KEYS},
+            )
+        except LLMConfigError as error:
+            raise LLMConfigError(f"{path}: {error}") from None
+
+
+_KEY_QUERY = re.compile(r"(key|token|secret|password|signature|sig)", re.IGNORECASE)
+
+
+def _carries_credentials(base_url: str) -> bool:
+    """A password in the URL's user part, or a query parameter named like a key (``?api-key=...``)."""
+    parsed = urlparse(base_url.strip())
+    return bool(parsed.password) or any(_KEY_QUERY.search(name) for name, _ in parse_qsl(parsed.query))
 
 
 PRICE_KEYS = ("price_per_million_prompt_tokens", "price_per_million_completion_tokens")
@@ -284,24 +336,28 @@ class CallSettings:
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
-            raise LLMConfigError(f"concurrency must be >= 1, got {self.concurrency}")
+            raise LLMConfigError(f"concurrency: must be >= 1, got {self.concurrency}")
         if self.timeout_s <= 0:
-            raise LLMConfigError(f"timeout_s must be > 0, got {self.timeout_s}")
+            raise LLMConfigError(f"timeout_s: must be > 0, got {self.timeout_s}")
         if self.max_retries < 0:
-            raise LLMConfigError(f"max_retries must be >= 0, got {self.max_retries}")
+            raise LLMConfigError(f"max_retries: must be >= 0, got {self.max_retries}")
         if self.deadline_s is not None and self.deadline_s <= 0:
-            raise LLMConfigError(f"deadline_s must be > 0 or null, got {self.deadline_s}")
+            raise LLMConfigError(f"deadline_s: must be > 0 or null, got {self.deadline_s}")
         if self.circuit_breaker_failures < 1:
             raise LLMConfigError(
-                f"circuit_breaker_failures must be >= 1, got {self.circuit_breaker_failures}"
+                f"circuit_breaker_failures: must be >= 1, got {self.circuit_breaker_failures}"
             )
         if not 0.0 <= self.max_failed_fraction <= 1.0:
-            raise LLMConfigError(f"max_failed_fraction must be in [0, 1], got {self.max_failed_fraction}")
+            raise LLMConfigError(f"max_failed_fraction: must be in [0, 1], got {self.max_failed_fraction}")
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> CallSettings:
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = set(params) - known
-        if unknown:
-            raise LLMConfigError(f"motivation.client: unknown keys {sorted(unknown)}")
-        return cls(**dict(params))
+    def from_params(cls, params: Mapping[str, Any], path: str = "motivation.client") -> CallSettings:
+        """Typed settings from ``params`` (each value checked against its field's type); errors name
+        ``path.<key>``."""
+        from momorec.llm.params import typed_fields
+
+        try:
+            return cls(**typed_fields(cls, params, path))
+        except LLMConfigError as error:
+            message = str(error)
+            raise LLMConfigError(message if message.startswith(path) else f"{path}.{message}") from None

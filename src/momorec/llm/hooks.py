@@ -1,7 +1,8 @@
 """Kedro hooks of the LLM layer: credentials and log redaction; the leak canary's switch for paid endpoints.
 
 Kedro passes credentials to datasets only; the LLM clients are built inside nodes, so this hook registers
-``conf/<env>/credentials.yml``'s ``llm`` entry (e.g. ``llm: {api_key: ...}``) once the context exists. It also
+the credentials' ``llm`` entry (e.g. ``llm: {api_key: ...}``; ``conf/local/credentials.yml`` is read under
+every environment, ``momorec.config_loader``) once the context exists. It also
 adds the redaction filter (``momorec.llm.redaction``) to every handler of the root logger, which Kedro has
 configured by then, so no log line shows a configured key or a credential-shaped value.
 Without the hook, keys still come from the environment (``MOMOREC_LLM_API_KEY``; ``OPENAI_API_KEY`` for OpenAI only).
@@ -77,7 +78,8 @@ def leak_canary_refusal(switch: Any, motivation: Mapping[str, Any]) -> str | Non
 
 
 class LeakCanarySwitchHook:
-    @hook_impl
+    # tryfirst: stop before kedro-mlflow's own before_pipeline_run opens a run that nothing would close.
+    @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
         canary_llm_nodes = [
             node.name

@@ -20,6 +20,8 @@ from typing import Any
 import pandas as pd
 
 from momorec.llm.client import ChatRequest, ChatResult, LLMClient
+from momorec.llm.errors import LLMConfigError
+from momorec.llm.params import require_mapping, typed_value
 
 Validator = Callable[[str | None], tuple[Any, list[str]]]
 """Maps an answer's text to ``(value, [])`` (accepted), ``(None, problems)`` (malformed) or
@@ -27,16 +29,16 @@ Validator = Callable[[str | None], tuple[Any, list[str]]]
 
 RESULT_COLUMNS = ["key", "status", "value_json", "attempts", "error", "prompt_tokens", "completion_tokens"]
 
-# Parameter keys a plan reads from configuration, with their types.
-_PARAM_TYPES: dict[str, Callable[[Any], Any]] = {
-    "temperature": float,
-    "max_tokens": int,
-    "top_p": float,
-    "seed": int,
-    "max_attempts": int,
-    "retry_temperature": float,
-    "json_mode": bool,
-    "constrained": bool,
+# Parameter keys a plan reads from configuration, with their types (``momorec.llm.params.typed_value``).
+_PARAM_TYPES: dict[str, str] = {
+    "temperature": "float",
+    "max_tokens": "int",
+    "top_p": "float",
+    "seed": "int",
+    "max_attempts": "int",
+    "retry_temperature": "float | None",
+    "json_mode": "bool",
+    "constrained": "bool",
 }
 
 
@@ -68,18 +70,39 @@ class SamplingPlan:
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
-            raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts}")
+            raise LLMConfigError(f"max_attempts: must be >= 1, got {self.max_attempts}")
+        if self.max_tokens < 1:
+            raise LLMConfigError(f"max_tokens: must be >= 1, got {self.max_tokens}")
+        if not 0.0 < self.top_p <= 1.0:
+            raise LLMConfigError(f"top_p: must be in (0, 1], got {self.top_p}")
+        for name in ("temperature", "retry_temperature"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise LLMConfigError(f"{name}: must be >= 0, got {value}")
 
     @classmethod
     def from_params(
-        cls, params: Mapping[str, Any], required: Sequence[str] = (), **fixed: Any
+        cls,
+        params: Mapping[str, Any],
+        required: Sequence[str] = (),
+        path: str = "sampling",
+        **fixed: Any,
     ) -> SamplingPlan:
-        """A plan from a stage's parameters (known keys only, typed), with ``fixed`` fields on top."""
+        """A plan from a stage's parameters (the plan's keys, typed; other keys are the caller's), with
+        ``fixed`` fields on top. Errors name ``path.<key>``."""
+        params = require_mapping(params, path)
         missing = [key for key in required if key not in params]
         if missing:
-            raise KeyError(f"sampling parameters: missing {missing} (found {sorted(params)})")
-        known = {key: cast(params[key]) for key, cast in _PARAM_TYPES.items() if key in params}
-        return cls(**{**known, **fixed})
+            raise LLMConfigError(f"{path}: missing {missing} (found {sorted(params)})")
+        known = {
+            key: typed_value(params[key], kind, f"{path}.{key}")
+            for key, kind in _PARAM_TYPES.items()
+            if key in params
+        }
+        try:
+            return cls(**{**known, **fixed})
+        except LLMConfigError as error:
+            raise LLMConfigError(f"{path}.{error}") from None
 
     def with_schema(self, json_schema: str) -> SamplingPlan:
         """This plan with ``json_schema`` attached, or unchanged when it is not ``constrained``."""

@@ -9,6 +9,7 @@ kept per registry version, so a newly registered champion is picked up on the ne
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,7 +36,11 @@ class RegistryModel:
 
 
 def project_registry_model(project_path: str | Path | None = None, env: str | None = None) -> RegistryModel:
-    """The registry model the project's configuration names (``env``: a Kedro environment, default local)."""
+    """The registry model the project's configuration names.
+
+    ``env``: a Kedro environment; ``None`` reads ``KEDRO_ENV`` as Kedro does (``kedro jupyter notebook --env
+    smoke`` sets it), else the default one. Each environment registers its own model (conf/<env>/globals.yml).
+    """
     from kedro.utils import find_kedro_project
 
     from momorec.config_loader import ProjectConfigLoader
@@ -51,7 +56,7 @@ def project_registry_model(project_path: str | Path | None = None, env: str | No
         conf_source=str(root / "conf"),
         base_env="base",
         default_run_env="local",
-        env=env,
+        env=env or os.environ.get("KEDRO_ENV"),
         merge_strategy={"parameters": "soft"},
         config_patterns={"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]},  # as kedro-mlflow declares it
     )

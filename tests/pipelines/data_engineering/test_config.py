@@ -42,7 +42,11 @@ def test_real_data_environments_read_their_files_and_have_no_ground_truth(
     assert catalog["raw_log"]["format"] == reader_format
     assert catalog["raw_log"][path_key] == path
     assert catalog["item_true_motivations"]["type"] == "momorec.io.interaction_log.NoGroundTruthDataset"
-    # everything else is inherited from base unchanged
+    # everything else is inherited from base unchanged, under the environment's own data root
     base = _config(repo_root, "base")["catalog"]
-    assert catalog["interactions"] == base["interactions"]
+    in_base_root = {
+        **base["interactions"],
+        "filepath": base["interactions"]["filepath"].replace("data/", f"data/{env}/", 1),
+    }
+    assert catalog["interactions"] == in_base_root
     assert base["raw_log"]["type"] == "momorec.io.builtin_shop.BuiltinShopDataset"

@@ -225,6 +225,6 @@ def test_constrained_decoding_needs_json_mode(
 ):
     pairs = select_motivation_pairs(copurchase_pairs, items, max_pairs=2)
     params = {**motivation_params, "constrained": True, "json_mode": False}
-    with pytest.raises(ValueError, match="needs motivation.json_mode"):
+    with pytest.raises(LLMConfigError, match="needs motivation.json_mode"):
         run_arena_agents(pairs, {}, LLMCache(tmp_path / "cache.sqlite"), params)
     assert fake_server.n_requests == 0

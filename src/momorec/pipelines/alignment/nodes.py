@@ -20,7 +20,7 @@ from momorec.alignment.compatibility import candidate_descriptions, compatibilit
 from momorec.alignment.estimate import alignment_estimate
 from momorec.alignment.evaluation import cost_table, mlflow_metrics, reranking_results
 from momorec.alignment.fusion import RERANK_VARIANTS, combined_alignment_scores, select_variant_weights
-from momorec.alignment.llm_setup import run_llm_stage, stage_plan
+from momorec.alignment.llm_setup import run_llm_stage, stage_llm, stage_plan
 from momorec.alignment.profiles import generate_profiles, ok_texts, profile_prompts
 from momorec.alignment.similarity import embedding_alignment_scores
 from momorec.alignment.traits import generate_traits, trait_prompts
@@ -161,7 +161,7 @@ def generate_user_profiles(
     plan = stage_plan(params, "profiles")
     return run_llm_stage(
         "profiles",
-        params["llm"],
+        stage_llm(params),
         llm_cache,
         lambda client: generate_profiles(client, profile_prompts_table, plan),
     )
@@ -189,7 +189,10 @@ def generate_item_traits(
     stop_if_dry_run("alignment", params, alignment_llm_estimate, "alignment_llm_estimate")
     plan = stage_plan(params, "traits")
     return run_llm_stage(
-        "traits", params["llm"], llm_cache, lambda client: generate_traits(client, trait_prompts_table, plan)
+        "traits",
+        stage_llm(params),
+        llm_cache,
+        lambda client: generate_traits(client, trait_prompts_table, plan),
     )
 
 
@@ -230,7 +233,7 @@ def score_llm_compatibility(
     )
     plan = stage_plan(params, "compatibility")
     (ratings, log), usage = run_llm_stage(
-        "compatibility", params["llm"], llm_cache, lambda client: rate_candidates(client, requests, plan)
+        "compatibility", stage_llm(params), llm_cache, lambda client: rate_candidates(client, requests, plan)
     )
     return ratings, log, usage
 

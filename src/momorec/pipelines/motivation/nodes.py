@@ -9,58 +9,28 @@ data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from momorec.agents import arena, judge_accuracy, motivations
-from momorec.agents.analysis import AnalysisSettings
-from momorec.agents.arena import AgentSpec, arena_agents
 from momorec.agents.estimate import leak_canary_pairs, motivation_estimate
 from momorec.agents.grounding_judge import GroundingSettings, score_answers
-from momorec.agents.judge import JudgeSettings, run_judge
 from momorec.agents.pairs import pair_budget, select_pairs
+from momorec.agents.stage import (
+    MotivationSettings,
+    judge_accuracy_metrics,
+    judge_arena_pairs,
+    run_agents_on_pairs,
+    titles_cut,
+)
 from momorec.io.mlflow_metrics import as_mlflow_metrics
 from momorec.llm.cache import LLMCache
-from momorec.llm.client import LLMClient
 from momorec.llm.estimate import log_estimate, stop_if_dry_run
-from momorec.llm.session import open_clients
-from momorec.llm.tokens import with_titles_cut
 from momorec.llm.usage import UsageRecorder, merge_usage
 
 logger = logging.getLogger(__name__)
-
-
-def _clients(
-    models: Sequence[str],
-    params: Mapping[str, Any],
-    cache: LLMCache,
-    usage: UsageRecorder,
-    logprobs: bool = False,
-) -> AbstractContextManager[dict[str, LLMClient]]:
-    return open_clients(
-        models, params["models"], params["client"], params.get("embedded", {}), cache, usage, logprobs
-    )
-
-
-def _titles_cut(pairs: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
-    """``pairs`` with both titles cut to ``max_title_tokens``: titles of any length would overflow the context."""
-    max_tokens = params.get("max_title_tokens")
-    return with_titles_cut(with_titles_cut(pairs, max_tokens, "title_a"), max_tokens, "title_b")
-
-
-def _run_agents(
-    pairs: pd.DataFrame,
-    agents: list[AgentSpec],
-    cache: LLMCache,
-    params: Mapping[str, Any],
-    usage: UsageRecorder,
-) -> pd.DataFrame:
-    settings = AnalysisSettings.from_params(params)
-    with _clients([agent.model for agent in agents], params, cache, usage) as clients:
-        return arena.run_agents(_titles_cut(pairs, params), agents, clients, settings)
 
 
 def select_motivation_pairs(
@@ -84,11 +54,15 @@ def estimate_llm_calls(
     pair_params: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The stage's calls, tokens and cost before its first request, the leak canary's extra share apart."""
+    settings = MotivationSettings.from_params(params)
     canary = leak_canary_pairs(
         interactions, items, pair_params, params["max_pairs"], params.get("max_pairs_share")
     )
     estimate = motivation_estimate(
-        _titles_cut(motivation_pairs, params), params, llm_cache, _titles_cut(canary, params)
+        titles_cut(motivation_pairs, settings.max_title_tokens),
+        params,
+        llm_cache,
+        titles_cut(canary, settings.max_title_tokens),
     )
     log_estimate("motivation", estimate, "llm_estimate")
     return estimate
@@ -102,10 +76,10 @@ def run_arena_agents(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Every agent's answer and summary for the ``arena_pairs`` most supported pairs (a dry run stops here)."""
     stop_if_dry_run("motivation", params, llm_estimate, "llm_estimate")
-    arena = motivation_pairs.head(int(params["arena_pairs"]))
+    settings = MotivationSettings.from_params(params)
     usage = UsageRecorder("arena_agents")
-    answers = _run_agents(arena, arena_agents(params), llm_cache, params, usage)
-    return answers, usage.as_dict()
+    pairs = motivation_pairs.head(settings.arena_pairs)
+    return run_agents_on_pairs(pairs, settings.agents, settings, llm_cache, usage), usage.as_dict()
 
 
 def judge_arena(
@@ -119,24 +93,14 @@ def judge_arena(
     When only one of two agents produced a usable motivation it wins without a judge call; when neither did,
     there is no comparison.
     """
+    settings = MotivationSettings.from_params(params)
     usage = UsageRecorder("judge")
-    agents = _agent_names(params)
-    pairs = motivation_pairs.head(int(params["arena_pairs"]))
-    rows, comparisons, to_judge = arena.arena_comparisons(_titles_cut(pairs, params), arena_answers, agents)
-    settings = JudgeSettings.from_params(params)
-    judged = []
-    if "llm" not in arena.configured_judges(params["judge"]):
-        logger.info("LLM judge not asked: motivation.judge.mode is grounding (also_ask_llm: true asks it)")
-        judged = None
-    elif comparisons:
-        model = params["judge"]["model"]
-        with _clients([model], params, llm_cache, usage, settings.top_logprobs is not None) as clients:
-            judged = run_judge(clients[model], comparisons, settings)
-    return arena.judgments_table(rows, to_judge, judged), usage.as_dict()
+    pairs = motivation_pairs.head(settings.arena_pairs)
+    return judge_arena_pairs(arena_answers, pairs, settings, llm_cache, usage), usage.as_dict()
 
 
 def _agent_names(params: Mapping[str, Any]) -> list[str]:
-    return [agent.name for agent in arena_agents(params)]
+    return [agent.name for agent in arena.arena_agents(params)]
 
 
 def score_arena_grounding(
@@ -198,9 +162,10 @@ def generate_top_agent_motivations(
 
     Only pairs the top agent has not answered in the arena are sent to the LLM.
     """
+    settings = MotivationSettings.from_params(params)
     usage = UsageRecorder("top_agent")
     top = motivations.top_agent(agent_leaderboard)
-    agents = {agent.name: agent for agent in arena_agents(params)}
+    agents = {agent.name: agent for agent in settings.agents}
     todo = motivations.pairs_not_answered(motivation_pairs, arena_answers, top)
     logger.info(
         "Top agent %s: %d pairs answered in the arena, %d to generate",
@@ -208,7 +173,7 @@ def generate_top_agent_motivations(
     )  # fmt: skip
     frames = [arena_answers]
     if not todo.empty:
-        frames.append(_run_agents(todo, [agents[top]], llm_cache, params, usage))
+        frames.append(run_agents_on_pairs(todo, [agents[top]], settings, llm_cache, usage))
     return arena.concat_answers(frames), usage.as_dict()
 
 
@@ -271,10 +236,4 @@ def evaluate_judges(
         params["judge"],
         params["elo"],
     )
-    values: dict[str, Any] = {}
-    for name, numbers in report["judges"].items():
-        values.update({f"{name}.{key}": value for key, value in numbers.items()})
-        low, high = numbers["agreement_ci"]  # the interval as two metrics
-        values.update({f"{name}.agreement_ci_low": low, f"{name}.agreement_ci_high": high})
-    values.update({f"position_bias.{key}": value for key, value in report["position_bias"].items()})
-    return report, oracle_board, as_mlflow_metrics(values)
+    return report, oracle_board, as_mlflow_metrics(judge_accuracy_metrics(report))
