@@ -90,8 +90,8 @@ def _id_lists(frame: pd.DataFrame, column: str, required: bool) -> tuple[pd.Seri
     good = flat.map(lambda item: isinstance(item, str) and item.strip() != "").to_numpy(dtype=bool)
     if not good.all():
         problems.append(
-            f"{column}: {_rows(np.unique(flat.index[~good]))} hold ids that are not non-empty strings "
-            "(null, number, list or blank)"
+            f"{column}: {_rows(np.unique(flat.index[~good]))}: every product id must be a non-empty string "
+            "(found a null, a number, a list or a blank)"
         )
     return flat.astype(str), problems
 
