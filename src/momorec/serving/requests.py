@@ -65,35 +65,52 @@ def boolean(value: Any, name: str) -> bool:
     return bool(value)
 
 
-def _id_lists(frame: pd.DataFrame, column: str, required: bool) -> tuple[pd.Series, list[str]]:
-    """Each row's ids as a flat Series of strings indexed by row position, and the problems found.
+@dataclass
+class IdLists:
+    """Every row's ids, flattened: ``rows[i]`` is the request row of ``ids[i]`` (rows ascending)."""
+
+    rows: np.ndarray
+    ids: np.ndarray
+
+    @classmethod
+    def empty(cls) -> IdLists:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object))
+
+
+def _is_product_id(item: Any) -> bool:
+    return isinstance(item, str) and item.strip() != ""
+
+
+def _id_lists(frame: pd.DataFrame, column: str, required: bool) -> tuple[IdLists, list[str]]:
+    """Each row's ids as :class:`IdLists`, and the problems found.
 
     A missing cell is no ids (``exclude``) or an error (``history``: send ``[]`` for no history). Every id
     must be a non-empty string: a null, a number or a nested list is a problem of its row, never recast.
+    Plain Python over the cells: a request's rows are few, and pandas' map/explode cost more than the model.
     """
-    empty = pd.Series([], dtype=object, index=pd.Index([], dtype=np.int64))
     if column not in frame.columns:
-        return empty, []
-    cells = frame[column].reset_index(drop=True)
-    missing = cells.map(_is_missing).to_numpy(dtype=bool)
+        return IdLists.empty(), []
+    cells = frame[column].tolist()
+    missing = np.fromiter((_is_missing(cell) for cell in cells), dtype=bool, count=len(cells))
+    is_list = np.fromiter((isinstance(cell, LIST_TYPES) for cell in cells), dtype=bool, count=len(cells))
     problems = []
     if required and missing.any():
         problems.append(f"{column}: {_rows(np.flatnonzero(missing))} missing (send [] for no history)")
-    not_list = ~missing & ~cells.map(lambda cell: isinstance(cell, LIST_TYPES)).to_numpy(dtype=bool)
+    not_list = ~missing & ~is_list
     if not_list.any():
         problems.append(f"{column}: {_rows(np.flatnonzero(not_list))} not a list of product ids")
-    lists = cells[~missing & ~not_list]
-    if lists.empty:
-        return empty, problems
-    flat = lists.map(list).explode()
-    flat = flat[lists.map(len).reindex(flat.index).to_numpy() > 0]  # explode turns [] into one NaN
-    good = flat.map(lambda item: isinstance(item, str) and item.strip() != "").to_numpy(dtype=bool)
+    lists = [list(cell) if listed else [] for cell, listed in zip(cells, is_list, strict=True)]
+    lengths = np.fromiter((len(ids) for ids in lists), dtype=np.int64, count=len(lists))
+    ids = np.empty(int(lengths.sum()), dtype=object)
+    ids[:] = [item for row in lists for item in row]
+    rows = np.repeat(np.arange(len(lists), dtype=np.int64), lengths)
+    good = np.fromiter((_is_product_id(item) for item in ids), dtype=bool, count=len(ids))
     if not good.all():
         problems.append(
-            f"{column}: {_rows(np.unique(flat.index[~good]))}: every product id must be a non-empty string "
+            f"{column}: {_rows(np.unique(rows[~good]))}: every product id must be a non-empty string "
             "(found a null, a number, a list or a blank)"
         )
-    return flat.astype(str), problems
+    return IdLists(rows, ids), problems
 
 
 def _requested_k(frame: pd.DataFrame, default_k: int) -> tuple[np.ndarray, list[str]]:
@@ -120,11 +137,11 @@ def _requested_k(frame: pd.DataFrame, default_k: int) -> tuple[np.ndarray, list[
 
 @dataclass
 class ValidRequests:
-    """The checked rows of a request: flat (row-indexed) id Series, k per row (clamped) and notes per row."""
+    """The checked rows of a request: flat ids with their rows, k per row (clamped) and notes per row."""
 
     n_rows: int
-    history: pd.Series
-    exclude: pd.Series
+    history: IdLists
+    exclude: IdLists
     k: np.ndarray
     notes: list[list[str]] = field(default_factory=list)
 
@@ -151,12 +168,17 @@ def validate_requests(requests: pd.DataFrame, n_items: int, default_k: int = DEF
     return ValidRequests(len(requests), history, exclude, np.minimum(k, n_items), notes)
 
 
-def _histories(recommender: Recommender, ids: pd.Series, n_rows: int) -> tuple[Histories, pd.Series]:
-    item_idx = recommender.item_indices(ids.to_numpy())
+def _histories(recommender: Recommender, ids: IdLists, n_rows: int) -> tuple[Histories, IdLists]:
+    item_idx = recommender.item_indices(ids.ids)
     known = item_idx >= 0
-    rows = ids.index.to_numpy(dtype=np.int64)
-    unknown = ids[~known]
-    return Histories(n_rows, rows[known], item_idx[known]), unknown
+    unknown = IdLists(ids.rows[~known], ids.ids[~known])
+    return Histories(n_rows, ids.rows[known], item_idx[known]), unknown
+
+
+def _per_row(rows: np.ndarray, values: np.ndarray, n_rows: int) -> list[list]:
+    """``values`` (sorted by ``rows``) as one list per row, empty lists for rows without any."""
+    bounds = np.searchsorted(rows, np.arange(1, n_rows))
+    return [part.tolist() for part in np.split(values, bounds)] if n_rows else []
 
 
 def answer_requests(
@@ -172,15 +194,16 @@ def answer_requests(
     n_rows = valid.n_rows
     histories, unknown_history = _histories(recommender, valid.history, n_rows)
     exclude, unknown_excluded = _histories(recommender, valid.exclude, n_rows)
-    ranked = recommender.top_k(histories, valid.k, exclude, mask_history, chunk_size)
-    by_row = ranked.groupby("row", sort=True)
-    answers = pd.DataFrame(index=pd.RangeIndex(n_rows))
-    for column, source in (("product_ids", "product_id"), ("titles", "title"), ("scores", "score")):
-        answers[column] = by_row[source].agg(list).reindex(answers.index)
-    unknown = pd.concat([unknown_history, unknown_excluded]).groupby(level=0).agg(list)
-    answers["unknown_items"] = unknown.reindex(answers.index)
-    for column in ("product_ids", "titles", "scores", "unknown_items"):
-        answers[column] = answers[column].map(lambda cell: cell if isinstance(cell, list) else [])
-    answers["popularity_fallback"] = histories.lengths == 0
-    answers["notes"] = valid.notes
-    return answers[ANSWER_COLUMNS]
+    rows, _, item_idx, scores = recommender.ranked(histories, valid.k, exclude, mask_history, chunk_size)
+    unknown_rows = np.concatenate([unknown_history.rows, unknown_excluded.rows])
+    order = np.argsort(unknown_rows, kind="stable")  # per row: the history's unknown ids, then exclude's
+    unknown_ids = np.concatenate([unknown_history.ids, unknown_excluded.ids])
+    answers = {
+        "product_ids": _per_row(rows, recommender.items["item_id"].to_numpy()[item_idx], n_rows),
+        "titles": _per_row(rows, recommender.items["title"].to_numpy()[item_idx], n_rows),
+        "scores": _per_row(rows, scores, n_rows),
+        "unknown_items": _per_row(unknown_rows[order], unknown_ids[order], n_rows),
+        "popularity_fallback": histories.lengths == 0,
+        "notes": valid.notes,
+    }
+    return pd.DataFrame(answers, columns=ANSWER_COLUMNS)
