@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from momorec.serving.requests import DEFAULT_K, RequestError, boolean, whole_number
+from momorec.serving.requests import DEFAULT_K, RequestError, answer_requests, boolean, whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -201,10 +201,10 @@ def recommend(
         }
     )
     mask_history = boolean(mask_history, "mask_history")
-    model = load_champion(project_path, env).unwrap_python_model()
-    # The python model's own predict: the same checks as over HTTP, without MLflow's schema pass (the
-    # columns are typed "any", so it checks nothing predict does not).
-    (answer,) = model.predict(None, request, params={"mask_history": mask_history}).to_dict("records")
+    recommender = load_champion(project_path, env).unwrap_python_model().recommender
+    # What the served model's predict runs, without MLflow's schema pass (the columns are typed "any", so it
+    # checks nothing the request checks do not) and with RequestError itself for a bad argument.
+    (answer,) = answer_requests(recommender, request, mask_history=mask_history).to_dict("records")
     for note in answer.get("notes", []):
         logger.warning("recommend: %s", note)
     if answer["unknown_items"]:
