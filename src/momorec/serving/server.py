@@ -5,8 +5,9 @@
 It is MLflow's own scoring server (the app ``mlflow models serve`` runs: the same ``/invocations``,
 ``/ping``, ``/health``, ``/version`` and request forms), run by uvicorn with ``--workers`` processes, plus:
 
-- one torch thread per worker by default (``--torch-threads``): two workers with two threads each on two
-  cores fight over them instead of answering two requests at once;
+- ``--torch-threads`` to set torch's threads per worker. The default is torch's own, as with ``mlflow
+  models serve``: on 2 shared cores one thread per worker answered a third as many requests at 4 clients
+  (a likely cause: MLflow runs each request on a pool thread, not the one the setting was made on);
 - a middleware that cleans MLflow's error bodies: MLflow adds the server's traceback (``stack_trace``) to
   some 4xx answers (a body that is not CSV it can read, an unexpected error), and echoes the request in
   others ("Failed to predict data '<the input>'", "Input: <the body>" after a JSON error, the rows after a
@@ -89,15 +90,15 @@ def main(argv: list[str] | None = None) -> None:
         "--torch-threads",
         type=int,
         default=None,
-        help="torch threads per worker (default: the machine's cores divided among the workers, at least 1)",
+        help="torch threads per worker (default: torch's own choice, as mlflow models serve)",
     )
     args = parser.parse_args(argv)
     import uvicorn
     from mlflow.artifacts import download_artifacts
 
-    threads = args.torch_threads or max(1, (os.cpu_count() or 1) // args.workers)
     os.environ[MODEL_PATH_VARIABLE] = download_artifacts(args.model_uri)
-    os.environ[TORCH_THREADS_VARIABLE] = str(threads)
+    if args.torch_threads:
+        os.environ[TORCH_THREADS_VARIABLE] = str(args.torch_threads)
     uvicorn.run(
         "momorec.serving.server:create_app",
         factory=True,
