@@ -156,8 +156,8 @@ def test_no_known_item_means_popularity_flagged():
     "requests, message",
     [
         (pd.DataFrame({"k": [3]}), "history"),
-        (pd.DataFrame({"history": [["P1"]], "k": [0]}), "k: expected"),
-        (pd.DataFrame({"history": [["P1"]], "k": [2.5]}), "k: expected"),
+        (pd.DataFrame({"history": [["P1"]], "k": [0]}), "k: row 0 not a whole number"),
+        (pd.DataFrame({"history": [["P1"]], "k": [2.5]}), "k: row 0 not a whole number"),
         (pd.DataFrame({"history": ["P1"]}), "list of product ids"),
     ],
 )

@@ -86,7 +86,7 @@ def test_scoring_writes_k_unseen_catalogue_products_per_user(shop_project):
     users = pd.read_parquet(data / "03_primary" / "users.parquet")
     items = pd.read_parquet(data / "03_primary" / "items.parquet")
     interactions = pd.read_parquet(data / "03_primary" / "interactions.parquet")
-    assert list(recommendations.columns) == ["user_id", "rank", "product_id", "score"]
+    assert list(recommendations.columns) == ["user_id", "rank", "product_id", "score", "popularity_fallback"]
     # One row per (user, rank), ranks 1..k for every user of the data set.
     assert not recommendations.duplicated(["user_id", "rank"]).any()
     assert set(recommendations["user_id"]) == set(users["user_id"])

@@ -2,76 +2,30 @@
 
 from __future__ import annotations
 
+import io
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 
+from tests.serving.servers import post, running_server
+
 pytestmark = pytest.mark.slow
-
-SRC = Path(__file__).resolve().parents[2] / "src"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _post(url: str, body: dict) -> dict:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
 
 
 @pytest.fixture(scope="module")
 def server(registered_model, tmp_path_factory):
     """`mlflow models serve -m models:/<name>@champion --env-manager local` on a free port."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": registered_model.tracking_uri,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])),
-        # As in an activated virtual environment: the server runs the environment's `uvicorn`.
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-    }
     log = tmp_path_factory.mktemp("serve") / "server.log"
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mlflow", "models", "serve", "-m", registered_model.uri,
-             "--env-manager", "local", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"mlflow models serve exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{base}/ping", timeout=2):
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                if time.monotonic() > deadline:
-                    pytest.fail(f"mlflow models serve not up after 90 s:\n{log.read_text()}")
-                time.sleep(0.5)
+    with running_server("mlflow", registered_model.tracking_uri, registered_model.uri, log) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+
+
+def _post(url: str, body: dict) -> dict:
+    status, answer = post(url, body)
+    if status != 200:
+        raise urllib.error.HTTPError(url, status, answer.decode(), {}, io.BytesIO(answer))  # type: ignore[arg-type]
+    return json.loads(answer)
 
 
 def _history(registered_model) -> list[str]:
@@ -129,7 +83,10 @@ def test_history_unmasked_on_request_and_bad_input_is_a_400(server, registered_m
         {"inputs": [{"history": history, "k": n_items}], "params": {"mask_history": False}},
     )
     assert set(history) <= set(answer["predictions"][0]["product_ids"])
-    for bad, message in (({"k": 3}, "history"), ({"history": history, "k": 0}, "k: expected whole numbers")):
+    for bad, message in (
+        ({"k": 3}, "history"),
+        ({"history": history, "k": 0}, "k: row 0 not a whole number"),
+    ):
         with pytest.raises(urllib.error.HTTPError) as error:
             _post(f"{server}/invocations", {"inputs": [bad]})
         assert error.value.code == 400

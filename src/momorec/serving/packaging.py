@@ -20,6 +20,7 @@ from torch import nn
 
 import momorec
 from momorec.serving.artifacts import write_artifacts
+from momorec.serving.batch import vocabulary_fingerprint
 
 MODEL_CODE = Path(__file__).with_name("model_code.py")
 ARTIFACT_PATH = "recommender"
@@ -40,12 +41,14 @@ def model_signature():
     from mlflow.types.schema import AnyType, Array
 
     ids = Array(DataType.string)
-    # A record of an `inputs` request may leave out k or exclude while another gives them: MLflow then
-    # sees NaN, which a long or an array column rejects (and a double column rejects JSON integers). So both
-    # are typed "any" and predict checks them: k a whole number >= 1, exclude a list of product ids.
+    # Every input column is typed "any" and checked by predict (momorec.serving.requests): an array-of-string
+    # column let MLflow recast [null, "B02YSID6YS"] to ["n", "B"] (every id cut to its first character) and
+    # numbers to strings, and a record that leaves out k or exclude while another gives them arrives as NaN,
+    # which a typed column rejects. `history` is optional here only so that its absence reaches predict,
+    # which answers it with a 400 naming the column instead of MLflow's message that echoes the request.
     inputs = Schema(
         [
-            ColSpec(ids, "history"),
+            ColSpec(AnyType(), "history", required=False),
             ColSpec(AnyType(), "k", required=False),
             ColSpec(AnyType(), "exclude", required=False),
         ]
@@ -57,6 +60,7 @@ def model_signature():
             ColSpec(Array(DataType.double), "scores"),
             ColSpec(ids, "unknown_items"),
             ColSpec(DataType.boolean, "popularity_fallback"),
+            ColSpec(Array(DataType.string), "notes"),
         ]
     )
     params = ParamSchema(
@@ -87,7 +91,7 @@ def _description(variant: str, selection: Mapping[str, Any], test_metrics: Mappi
     return (
         f"momorec recommender, variant {variant} (chosen on validation NDCG@10: {chosen}). "
         f"Test metrics, history masked: {measured or 'not measured'}. Input: history (product ids), "
-        "optional k and exclude; output: product_ids, titles, scores, unknown_items, popularity_fallback."
+        "optional k and exclude; output: product_ids, titles, scores, unknown_items, popularity_fallback, notes."
     )
 
 
@@ -125,11 +129,20 @@ def log_recommender_model(
             input_example=input_example(items),
             pip_requirements=serving_requirements(),
             registered_model_name=model_name,
-            metadata={"variant": variant, "momorec_version": momorec.__version__},
+            metadata={
+                "variant": variant,
+                "momorec_version": momorec.__version__,
+                "n_items": len(items),
+                "vocabulary_fingerprint": vocabulary_fingerprint(items["item_id"]),
+            },
         )
     model_version = str(info.registered_model_version)
     client = MlflowClient()
-    tags = {"variant": variant, **{k: str(v) for k, v in {**selection, **test_metrics}.items()}}
+    tags = {
+        "variant": variant,
+        "vocabulary_fingerprint": vocabulary_fingerprint(items["item_id"]),
+        **{k: str(v) for k, v in {**selection, **test_metrics}.items()},
+    }
     for key, value in tags.items():
         client.set_model_version_tag(model_name, model_version, key, value)
     client.update_model_version(

@@ -119,6 +119,41 @@ class Recommender:
 
         return score
 
+    def ranked(
+        self,
+        histories: Histories,
+        k: int | np.ndarray,
+        exclude: Histories | None = None,
+        mask_history: bool = True,
+        chunk_size: int = 1024,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(row, rank, item_idx, score) arrays, sorted by row then rank (ranks from 1); see :meth:`top_k`."""
+        k_per_row = np.broadcast_to(np.asarray(k, dtype=np.int64), (histories.n_rows,))
+        if histories.n_rows == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty, np.zeros(0, dtype=np.float64)
+        if (k_per_row < 1).any():
+            raise ValueError("k must be >= 1")
+        if len(histories.items) and (histories.items.min() < 0 or histories.items.max() >= self.n_items):
+            raise ValueError(f"histories: item_idx outside 0..{self.n_items - 1}")
+        masked = histories if mask_history else Histories(histories.n_rows, [], [])
+        if exclude is not None:
+            masked = masked.union(exclude)
+        inputs = right_aligned_tokens(histories, int(self.network.max_length))
+        indices, scores = top_k_chunked(
+            self.score_fn(),
+            inputs,
+            int(min(k_per_row.max(), self.n_items)),
+            self.n_items,
+            (masked.starts, masked.lengths, masked.items),
+            chunk_size,
+            self.device,
+        )
+        rank = np.broadcast_to(np.arange(indices.shape[1]), indices.shape)
+        keep = (rank < k_per_row[:, None]) & np.isfinite(scores)
+        rows = np.broadcast_to(np.arange(histories.n_rows)[:, None], indices.shape)[keep]
+        return rows, rank[keep] + 1, indices[keep], scores[keep].astype(np.float64)
+
     def top_k(
         self,
         histories: Histories,
@@ -132,38 +167,17 @@ class Recommender:
         ``k`` is one number or one per row; a masked item never appears, so a row can get fewer than k
         items when fewer remain.
         """
-        k_per_row = np.broadcast_to(np.asarray(k, dtype=np.int64), (histories.n_rows,))
         if histories.n_rows == 0:
             return pd.DataFrame(columns=LONG_COLUMNS)
-        if (k_per_row < 1).any():
-            raise ValueError("k must be >= 1")
-        if len(histories.items) and (histories.items.min() < 0 or histories.items.max() >= self.n_items):
-            raise ValueError(f"histories: item_idx outside 0..{self.n_items - 1}")
-        masked = histories if mask_history else Histories(histories.n_rows, [], [])
-        if exclude is not None:
-            masked = masked.union(exclude)
-        inputs = right_aligned_tokens(histories, int(self.network.max_length))
-        indices, scores = top_k_chunked(
-            self.score_fn(),
-            inputs,
-            int(k_per_row.max()),
-            self.n_items,
-            (masked.starts, masked.lengths, masked.items),
-            chunk_size,
-            self.device,
-        )
-        rank = np.broadcast_to(np.arange(indices.shape[1]), indices.shape)
-        keep = (rank < k_per_row[:, None]) & np.isfinite(scores)
-        rows = np.broadcast_to(np.arange(histories.n_rows)[:, None], indices.shape)[keep]
-        item_idx = indices[keep]
+        rows, rank, item_idx, scores = self.ranked(histories, k, exclude, mask_history, chunk_size)
         return pd.DataFrame(
             {
                 "row": rows,
-                "rank": rank[keep] + 1,
+                "rank": rank,
                 "item_idx": item_idx,
                 "product_id": self.items["item_id"].to_numpy()[item_idx],
                 "title": self.items["title"].to_numpy()[item_idx],
-                "score": scores[keep].astype(np.float64),
+                "score": scores,
                 "popularity_fallback": (histories.lengths == 0)[rows],
             },
             columns=LONG_COLUMNS,

@@ -9,7 +9,7 @@ import pandas as pd
 from torch import nn
 
 from momorec.serving.artifacts import item_table
-from momorec.serving.batch import score_users, user_histories
+from momorec.serving.batch import score_dataset
 from momorec.serving.packaging import log_recommender_model, masked_test_metrics
 from momorec.serving.recommender import Recommender
 
@@ -58,26 +58,18 @@ def register_recommender(
     return entry
 
 
-def _recommendations(
-    recommender: Recommender, interactions: pd.DataFrame, users: pd.DataFrame, params: dict[str, Any]
-) -> pd.DataFrame:
-    user_ids, histories = user_histories(interactions, users, params.get("user_ids"))
-    logger.info("scoring %d users with the %s recommender", len(user_ids), recommender.variant)
-    return score_users(
-        recommender,
-        user_ids,
-        histories,
-        int(params["k"]),
-        int(params["chunk_size"]),
-        bool(params["mask_history"]),
-    )
-
-
 def recommend_with_registered_model(
-    registered_model: Any, interactions: pd.DataFrame, users: pd.DataFrame, params: dict[str, Any]
-) -> pd.DataFrame:
-    """``recommendations`` from the registered pyfunc model (loaded by the catalog, by alias)."""
-    return _recommendations(registered_model.unwrap_python_model().recommender, interactions, users, params)
+    registered_model: Any,
+    interactions: pd.DataFrame,
+    users: pd.DataFrame,
+    items: pd.DataFrame,
+    params: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """``recommendations`` and ``scoring_report`` from the registered pyfunc model (loaded by the catalog)."""
+    metadata = registered_model.metadata
+    label = f"registered under alias {params['alias']!r} (run {metadata.run_id}, model {metadata.model_id})"
+    recommender = registered_model.unwrap_python_model().recommender
+    return score_dataset(recommender, interactions, users, items, params, label)
 
 
 def recommend_with_run_model(
@@ -88,7 +80,8 @@ def recommend_with_run_model(
     interactions: pd.DataFrame,
     users: pd.DataFrame,
     params: dict[str, Any],
-) -> pd.DataFrame:
-    """``recommendations`` from this project's last run's best model (``recommender_best_model``)."""
-    recommender = Recommender(best_model, item_table(items, item_stats), best_model_info["variant"])
-    return _recommendations(recommender, interactions, users, params)
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """``recommendations`` and ``scoring_report`` from this project's last run's best model."""
+    variant = best_model_info["variant"]
+    recommender = Recommender(best_model, item_table(items, item_stats), variant)
+    return score_dataset(recommender, interactions, users, items, params, f"of the last run ({variant})")

@@ -1,7 +1,8 @@
 """Wiring of the scoring pipeline.
 
 ``create_registration_pipeline``: the best recommender -> the registry (part of the recommender stage).
-``create_pipeline``: ``recommendations`` for every user (or ``params:scoring.user_ids``) from the model the
+``create_pipeline``: ``recommendations`` (and ``scoring_report``: users scored, left out, on the popularity
+fallback) for every user (or ``params:scoring.user_ids``) from the model the
 registry's alias points at (``model_source="registry"``, the ``scoring`` pipeline) or from the last run's
 ``recommender_best_model`` (``model_source="run"``, the ``scoring_from_run`` pipeline).
 """
@@ -44,8 +45,8 @@ def create_pipeline(model_source: str = "registry", **kwargs) -> Pipeline:
     if model_source == "registry":
         node = Node(
             recommend_with_registered_model,
-            inputs=["registered_recommender", "interactions", "users", "params:scoring"],
-            outputs="recommendations",
+            inputs=["registered_recommender", "interactions", "users", "items", "params:scoring"],
+            outputs=["recommendations", "scoring_report"],
             name="recommend_with_registered_model",
         )
     elif model_source == "run":
@@ -60,7 +61,7 @@ def create_pipeline(model_source: str = "registry", **kwargs) -> Pipeline:
                 "users",
                 "params:scoring",
             ],
-            outputs="recommendations",
+            outputs=["recommendations", "scoring_report"],
             name="recommend_with_run_model",
         )
     else:
