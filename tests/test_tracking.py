@@ -32,6 +32,8 @@ def tracking(tmp_path, monkeypatch):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     experiment_id = mlflow.create_experiment("momorec-test", artifact_location=str(tmp_path / "mlruns"))
+    # An earlier in-process Kedro session leaves kedro-mlflow's experiment active; nested runs check it.
+    mlflow.set_experiment(experiment_id=experiment_id)
     yield uri, experiment_id
 
 
