@@ -248,6 +248,6 @@ def stop_if_dry_run(stage: str, params: Mapping[str, Any], estimate: Mapping[str
     raise LLMDryRun(
         f"Dry run of the {stage} stage: no LLM request was made. Estimate: {total['calls']} calls, "
         f"{total['prompt_tokens']} prompt and at most {total['completion_tokens']} completion tokens, {cost} "
-        f"(the {dataset} dataset, data/08_reporting/{dataset}.json). The run stops here on purpose, so no later "
+        f"(the {dataset} dataset, 08_reporting/{dataset}.json under the environment's data root). The run stops here on purpose, so no later "
         f"node runs on answers that were never generated; run without {stage}.dry_run=true to make the calls."
     )
