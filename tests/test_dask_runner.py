@@ -28,9 +28,10 @@ pytestmark = [pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[1]
 STAGES = ["data_engineering", "motivation", "spreading", "semantic_id"]
 ENV = "dask_smoke"
-# Written by both runs but legitimately different: the LLM usage counts calls (the Dask run makes none); the
-# report and its description of the registered model's run carry the run's id, times and wall time.
-RUN_SPECIFIC = ("llm_usage", "/report.", "/report_training_run.")
+# Written by both runs but legitimately different: the LLM usage and the estimate count calls and cache hits
+# (the Dask run makes no call); the report and its description of the registered model's run carry the run's
+# id, times and wall time.
+RUN_SPECIFIC = ("llm_usage", "llm_estimate", "/report.", "/report_training_run.")
 
 
 def _project(target: Path) -> Path:

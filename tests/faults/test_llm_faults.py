@@ -306,7 +306,8 @@ def test_a_rate_limited_endpoint_is_waited_for_and_the_stage_finishes_within_its
     assert usage["rate_limited"] == len(server.rate_limited_times) > 0
     assert server.max_served_in_window() <= n_per_window
     assert (
-        pd.read_parquet(project / "data" / "04_feature" / "pair_motivations.parquet")["status"] == "ok"
+        pd.read_parquet(project / "data" / "smoke" / "04_feature" / "pair_motivations.parquet")["status"]
+        == "ok"
     ).all()
     assert _mlflow_statuses(project)[-1] == "FINISHED"
     _assert_nothing_leaked(project, capfd)
@@ -317,8 +318,8 @@ def test_the_dry_run_asks_nothing_and_estimates_the_real_runs_calls(project, cap
         error, _ = _run_motivation(project, server.base_url, dry_run=True)
         assert isinstance(_cause(error), LLMDryRun), error
         assert server.n_requests == 0
-        assert not (project / "data" / "04_feature" / "pair_motivations.parquet").exists()
-        estimate = json.loads((project / "data" / "08_reporting" / "llm_estimate.json").read_text())
+        assert not (project / "data" / "smoke" / "04_feature" / "pair_motivations.parquet").exists()
+        estimate = json.loads((project / "data" / "smoke" / "08_reporting" / "llm_estimate.json").read_text())
         assert "leak canary (extra)" in capfd.readouterr().out  # the printed table
         error, _ = _run_motivation(project, server.base_url)
         assert error is None, error
