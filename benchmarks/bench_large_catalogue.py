@@ -379,6 +379,8 @@ def _yaml(name: str) -> dict:
 def build_side_inputs(project: Path) -> Path:
     """The variants' side inputs for the shop in ``project`` (kept in ``project/bench_side_inputs``)."""
     folder = project / "bench_side_inputs"
+    while (folder / "building").exists():  # another process of this benchmark is building them
+        time.sleep(10)
     if (folder / "text_truth.npy").exists():
         return folder
     from momorec.clustering.semantic_ids import (
@@ -391,6 +393,7 @@ def build_side_inputs(project: Path) -> Path:
     from momorec.io.builtin_shop import BuiltinShopDataset
 
     folder.mkdir(exist_ok=True)
+    (folder / "building").touch()
     items = pd.read_parquet(project / "data" / "03_primary" / "items.parquet")
     settings = yaml.safe_load((project / "conf" / "shop_large" / "globals.yml").read_text())["builtin_shop"]
     truth = BuiltinShopDataset(str(project / "data" / "01_raw" / "shop"), settings, part="truth").load()
@@ -409,6 +412,7 @@ def build_side_inputs(project: Path) -> Path:
     motivation = np.nan_to_num(true_motivation_item_vectors(items, truth, encoder.encode), nan=0.0)
     np.save(folder / "text.npy", text)
     np.save(folder / "text_truth.npy", np.hstack([text, motivation]).astype(np.float32))
+    (folder / "building").unlink()
     return folder
 
 
@@ -460,9 +464,12 @@ def compare_variants(project: Path, args, on_table=None) -> pd.DataFrame:
 
     ``on_table(table)`` sees the table after every variant (the section is rewritten as results come in).
     """
-    build_side_inputs(project)
+    from momorec.models.variants import variant_inputs
+
     rows = []
     for variant in args.variant_list:
+        if variant_inputs(variant):
+            build_side_inputs(project)
         row = {}
         if args.baseline_src and (args.baseline_variants is None or variant in args.baseline_variants):
             before = _train_in_child(variant, project, args, args.baseline_src)
