@@ -14,6 +14,16 @@ temporary copy of the project, so the repository's data/ is untouched):
   an environment; the 5-core filter is off so the whole catalogue stays). One epoch of ``sampled_ce`` and
   one full-ranking pass over every user, with the process's peak RSS (target: under 8 GB).
 
+With ``--variants`` (issue 28) every default trained variant of ``conf/base/parameters_recommender.yml`` (and
+the two adaptor+codes variants) trains ``--variant-epochs`` epochs on ``games`` with the project's recommender
+settings (``loss: auto`` = ``sampled_ce`` there), each in a fresh process (its own peak RSS); seconds per epoch,
+× SASRec, validation NDCG@10. ``--baseline-src DIR`` also trains each variant with the code under ``DIR``
+(e.g. an export of main's ``src``), right before the current code, so both meet the same machine load. Side
+inputs are built once per ``--workdir``: the item text embeddings (the run's encoder), text-only semantic IDs
+(residual k-means, the run's settings) and, standing in for the LLM stage, the semantic IDs and motivation
+vectors of the shop's ground-truth motivations (``oracle_semantic_ids``): same shapes (L x K codes, 384-d
+vectors), so the same cost per step.
+
 With ``--profile-batches N`` the first N batches of a ``ce`` and a ``sampled_ce`` epoch on ``games`` run under
 ``torch.profiler`` and the operators taking most CPU time are written to the results.
 SASRec uses the RecBole anchor's sizes (hidden 64, 2 blocks, 2 heads, dropout 0.5, max length 50, batch 256,
@@ -25,9 +35,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import json
 import os
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +51,9 @@ import torch
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+# BENCH_SRC: the momorec code to import instead of this checkout's (the --baseline-src child processes).
+SRC = Path(os.environ.get("BENCH_SRC") or ROOT / "src")
+sys.path.insert(0, str(SRC))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _results import write_section  # noqa: E402
@@ -335,6 +349,165 @@ def sampled_batches(name: str, data: UserSequences, losses: list[str], args) -> 
     return rows
 
 
+# The default trained variants (most_popular has nothing to train) and the adaptor+codes pair of issue 28.
+DEFAULT_TRAINED = [
+    "sasrec",
+    "momorec_adaptor",
+    "sasrec_adaptor_text",
+    "momorec",
+    "sid_text_only",
+    "sasrec_text_init",
+    "momorec_oracle",
+    "leak_canary",
+]
+EXTRA_VARIANTS = ["sasrec_adaptor_text_codes", "momorec_adaptor_codes"]
+# What each side-input dataset is in this benchmark (the LLM-made ones are stood in for by ground truth).
+SIDE_INPUTS = {
+    "item_text_embeddings": ("text.npy", "item text, the run's encoder"),
+    "text_item_semantic_ids": ("text_ids.parquet", "text-only IDs"),
+    "item_semantic_ids": ("truth_ids.parquet", "stand-in: ground-truth motivation IDs"),
+    "leak_canary_item_semantic_ids": ("truth_ids.parquet", "stand-in: ground-truth motivation IDs"),
+    "oracle_item_semantic_ids": ("truth_ids.parquet", "ground-truth motivation IDs"),
+    "text_motivation_item_vectors": ("text_truth.npy", "text ⊕ stand-in: ground-truth motivation vector"),
+}
+
+
+def _yaml(name: str) -> dict:
+    return yaml.safe_load((ROOT / "conf" / "base" / name).read_text())
+
+
+def build_side_inputs(project: Path) -> Path:
+    """The variants' side inputs for the shop in ``project`` (kept in ``project/bench_side_inputs``)."""
+    folder = project / "bench_side_inputs"
+    while (folder / "building").exists():  # another process of this benchmark is building them
+        time.sleep(10)
+    if (folder / "text_truth.npy").exists():
+        return folder
+    from momorec.clustering.semantic_ids import (
+        oracle_semantic_ids,
+        residual_codes,
+        residual_fit_settings,
+        true_motivation_item_vectors,
+    )
+    from momorec.embeddings.encoder import EncoderBundle, item_texts_by_idx
+    from momorec.io.builtin_shop import BuiltinShopDataset
+
+    folder.mkdir(exist_ok=True)
+    (folder / "building").touch()
+    items = pd.read_parquet(project / "data" / "03_primary" / "items.parquet")
+    settings = yaml.safe_load((project / "conf" / "shop_large" / "globals.yml").read_text())["builtin_shop"]
+    truth = BuiltinShopDataset(str(project / "data" / "01_raw" / "shop"), settings, part="truth").load()
+    encoder_params = _yaml("parameters_spreading.yml")["spreading"]["encoder"]
+    encoder = EncoderBundle(base_model=encoder_params["model"], tuned=False)
+    texts = item_texts_by_idx(items, encoder_params["text_fields"], encoder_params["text_separator"])
+    started = time.perf_counter()
+    text = encoder.encode(texts.sort_index().tolist(), encoder_params["batch_size"])
+    print(f"item text embeddings: {len(text)} items, {time.perf_counter() - started:.0f} s", flush=True)
+    fit = residual_fit_settings(_yaml("parameters_semantic_id.yml")["semantic_id"]) | {"show_progress": False}
+    n_layers, n_codes = fit.pop("n_layers"), fit.pop("n_codes")
+    residual_codes(text, n_layers, n_codes, **fit)[0].to_parquet(folder / "text_ids.parquet")
+    oracle_semantic_ids(items, truth, encoder.encode, n_layers, n_codes, **fit).to_parquet(
+        folder / "truth_ids.parquet"
+    )
+    motivation = np.nan_to_num(true_motivation_item_vectors(items, truth, encoder.encode), nan=0.0)
+    np.save(folder / "text.npy", text)
+    np.save(folder / "text_truth.npy", np.hstack([text, motivation]).astype(np.float32))
+    (folder / "building").unlink()
+    return folder
+
+
+def train_one(variant: str, project: Path, epochs: int, threads: int) -> dict:
+    """Train ``variant`` ``epochs`` epochs (validation after each) in this process; its row of the table."""
+    from momorec.models.variants import build_model, model_kind, variant_inputs
+
+    torch.set_num_threads(threads)
+    data = _load(project / "data" / "03_primary")
+    folder = project / "bench_side_inputs"
+    inputs = []
+    for name in variant_inputs(variant):
+        path = folder / SIDE_INPUTS[name][0]
+        inputs.append(np.load(path) if path.suffix == ".npy" else pd.read_parquet(path))
+    params = _yaml("parameters_recommender.yml")["recommender"]
+    params["training"] = params["training"] | {"epochs": epochs, "patience": epochs, "eval_every": 1}
+    model = build_model(variant, data, params, model_kind(variant).pack(inputs), seed=0)
+    clock = BatchClock(
+        -(-len(data.training_windows(model.max_length)[0]) // params["training"]["batch_size"])
+    )
+    result = fit(model, data, TrainingConfig.from_params(params, seed=0), on_batch=clock)
+    return {
+        "variant": variant,
+        "input": "; ".join(SIDE_INPUTS[name][1] for name in variant_inputs(variant)) or "-",
+        "loss": result.loss,
+        "epochs": len(result.history),
+        "epoch_wall_s": round(float(np.mean([r["train_seconds"] for r in result.history])), 1),
+        "epoch_cpu_s": round(float(np.mean(clock.cpu_seconds_per_epoch())), 1),
+        "valid_ndcg@10": round(result.history[-1]["valid_ndcg_at_10"], 4),
+        "valid_recall@10": round(result.history[-1]["valid_recall_at_10"], 4),
+        "peak_rss_gib": round(peak_rss_gib(), 2),
+    }
+
+
+def _train_in_child(variant: str, project: Path, args, src: Path | None) -> dict:
+    """:func:`train_one` in a fresh interpreter (importing ``src`` when given), for its own peak RSS."""
+    env = dict(os.environ) | ({"BENCH_SRC": str(src)} if src else {})
+    command = [sys.executable, __file__, "--train-one", variant, "--workdir", str(project.parent)]
+    command += ["--variant-epochs", str(args.variant_epochs), "--threads", str(args.threads)]
+    finished = subprocess.run(command, env=env, capture_output=True, text=True)
+    lines = [line for line in finished.stdout.splitlines() if line.startswith("RESULT ")]
+    if finished.returncode or not lines:
+        raise RuntimeError(f"{variant} ({src or 'current code'}) failed:\n{finished.stderr[-3000:]}")
+    return json.loads(lines[-1].removeprefix("RESULT "))
+
+
+def compare_variants(project: Path, args, on_table=None) -> pd.DataFrame:
+    """One row per variant: the current code's epoch time, × SASRec, NDCG@10, RSS (and the baseline's).
+
+    ``on_table(table)`` sees the table after every variant (the section is rewritten as results come in).
+    """
+    from momorec.models.variants import variant_inputs
+
+    rows = []
+    for variant in args.variant_list:
+        if variant_inputs(variant):
+            build_side_inputs(project)
+        row = {}
+        if args.baseline_src and (args.baseline_variants is None or variant in args.baseline_variants):
+            before = _train_in_child(variant, project, args, args.baseline_src)
+            print("before", before, flush=True)
+            row |= {
+                f"{key} (before)": before[key] for key in ("epoch_wall_s", "epoch_cpu_s", "valid_ndcg@10")
+            }
+            row["peak_rss_gib (before)"] = before["peak_rss_gib"]
+        after = _train_in_child(variant, project, args, None)
+        print("after", after, flush=True)
+        rows.append(after | row)
+        table = pd.DataFrame(rows)
+        if "sasrec" in set(table["variant"]):
+            sasrec = table.set_index("variant").loc["sasrec"]
+            for column in [c for c in table.columns if c.startswith("epoch_cpu_s")]:
+                table[column.replace("epoch_cpu_s", "× sasrec")] = (table[column] / sasrec[column]).round(2)
+        if on_table is not None:
+            on_table(table)
+    return table
+
+
+def variants_note(args) -> str:
+    return (
+        f"{args.variant_epochs} epoch(s) per variant from seed 0, `conf/base/parameters_recommender.yml` "
+        "(loss auto = sampled_ce with 1,024 popularity negatives at this catalogue size); validation NDCG@10 "
+        "after the last epoch; `× sasrec` = epoch CPU seconds / SASRec's under the same code; peak RSS of "
+        "the process that trained the variant (data, model, evaluation included)."
+        + (
+            f" `(before)`: the same in a process importing `{args.baseline_src}` (main's code), run right "
+            "before the current code's, for "
+            + (", ".join(args.baseline_variants) if args.baseline_variants else "every variant")
+            + "."
+            if args.baseline_src
+            else ""
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -371,8 +544,44 @@ def main() -> None:
     parser.add_argument(
         "--workdir", type=Path, default=None, help="keep (and reuse) the generated shops here"
     )
+    parser.add_argument("--variants", action="store_true", help="time every default variant on games")
+    parser.add_argument("--variant-list", nargs="+", default=DEFAULT_TRAINED + EXTRA_VARIANTS)
+    parser.add_argument("--variant-epochs", type=int, default=1)
+    parser.add_argument("--baseline-src", type=Path, default=None, help="with --variants: code to compare")
+    parser.add_argument(
+        "--baseline-variants", nargs="+", default=None, help="with --baseline-src: only these (default: all)"
+    )
+    parser.add_argument("--train-one", default=None, help=argparse.SUPPRESS)  # a --variants child process
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.train_one:
+        print(
+            "RESULT "
+            + json.dumps(
+                train_one(args.train_one, args.workdir / "shop_large", args.variant_epochs, args.threads)
+            )
+        )
+        return
+    if args.variants:
+        load_before = os.getloadavg()
+        folder = args.workdir or Path(tempfile.mkdtemp(prefix="bench_large_"))
+        shop_sequences(folder, "shop_large", None, None)
+        command = " ".join(["python benchmarks/bench_large_catalogue.py", *sys.argv[1:]])
+
+        def write(table: pd.DataFrame) -> None:
+            write_section(
+                "large_catalogue-variants" + (f"-{args.tag}" if args.tag else ""),
+                "benchmarks/bench_large_catalogue.py",
+                table,
+                f"Command: `{command}`. Load average (1, 5, 15 min) at the start: "
+                f"{', '.join(f'{x:.1f}' for x in load_before)}; after the last row: "
+                f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores (above the "
+                "cores: other work shared them; CPU seconds are the fairer comparison). "
+                + variants_note(args),
+            )
+
+        compare_variants(folder / "shop_large", args, on_table=write)
+        return
     load_before = os.getloadavg()
     rows, notes = [], []
     with tempfile.TemporaryDirectory(prefix="bench_large_") as scratch:

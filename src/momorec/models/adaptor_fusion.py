@@ -15,7 +15,7 @@ class MixtureOfWhiteningExperts(nn.Module):
 
     Each expert is a parametric whitening (a learned centre b_k and a linear map W_k, no bias); the gate G
     weighs the experts per item. The centres start at the mean of the input vectors rather than zero, so the
-    experts see centred inputs from the first step. No gate noise: the adaptor runs once over all items.
+    experts see centred inputs from the first step. No gate noise: the adaptor runs once per step over the items the step needs.
     """
 
     def __init__(self, item_vectors: torch.Tensor, output_size: int, n_experts: int, dropout: float) -> None:
@@ -36,7 +36,7 @@ class MixtureOfWhiteningExperts(nn.Module):
         n_experts, input_size, output_size = self.experts.shape
         # (n, experts, output): every expert's whitened projection of every item, as x W_k − b_k W_k. One
         # (n, d) × (d, experts · output) product is about 4× faster on CPU, forward and backward, than
-        # projecting an (n, experts, d) tensor of centred copies (the adaptor runs over all items every step).
+        # projecting an (n, experts, d) tensor of centred copies (the adaptor runs over many items every step).
         stacked = self.experts.permute(1, 0, 2).reshape(input_size, n_experts * output_size)
         projected = (x @ stacked).view(-1, n_experts, output_size)
         whitened = projected - torch.einsum("kd,kdo->ko", self.centres, self.experts)
@@ -76,6 +76,10 @@ class AdaptorFusion(SASRec):
         self.adapted_norm = nn.LayerNorm(self.hidden_size, elementwise_affine=False)
         self.adapted_scale = nn.Parameter(torch.zeros(self.hidden_size))
 
-    def item_representations(self) -> torch.Tensor:
-        adapted = self.adapted_norm(self.adaptor(self.item_vectors))
-        return without_padding_row(super().item_representations() + self.adapted_scale * adapted)
+    def item_representations(self, item_ids: torch.Tensor | None = None) -> torch.Tensor:
+        # The frozen vectors are gathered, so a step pays the adaptor for the items it scores only.
+        vectors = self.item_vectors if item_ids is None else self.item_vectors[item_ids]
+        adapted = self.adapted_norm(self.adaptor(vectors))
+        return without_padding_row(
+            super().item_representations(item_ids) + self.adapted_scale * adapted, item_ids
+        )

@@ -30,8 +30,10 @@ class AdditiveFusion(SASRec):
         self.code_norm = nn.LayerNorm(self.hidden_size, elementwise_affine=False)
         self.code_scale = nn.Parameter(torch.zeros(self.hidden_size))
 
-    def item_representations(self) -> torch.Tensor:
-        code_vector = self.code_norm(self.code_projection(self.codes()))
+    def item_representations(self, item_ids: torch.Tensor | None = None) -> torch.Tensor:
+        code_vector = self.code_norm(self.code_projection(self.codes(item_ids)))
         # super(), not the ID table directly: a subclass that mixes in another term (AdaptorCodeFusion) adds
         # its own through the same chain.
-        return without_padding_row(super().item_representations() + self.code_scale * code_vector)
+        return without_padding_row(
+            super().item_representations(item_ids) + self.code_scale * code_vector, item_ids
+        )

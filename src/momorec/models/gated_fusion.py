@@ -57,10 +57,13 @@ class GatedFusion(SASRec):
         nn.init.zeros_(self.gate.weight)
         nn.init.constant_(self.gate.bias, float(np.log(initial_id_weight / (1.0 - initial_id_weight))))
 
-    def item_gates(self) -> torch.Tensor:
-        """(n_items + 1, hidden) weight of the ID embedding per item and dimension, in (0, 1)."""
-        return torch.sigmoid(self.gate(self.gate_features))
+    def item_gates(self, item_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """(n_items + 1, hidden) weight of the ID embedding per item and dimension, in (0, 1) (the rows of
+        ``item_ids`` when given)."""
+        features = self.gate_features if item_ids is None else self.gate_features[item_ids]
+        return torch.sigmoid(self.gate(features))
 
-    def item_representations(self) -> torch.Tensor:
-        gate = self.item_gates()
-        return without_padding_row(gate * self.item_embedding.weight + (1 - gate) * self.codes())
+    def item_representations(self, item_ids: torch.Tensor | None = None) -> torch.Tensor:
+        gate = self.item_gates(item_ids)
+        id_embedding = super().item_representations(item_ids)
+        return without_padding_row(gate * id_embedding + (1 - gate) * self.codes(item_ids), item_ids)

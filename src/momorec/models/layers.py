@@ -114,13 +114,20 @@ class SummedCodeEmbedding(nn.Module):
             with torch.no_grad():
                 table.weight[0] = 0.0
 
-    def forward(self) -> torch.Tensor:
-        """(n_items + 1, size): the sum over layers of each item's code embeddings."""
-        return sum(table(self.item_code_tokens[:, layer]) for layer, table in enumerate(self.tables))
+    def forward(self, item_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """(n_items + 1, size): the sum over layers of each item's code embeddings (the rows of ``item_ids``,
+        tokens with 0 = padding, when given)."""
+        tokens = self.item_code_tokens if item_ids is None else self.item_code_tokens[item_ids]
+        return sum(table(tokens[:, layer]) for layer, table in enumerate(self.tables))
 
 
-def without_padding_row(table: torch.Tensor) -> torch.Tensor:
-    """``table`` with row 0 (the padding token) set to zero, differentiably: padding is not an item."""
+def without_padding_row(table: torch.Tensor, item_ids: torch.Tensor | None = None) -> torch.Tensor:
+    """``table`` with the padding token's row set to zero, differentiably: padding is not an item.
+
+    The padding row is row 0 of a full table, or the rows whose ``item_ids`` are 0 for a table of some items.
+    """
+    if item_ids is not None:
+        return table * (item_ids != 0).to(table.dtype)[:, None]
     not_padding = torch.ones_like(table[:, :1])
     not_padding[0] = 0.0
     return table * not_padding

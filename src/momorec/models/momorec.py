@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from momorec.clustering.residual_kmeans import dedup_digits
+from momorec.models.layers import without_padding_row
 from momorec.models.sasrec import SASRec
 
 
@@ -60,8 +61,9 @@ class MoMoREC(SASRec):
     concatenated with the item-ID embedding, and a final MLP gives the item representation. That
     representation feeds the input sequence and scores every candidate. One addition to that recipe: the ID
     embedding and the code vector are each layer-normalised before the concatenation (see ``__init__``).
-    The representation table is computed once per forward pass (once per batch in training, once per
-    evaluation pass), so inference costs SASRec's plus one small MLP pass over the items.
+    The representation table is computed once per forward pass (once per batch in training, for the batch's
+    items only under a sampled loss; once per evaluation pass), so inference costs SASRec's plus one small
+    MLP pass over the items.
     """
 
     def __init__(
@@ -100,17 +102,16 @@ class MoMoREC(SASRec):
             with torch.no_grad():
                 table.weight[0] = 0.0
 
-    def item_representations(self) -> torch.Tensor:
+    def item_representations(self, item_ids: torch.Tensor | None = None) -> torch.Tensor:
+        tokens = self.item_code_tokens if item_ids is None else self.item_code_tokens[item_ids]
         projected = [
-            projection(table(self.item_code_tokens[:, layer]))
+            projection(table(tokens[:, layer]))
             for layer, (table, projection) in enumerate(
                 zip(self.code_tables, self.code_projections, strict=True)
             )
         ]
         code_vector = self.code_mlp(torch.cat(projected, dim=-1))
-        fused = torch.cat([self.id_norm(self.item_embedding.weight), self.code_norm(code_vector)], dim=-1)
-        representation = self.fusion_mlp(fused)
+        id_embedding = super().item_representations(item_ids)
+        fused = torch.cat([self.id_norm(id_embedding), self.code_norm(code_vector)], dim=-1)
         # Padding must stay a zero vector: it is not an item.
-        not_padding = torch.ones_like(representation[:, :1])
-        not_padding[0] = 0.0
-        return representation * not_padding
+        return without_padding_row(self.fusion_mlp(fused), item_ids)

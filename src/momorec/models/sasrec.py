@@ -8,12 +8,17 @@ from torch import nn
 
 from momorec.models.layers import CausalSelfAttentionBlock, FastDropout, causal_padding_mask
 
+# Items whose representations an evaluation pass computes at once (item_table_in_chunks).
+REPRESENTATION_CHUNK = 16_384
+
 
 class SASRec(nn.Module):
     """Item embeddings + learned positions + causal self-attention blocks; scores = dot products.
 
     Inputs are token sequences (item_idx + 1, 0 = padding, left-padded). Subclasses change only
-    :meth:`item_representations`, which is used both for the input sequence and for scoring all items.
+    :meth:`item_representations`, which is used both for the input sequence and for scoring all items. Its
+    ``item_ids`` argument asks for some rows only (a sampled-loss step needs its inputs, targets and
+    negatives, not the catalogue), so every fusion computes each row from that item's own inputs alone.
     """
 
     def __init__(
@@ -51,9 +56,12 @@ class SASRec(nn.Module):
             self.item_embedding.weight[1:] = torch.as_tensor(vectors, dtype=torch.float32)
             self.item_embedding.weight[0] = 0.0
 
-    def item_representations(self) -> torch.Tensor:
-        """(n_items + 1, hidden) table; row 0 is padding."""
-        return self.item_embedding.weight
+    def item_representations(self, item_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """(n_items + 1, hidden) table, row 0 the padding token; with ``item_ids`` (tokens, 0 = padding) only
+        those rows, in that order: ``item_representations(ids)`` equals ``item_representations()[ids]``."""
+        if item_ids is None:
+            return self.item_embedding.weight
+        return self.item_embedding.weight[item_ids]
 
     def encode(self, sequences: torch.Tensor, item_table: torch.Tensor | None = None) -> torch.Tensor:
         """Hidden state at every position: (batch, length, hidden)."""
@@ -81,6 +89,17 @@ class SASRec(nn.Module):
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+def item_table_in_chunks(model: nn.Module, chunk_size: int = REPRESENTATION_CHUNK) -> torch.Tensor:
+    """The full item table without gradients, for an evaluation pass: rows ``chunk_size`` at a time, so a
+    fusion's intermediates (the adaptor's experts × items products, say) stay bounded by the chunk rather
+    than the catalogue. A catalogue within one chunk is computed in one call, exactly as before."""
+    with torch.no_grad():
+        if not isinstance(model, SASRec) or model.n_items + 1 <= chunk_size:
+            return model.item_representations()
+        tokens = torch.arange(model.n_items + 1, device=model.item_embedding.weight.device)
+        return torch.cat([model.item_representations(ids) for ids in tokens.split(chunk_size)])
 
 
 def _init_weights(module: nn.Module) -> None:

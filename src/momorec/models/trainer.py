@@ -19,7 +19,7 @@ from momorec.evaluation.evaluator import evaluate_split
 from momorec.evaluation.metrics import ndcg_at_k, recall_at_k
 from momorec.evaluation.ranking import ScoreFn
 from momorec.models.losses import NegativeSampler, SampledSoftmaxSettings, choose_loss, sampled_softmax_loss
-from momorec.models.sasrec import SASRec
+from momorec.models.sasrec import SASRec, item_table_in_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -84,10 +84,10 @@ def resolve_device(name: str) -> str:
 
 
 def model_score_fn(model: SASRec) -> ScoreFn:
-    """A scorer for the evaluator: eval mode, the item table computed once and reused for every chunk."""
+    """A scorer for the evaluator: eval mode, the item table computed once (in bounded chunks of items) and
+    reused for every chunk of users."""
     model.eval()
-    with torch.no_grad():
-        item_table = model.item_representations()
+    item_table = item_table_in_chunks(model)
 
     def score(sequences: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -103,21 +103,60 @@ def sequence_loss(
     loss: str = "ce",
     sampler: NegativeSampler | None = None,
 ) -> torch.Tensor:
-    """Next-item loss at every non-padded position: softmax CE over all items, or BCE with one sampled negative."""
-    item_table = model.item_representations()
-    hidden = model.encode(inputs, item_table)
+    """Next-item loss at every non-padded position: softmax CE over all items, or BCE with one sampled negative.
+
+    The full softmax scores every item, so it computes the whole item table. The sampled losses compute the
+    representations of the step's items only (:class:`StepItemTable`): a step then costs the same whatever the
+    catalogue's size. Random draws keep their order (input dropout, then the negatives), so a fusion without
+    randomness in its item representations trains exactly as with the whole table.
+    """
+    if loss == "ce":
+        item_table = model.item_representations()
+        hidden = model.encode(inputs, item_table)
+        present = targets > 0
+        return F.cross_entropy(hidden[present] @ item_table[1:].T, targets[present] - 1)
+    step_table = StepItemTable(model, inputs)
+    hidden = model.encode(step_table.input_rows, step_table.table)
     present = targets > 0
     hidden, positive = hidden[present], targets[present]
-    if loss == "ce":
-        return F.cross_entropy(hidden @ item_table[1:].T, positive - 1)
     if loss == "sampled_ce":
-        return sampled_softmax_loss(hidden, positive, item_table, *sampler.sample())
+        negatives, log_expected_counts = sampler.sample()
+        item_table, rows = step_table.with_items(torch.cat([positive, negatives]))
+        positive_rows, negative_rows = rows[: len(positive)], rows[len(positive) :]
+        return sampled_softmax_loss(hidden, positive_rows, item_table, negative_rows, log_expected_counts)
     negative = torch.randint(1, model.n_items + 1, positive.shape, device=positive.device)
-    positive_logit = (hidden * item_table[positive]).sum(-1)
-    negative_logit = (hidden * item_table[negative]).sum(-1)
+    item_table, rows = step_table.with_items(torch.cat([positive, negative]))
+    positive_logit = (hidden * item_table[rows[: len(positive)]]).sum(-1)
+    negative_logit = (hidden * item_table[rows[len(positive) :]]).sum(-1)
     return F.binary_cross_entropy_with_logits(
         positive_logit, torch.ones_like(positive_logit)
     ) + F.binary_cross_entropy_with_logits(negative_logit, torch.zeros_like(negative_logit))
+
+
+class StepItemTable:
+    """The item representations one sampled-loss step needs, each item's row computed once per step.
+
+    First the rows of the batch's input items (padding included, as row 0), which the sequence encoder reads;
+    then, once the negatives are drawn, the rows of the targets and negatives not among the inputs. Rows are
+    addressed by position in this small table, not by token: ``input_rows`` are the inputs rewritten so, and
+    padding keeps position 0, so the encoder's padding mask is unchanged.
+    """
+
+    def __init__(self, model: SASRec, inputs: torch.Tensor) -> None:
+        self.model = model
+        padding = torch.zeros(1, dtype=inputs.dtype, device=inputs.device)
+        self.ids = torch.unique(torch.cat([padding, inputs.flatten()]))  # sorted: padding first
+        self.table = model.item_representations(self.ids)
+        self.input_rows = torch.searchsorted(self.ids, inputs)
+
+    def with_items(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The table grown by the rows of ``tokens`` not yet in it, and each token's row in it."""
+        wanted = torch.unique(tokens)
+        extra = wanted[~torch.isin(wanted, self.ids)]
+        ids = torch.cat([self.ids, extra])
+        table = torch.cat([self.table, self.model.item_representations(extra)]) if len(extra) else self.table
+        sorted_ids, order = ids.sort()
+        return table, order[torch.searchsorted(sorted_ids, tokens)]
 
 
 def fit(

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from momorec.evaluation.ranking import ScoreFn, top_k_chunked
+from momorec.models.sasrec import item_table_in_chunks
 
 ITEM_COLUMNS = ("item_idx", "item_id", "title", "train_count")
 LONG_COLUMNS = ["row", "rank", "item_idx", "product_id", "title", "score", "popularity_fallback"]
@@ -104,8 +105,7 @@ class Recommender:
     def score_fn(self) -> ScoreFn:
         """Network scores; rows with no item in their input get the training counts instead."""
         if self._item_table is None:  # fixed weights: MoMoREC's item MLP runs once, not once per request
-            with torch.no_grad():
-                self._item_table = self.network.item_representations()
+            self._item_table = item_table_in_chunks(self.network)
         item_table = self._item_table
         popularity = torch.as_tensor(self.items["train_count"].to_numpy(np.float32), device=self.device)
 

@@ -76,6 +76,39 @@ def test_item_embeddings_are_unit_rows_except_empty_text(built):
     assert not embeddings[11].any()
 
 
+def test_item_embeddings_come_from_the_cache_on_a_rerun_and_only_new_items_are_encoded(
+    items, encoder_params, tmp_path
+):
+    from momorec.embeddings.cache import EmbeddingCache
+    from momorec.embeddings.encoder import EncoderBundle
+    from tests.pipelines.spreading.conftest import HashingEncoder
+
+    class CountingEncoder(HashingEncoder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoded: list[str] = []
+
+        def state_dict(self) -> dict:  # no weights: one fixed identity
+            return {}
+
+        def encode(self, texts, *args, **kwargs):
+            self.encoded += list(texts)
+            return super().encode(texts, *args, **kwargs)
+
+    model = CountingEncoder()
+    encoder = EncoderBundle(base_model="hashing", tuned=True, model=model)
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    cold = nodes.embed_item_texts(items, encoder, encoder_params, cache)
+    assert np.array_equal(cold, nodes.embed_item_texts(items, encoder, encoder_params))
+    model.encoded.clear()
+    assert np.array_equal(nodes.embed_item_texts(items, encoder, encoder_params, cache), cold)
+    assert model.encoded == []
+    grown = pd.concat([items, items.tail(1).assign(item_idx=len(items), title="watering can")])
+    vectors = nodes.embed_item_texts(grown, encoder, encoder_params, cache)
+    assert model.encoded == ["watering can"]  # the template row has no category or brand
+    assert np.array_equal(vectors[: len(items)], cold)
+
+
 def test_item_embeddings_need_contiguous_ids(items, encoder, encoder_params):
     with pytest.raises(ValueError, match="contiguous"):
         nodes.embed_item_texts(items.assign(item_idx=items["item_idx"] + 1), encoder, encoder_params)

@@ -2,12 +2,13 @@
 
 import numpy as np
 
+from momorec.embeddings.cache import EmbeddingCache
 from momorec.pipelines.spreading.pipeline import create_pipeline
 from tests.pipelines.spreading.conftest import run_in_memory
 
 
 def test_pipeline_from_embeddings_to_evaluation(
-    items, item_motivations, item_true_motivations, encoder, spreading_parameters
+    items, item_motivations, item_true_motivations, encoder, spreading_parameters, tmp_path
 ):
     # Start after prepare_encoder so the hashing stand-in replaces the real encoder.
     pipeline = create_pipeline().from_nodes("embed_item_texts", "build_motivation_table")
@@ -19,6 +20,7 @@ def test_pipeline_from_embeddings_to_evaluation(
             "item_true_motivations": item_true_motivations,
             "spreading_encoder": encoder,
             "encoder_tuning_report": {"enabled": False},
+            "text_embedding_cache": EmbeddingCache(tmp_path / "text_embedding_cache.sqlite"),
         },
         spreading_parameters,
     )
@@ -40,7 +42,7 @@ def test_pipeline_from_embeddings_to_evaluation(
 def test_pipeline_nodes_are_named_and_read_the_contract_inputs():
     pipeline = create_pipeline()
     assert all(node.name for node in pipeline.nodes)
-    assert {"items", "item_motivations", "item_true_motivations"} <= pipeline.inputs()
+    assert {"items", "item_motivations", "item_true_motivations", "text_embedding_cache"} <= pipeline.inputs()
     assert {
         "item_text_embeddings",
         "motivation_embeddings",

@@ -23,6 +23,7 @@ from momorec.clustering.assignment import (
 from momorec.clustering.motivation_clusters import cluster_motivation_table
 from momorec.clustering.spreading_evaluation import none_if_nan, score_assignment, spreading_report
 from momorec.data.problems import require_columns
+from momorec.embeddings.cache import EmbeddingCache, encode_with_cache
 from momorec.embeddings.contrastive_tuning import build_training_pairs, tune_and_measure
 from momorec.embeddings.encoder import EncoderBundle, item_texts_by_idx
 from momorec.io.mlflow_metrics import as_mlflow_metrics
@@ -92,9 +93,15 @@ def prepare_encoder(
 
 
 def embed_item_texts(
-    items: pd.DataFrame, encoder: EncoderBundle, encoder_params: dict[str, Any]
+    items: pd.DataFrame,
+    encoder: EncoderBundle,
+    encoder_params: dict[str, Any],
+    text_embedding_cache: EmbeddingCache | None = None,
 ) -> np.ndarray:
-    """``item_text_embeddings``: one unit row per item_idx (zero row when the item's text is empty)."""
+    """``item_text_embeddings``: one unit row per item_idx (zero row when the item's text is empty).
+
+    Texts already in ``text_embedding_cache`` for this encoder are read, not encoded (``None``: no cache).
+    """
     require_columns(items, ["item_idx"], "items")
     item_idx = items["item_idx"].to_numpy()
     if len(items) and not np.array_equal(np.sort(item_idx), np.arange(len(items))):
@@ -103,7 +110,13 @@ def embed_item_texts(
     n_empty = int((texts == "").sum())
     if n_empty:
         logger.warning("%d of %d items have an empty text; they get zero embeddings", n_empty, len(texts))
-    return _encode(encoder, texts.tolist(), encoder_params)
+    vectors, _ = encode_with_cache(
+        texts.tolist(),
+        lambda missing: _encode(encoder, missing, encoder_params),
+        text_embedding_cache,
+        encoder.cache_identity(),
+    )
+    return vectors
 
 
 def embed_motivations(

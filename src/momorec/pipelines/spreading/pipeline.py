@@ -16,7 +16,7 @@ def _embedding_nodes() -> list[Node]:
         ),
         Node(
             nodes.embed_item_texts,
-            inputs=["items", "spreading_encoder", "params:spreading.encoder"],
+            inputs=["items", "spreading_encoder", "params:spreading.encoder", "text_embedding_cache"],
             outputs="item_text_embeddings",
             name="embed_item_texts",
         ),
