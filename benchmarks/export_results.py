@@ -13,6 +13,11 @@ commit tag. Columns and their meaning: ``momorec.evaluation.headline.headline_ta
 ``commit``: ``--commit`` if given, else the run's ``mlflow.source.git.commit`` tag, else ``git rev-parse
 HEAD`` of this checkout (``-dirty`` appended when tracked files have changes); the script says on stderr
 which one it used, since a checkout's HEAD is only the run's code when the run was made from it.
+
+``--pair A B`` (repeatable) also writes ``<out>_paired.csv`` (e.g. docs/results/shop_paired.csv): A minus B
+in Recall@10 and NDCG@10, masked and unmasked, on the same seeds, with a 95 % t-interval
+(``momorec.evaluation.headline.paired_differences``), from ``08_reporting/recommender_results_per_seed.parquet``;
+a run older than that dataset cannot be paired.
 """
 
 from __future__ import annotations
@@ -28,9 +33,14 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from momorec.evaluation.headline import best_validation_ndcg, headline_table  # noqa: E402
+from momorec.evaluation.headline import (  # noqa: E402
+    best_validation_ndcg,
+    headline_table,
+    paired_differences,
+)
 
 RESULTS_PATH = Path("08_reporting/recommender_results.parquet")
+PER_SEED_PATH = Path("08_reporting/recommender_results_per_seed.parquet")
 BEST_MODEL_INFO_PATH = Path("07_model_output/recommender_best_model_info.json")
 CURVE_PREFIX = "recommender_curve."
 
@@ -145,12 +155,32 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--experiment", default="momorec", help="the environment's globals.mlflow_experiment")
     parser.add_argument("--run-id", default=None)
     parser.add_argument("--commit", default=None, help="the run's code commit, when known better than a tag")
+    parser.add_argument(
+        "--pair",
+        nargs=2,
+        action="append",
+        metavar=("A", "B"),
+        default=[],
+        help="also write <out>_paired.csv: A minus B on the same seeds (repeatable)",
+    )
     args = parser.parse_args(argv)
     table = export(args.data_root, args.command, args.tracking_uri, args.experiment, args.run_id, args.commit)
     table.insert(0, "dataset", args.dataset)
+    paired = None
+    if args.pair:
+        per_seed_file = args.data_root / PER_SEED_PATH
+        if not per_seed_file.is_file():
+            raise SystemExit(f"{per_seed_file} not found: the run predates per-seed results, nothing to pair")
+        paired = paired_differences(pd.read_parquet(per_seed_file), [tuple(pair) for pair in args.pair])
+        paired.insert(0, "dataset", args.dataset)
+        paired["commit"], paired["command"] = table["commit"].iloc[0], args.command
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False, float_format="%.6f")
     print(args.out.read_text(), end="")
+    if paired is not None:
+        paired_out = args.out.with_name(f"{args.out.stem}_paired.csv")
+        paired.to_csv(paired_out, index=False, float_format="%.6f")
+        print(paired_out.read_text(), end="")
     return table
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from momorec.evaluation.results import summarise_results
+from momorec.evaluation.results import per_seed_results, summarise_results
 from tests.evaluation.test_headline import _outcome
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "export_results.py"
@@ -36,13 +36,17 @@ def finished_run(tmp_path) -> tuple[Path, str, str]:
     data_root = tmp_path / "data"
     (data_root / "08_reporting").mkdir(parents=True)
     (data_root / "07_model_output").mkdir(parents=True)
-    results, _ = summarise_results(
+    outcomes = (
         _outcome("sasrec", [0.30, 0.32, 0.34]),
         _outcome("momorec", [0.33, 0.33, 0.33]),
         _outcome("most_popular", [0.10, 0.10, 0.10]),
         _outcome("momorec_oracle", [0.50, 0.50, 0.50]),
     )
+    results, _ = summarise_results(*outcomes)
     results.to_parquet(data_root / "08_reporting" / "recommender_results.parquet")
+    per_seed_results(*outcomes).to_parquet(
+        data_root / "08_reporting" / "recommender_results_per_seed.parquet"
+    )
     info = {"variant": "sasrec", "seed": 1, "mean_valid_ndcg_at_10": 0.26, "best_seed_valid_ndcg_at_10": 0.27}
     (data_root / "07_model_output" / "recommender_best_model_info.json").write_text(json.dumps(info))
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -125,3 +129,23 @@ def test_without_mlflow_record_the_registered_choice_and_the_checkout_commit_are
 def test_a_data_root_without_results_is_refused(export_results, tmp_path):
     with pytest.raises(SystemExit, match="not found"):
         export_results.main(_arguments(tmp_path / "nothing", "sqlite:///unused.db", tmp_path / "tiny.csv"))
+
+
+def test_pairs_are_written_beside_the_headline(export_results, finished_run, tmp_path, capsys):
+    data_root, uri, _ = finished_run
+    out = tmp_path / "tiny.csv"
+    export_results.main(_arguments(data_root, uri, out, "--pair", "momorec", "sasrec"))
+    paired = pd.read_csv(tmp_path / "tiny_paired.csv")
+    assert len(paired) == 4 and (paired["dataset"] == "tiny").all() and (paired["commit"] == "feedc0de").all()
+    recall = paired.set_index(["metric", "history_masked"]).loc[("recall", True)]
+    assert recall["mean_difference"] == pytest.approx(0.01)  # 0.03, 0.01, -0.01 per seed
+    assert recall["ci_low"] < 0 < recall["ci_high"]
+    assert (tmp_path / "tiny_paired.csv").read_text() in capsys.readouterr().out
+
+
+def test_a_pair_without_per_seed_results_is_refused(export_results, finished_run, tmp_path):
+    data_root, uri, _ = finished_run
+    (data_root / "08_reporting" / "recommender_results_per_seed.parquet").unlink()
+    with pytest.raises(SystemExit, match="predates per-seed results"):
+        export_results.main(_arguments(data_root, uri, tmp_path / "tiny.csv", "--pair", "momorec", "sasrec"))
+    assert not (tmp_path / "tiny.csv").exists()

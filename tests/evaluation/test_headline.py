@@ -14,8 +14,9 @@ from momorec.evaluation.headline import (
     choose_by_validation,
     headline_table,
     paired_difference,
+    paired_differences,
 )
-from momorec.evaluation.results import summarise_results
+from momorec.evaluation.results import per_seed_results, summarise_results
 
 SEEDS = (0, 1, 2)
 
@@ -228,3 +229,25 @@ def test_paired_difference_refuses_a_seed_twice_a_variant_with_itself_and_missin
         paired_difference(twice, "a", "a")
     with pytest.raises(ValueError, match="lacks columns"):
         paired_difference(twice.rename(columns={"value": "recall"}), "a", "b")
+
+
+def test_paired_differences_from_the_per_seed_results_table():
+    per_seed = per_seed_results(
+        _outcome("momorec_adaptor", [0.31, 0.34, 0.37], shift_unmasked=-0.2),
+        _outcome("sasrec_adaptor_text", [0.30, 0.32, 0.34]),
+    )
+    table = paired_differences(per_seed, [("momorec_adaptor", "sasrec_adaptor_text")])
+    assert len(table) == 4  # Recall@10 and NDCG@10, masked and unmasked
+    rows = table.set_index(["metric", "history_masked"])
+    # per seed: masked Recall differences 0.01, 0.02, 0.03; unmasked 0.1 lower each; NDCG half of Recall
+    assert rows.loc[("recall", True), "mean_difference"] == pytest.approx(0.02)
+    assert rows.loc[("recall", False), "mean_difference"] == pytest.approx(-0.08)
+    assert rows.loc[("ndcg", True), "mean_difference"] == pytest.approx(0.01)
+    assert rows.loc[("ndcg", True), "std_difference"] == pytest.approx(0.005)
+    assert (table["n_seeds"] == 3).all() and (table["ci_low"] < table["mean_difference"]).all()
+    with pytest.raises(ValueError, match="no per-seed rows"):
+        paired_differences(per_seed, [("momorec_adaptor", "sasrec")])
+    with pytest.raises(ValueError, match="no pair"):
+        paired_differences(per_seed, [])
+    with pytest.raises(ValueError, match="lacks columns"):
+        paired_differences(per_seed.drop(columns="segment"), [("momorec_adaptor", "sasrec_adaptor_text")])

@@ -221,3 +221,64 @@ def paired_difference(
         n_seeds=n,
         seeds=tuple(int(seed) for seed in seeds),
     )
+
+
+PAIRED_COLUMNS = [
+    "variant_a",
+    "variant_b",
+    "metric",
+    "k",
+    "history_masked",
+    "mean_difference",
+    "std_difference",
+    "ci_low",
+    "ci_high",
+    "confidence",
+    "n_seeds",
+]
+
+
+def paired_differences(
+    per_seed: pd.DataFrame,
+    pairs: Sequence[tuple[str, str]],
+    *,
+    metrics: Sequence[tuple[str, int]] = HEADLINE_METRICS,
+    segment: str = "all",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """:func:`paired_difference` of each (a, b) in ``pairs`` for each metric, history masked and unmasked,
+    from ``recommender_results_per_seed`` rows of ``segment`` (columns :data:`PAIRED_COLUMNS`)."""
+    missing = {"segment", "metric", "k", "history_masked"} - set(per_seed.columns)
+    if missing:
+        raise ValueError(
+            f"per-seed table lacks columns {sorted(missing)} (expected recommender_results_per_seed)"
+        )
+    if not pairs:
+        raise ValueError("no pair of variants to compare")
+    rows = []
+    for variant_a, variant_b in pairs:
+        for metric, k in metrics:
+            for masked in (True, False):
+                selected = per_seed[
+                    (per_seed["segment"] == segment)
+                    & (per_seed["metric"] == metric)
+                    & (per_seed["k"] == k)
+                    & (per_seed["history_masked"] == masked)
+                ]
+                difference = paired_difference(selected, variant_a, variant_b, confidence=confidence)
+                rows.append(
+                    {
+                        "variant_a": variant_a,
+                        "variant_b": variant_b,
+                        "metric": metric,
+                        "k": k,
+                        "history_masked": masked,
+                        "mean_difference": difference.mean_difference,
+                        "std_difference": difference.std_difference,
+                        "ci_low": difference.ci_low,
+                        "ci_high": difference.ci_high,
+                        "confidence": confidence,
+                        "n_seeds": difference.n_seeds,
+                    }
+                )
+    return pd.DataFrame(rows, columns=PAIRED_COLUMNS)
