@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -38,26 +37,12 @@ from momorec.evaluation.headline import (  # noqa: E402
     headline_table,
     paired_differences,
 )
+from momorec.tracking import COMMIT_TAG, code_commit  # noqa: E402
 
 RESULTS_PATH = Path("08_reporting/recommender_results.parquet")
 PER_SEED_PATH = Path("08_reporting/recommender_results_per_seed.parquet")
 BEST_MODEL_INFO_PATH = Path("07_model_output/recommender_best_model_info.json")
 CURVE_PREFIX = "recommender_curve."
-
-
-def checkout_commit(repository: Path = ROOT) -> str:
-    """``git rev-parse HEAD`` of ``repository``, with ``-dirty`` when tracked files differ from it."""
-    head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=repository, check=True, capture_output=True, text=True
-    ).stdout.strip()
-    changed = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=repository,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    return f"{head}-dirty" if changed else head
 
 
 def run_record(
@@ -130,11 +115,15 @@ def export(
                     f"{info_file} says {info['variant']} scored {info['mean_valid_ndcg_at_10']:.6f} on validation, "
                     f"MLflow run {found_run} says {from_curves:.6f}: not the same run (pass --run-id)"
                 )
-        if commit is None and tags.get("mlflow.source.git.commit"):
-            commit = tags["mlflow.source.git.commit"]
-            print(f"commit from the run's tag mlflow.source.git.commit: {commit}", file=sys.stderr)
+        if commit is None and tags.get(COMMIT_TAG):
+            commit = tags[COMMIT_TAG]
+            print(f"commit from the run's tag {COMMIT_TAG}: {commit}", file=sys.stderr)
     if commit is None:
-        commit = checkout_commit()
+        commit = code_commit(ROOT)
+        if commit is None:
+            raise SystemExit(
+                f"no commit: the run has no {COMMIT_TAG} tag and {ROOT} is no git checkout; pass --commit"
+            )
         print(f"commit: this checkout's HEAD {commit} (the run has no commit tag)", file=sys.stderr)
     return headline_table(
         results,
