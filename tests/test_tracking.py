@@ -153,6 +153,7 @@ def test_an_in_process_kedro_session_leaves_no_run_active(repo_root, tmp_path, m
     (tmp_path / "conf" / "local").mkdir()
     (tmp_path / "src").mkdir()
     shutil.copy(repo_root / "pyproject.toml", tmp_path / "pyproject.toml")
+    head = _git_repository(tmp_path)  # the project is a git checkout: its runs carry the commit
     monkeypatch.chdir(tmp_path)
     previous = mlflow.get_tracking_uri()
     bootstrap_project(tmp_path)
@@ -165,13 +166,14 @@ def test_an_in_process_kedro_session_leaves_no_run_active(repo_root, tmp_path, m
         client = MlflowClient()  # the smoke environment's own experiment (conf/smoke/globals.yml)
         runs = client.search_runs([experiment.experiment_id for experiment in client.search_experiments()])
         assert [run.info.status for run in runs] == ["FINISHED", "FINISHED"]
+        assert [run.data.tags.get(COMMIT_TAG) for run in runs] == [head, head]
     finally:
         mlflow.set_tracking_uri(previous)
 
 
 def _git_repository(folder):
-    """A one-commit git repository in ``folder``; its HEAD."""
-    folder.mkdir()
+    """A one-commit git repository in ``folder`` (made if absent); its HEAD."""
+    folder.mkdir(exist_ok=True)
     git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
     subprocess.run([*git, "init", "-q"], cwd=folder, check=True)
     (folder / "code.py").write_text("x = 1\n")
