@@ -1,4 +1,5 @@
-"""MLflow runs left RUNNING by a killed process are marked FAILED at the start of the next run."""
+"""MLflow runs left RUNNING by a killed process are marked FAILED at the start of the next run; every run
+carries the code's git commit."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from momorec.tracking import (
+    COMMIT_TAG,
     HOST_TAG,
     PID_TAG,
     STALE_TAG,
     START_TAG,
     CloseMlflowRunsHook,
+    CodeCommitTagHook,
     StaleMlflowRunsHook,
+    code_commit,
     mark_stale_runs_failed,
     process_is_alive,
     process_start_marker,
@@ -151,6 +155,7 @@ def test_an_in_process_kedro_session_leaves_no_run_active(repo_root, tmp_path, m
     (tmp_path / "conf" / "local").mkdir()
     (tmp_path / "src").mkdir()
     shutil.copy(repo_root / "pyproject.toml", tmp_path / "pyproject.toml")
+    head = _git_repository(tmp_path)  # the project is a git checkout: its runs carry the commit
     monkeypatch.chdir(tmp_path)
     previous = mlflow.get_tracking_uri()
     bootstrap_project(tmp_path)
@@ -163,5 +168,43 @@ def test_an_in_process_kedro_session_leaves_no_run_active(repo_root, tmp_path, m
         client = MlflowClient()  # the smoke environment's own experiment (conf/smoke/globals.yml)
         runs = client.search_runs([experiment.experiment_id for experiment in client.search_experiments()])
         assert [run.info.status for run in runs] == ["FINISHED", "FINISHED"]
+        assert [run.data.tags.get(COMMIT_TAG) for run in runs] == [head, head]
     finally:
         mlflow.set_tracking_uri(previous)
+
+
+def _git_repository(folder):
+    """A one-commit git repository in ``folder`` (made if absent); its HEAD."""
+    folder.mkdir(exist_ok=True)
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
+    subprocess.run([*git, "init", "-q"], cwd=folder, check=True)
+    (folder / "code.py").write_text("x = 1\n")
+    subprocess.run([*git, "add", "code.py"], cwd=folder, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "first"], cwd=folder, check=True)
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=folder, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def test_code_commit_is_head_marked_dirty_by_changed_tracked_files_only(tmp_path, monkeypatch):
+    repository = tmp_path / "project"
+    head = _git_repository(repository)
+    assert code_commit(repository) == head
+    (repository / "untracked.py").write_text("y = 2\n")
+    assert code_commit(repository) == head  # outputs and scratch files do not make the code dirty
+    (repository / "code.py").write_text("x = 2\n")
+    assert code_commit(repository) == f"{head}-dirty"
+    (tmp_path / "not_a_repository").mkdir()
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # git must not find a repository above
+    assert code_commit(tmp_path / "not_a_repository") is None
+
+
+def test_the_commit_hook_tags_the_run_with_the_projects_commit(tracking, tmp_path):
+    uri, experiment_id = tracking
+    head = _git_repository(tmp_path / "project")
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        CodeCommitTagHook().before_pipeline_run(
+            run_params={"project_path": str(tmp_path / "project")}, pipeline=None, catalog=None
+        )
+    assert MlflowClient(uri).get_run(run.info.run_id).data.tags[COMMIT_TAG] == head
+    CodeCommitTagHook().before_pipeline_run(run_params={}, pipeline=None, catalog=None)  # no run: no error

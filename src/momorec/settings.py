@@ -3,19 +3,20 @@
 from momorec.config_loader import ProjectConfigLoader
 from momorec.llm.hooks import LeakCanarySwitchHook, LLMCredentialsHook
 from momorec.llm_preflight import LLMPreflightHook
-from momorec.tracking import CloseMlflowRunsHook, StaleMlflowRunsHook
+from momorec.tracking import CloseMlflowRunsHook, CodeCommitTagHook, StaleMlflowRunsHook
 
 # The LLM clients are built inside nodes; the first hook hands them the `llm` section of credentials.yml (and
 # redacts log output), the second checks every LLM stage's settings and keys before the run starts, the third
 # stops a run whose leak canary would call a paid endpoint unless leak_canary.enabled allows it. The MLflow
 # ones (momorec.tracking) end kedro-mlflow's run when the pipeline ends (it stays active in the process
-# otherwise) and mark runs left RUNNING by killed processes as FAILED.
+# otherwise), mark runs left RUNNING by killed processes as FAILED and tag the run with the code's git commit.
 HOOKS = (
     LLMCredentialsHook(),
     LLMPreflightHook(),
     LeakCanarySwitchHook(),
     CloseMlflowRunsHook(),
     StaleMlflowRunsHook(),
+    CodeCommitTagHook(),
 )
 
 # OmegaConfigLoader + ${project_path:}: the MLflow store is found from the project root (conf/base/mlflow.yml);

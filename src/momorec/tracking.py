@@ -21,6 +21,11 @@ process killed outright (SIGKILL, out of memory, a closed terminal) runs neither
 
 Runs without these tags (started before this hook existed, or by another tool) and runs of other hosts are
 left alone: nothing can tell whether their process still runs, and a live run must never be marked failed.
+
+``CodeCommitTagHook`` tags the run with the code it ran: ``mlflow.source.git.commit`` (MLflow's own tag, which
+its UI shows; ``kedro run`` starts from the virtual environment's script, so MLflow finds no repository to set
+it from), ``-dirty`` appended when tracked files had changes. ``benchmarks/export_results.py`` writes it into
+docs/results/. Outside a git checkout (an installed package) the run has no such tag.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import subprocess
 from pathlib import Path
 
 import mlflow
@@ -41,6 +47,26 @@ PID_TAG = "momorec.pid"
 HOST_TAG = "momorec.host"
 START_TAG = "momorec.process_start"
 STALE_TAG = "momorec.stale_reason"
+COMMIT_TAG = "mlflow.source.git.commit"
+
+
+def code_commit(repository: Path) -> str | None:
+    """``git rev-parse HEAD`` of ``repository``, ``-dirty`` appended when tracked files differ from it; None
+    outside a git checkout or without git."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=repository, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=repository,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return f"{head}-dirty" if changed else head
 
 
 def process_start_marker(pid: int) -> str | None:
@@ -101,6 +127,21 @@ class StaleMlflowRunsHook:
         tags = {PID_TAG: str(pid), HOST_TAG: socket.gethostname(), START_TAG: process_start_marker(pid)}
         mlflow.set_tags({name: value for name, value in tags.items() if value})
         mark_stale_runs_failed(MlflowClient(), run.info.experiment_id, run.info.run_id)
+
+
+class CodeCommitTagHook:
+    """Tag kedro-mlflow's run with the project's git commit (``COMMIT_TAG``), when there is one."""
+
+    # trylast: kedro-mlflow's own before_pipeline_run must have started the run.
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self, run_params, pipeline, catalog) -> None:
+        if mlflow.active_run() is None:  # tracking disabled for this pipeline
+            return
+        commit = code_commit(Path(run_params.get("project_path") or Path.cwd()))
+        if commit is None:
+            logger.info("the project is not a git checkout: the MLflow run has no %s tag", COMMIT_TAG)
+            return
+        mlflow.set_tag(COMMIT_TAG, commit)
 
 
 class CloseMlflowRunsHook:

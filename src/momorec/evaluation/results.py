@@ -1,4 +1,8 @@
-"""The recommender's results tables: per-seed metric rows of every variant -> mean ± std over seeds."""
+"""The recommender's results tables: per-seed metric rows of every variant -> mean ± std over seeds.
+
+The per-seed rows are kept too (``recommender_results_per_seed``): a paired comparison of two variants on
+the same seeds (``evaluation.headline.paired_difference``) needs them, not the means.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,17 @@ RESULT_COLUMNS = [
     "mean",
     "std",
     "n_seeds",
+    "history_masked",
+    "is_canary",
+    "n_users",
+]
+PER_SEED_COLUMNS = [
+    "variant",
+    "seed",
+    "segment",
+    "metric",
+    "k",
+    "value",
     "history_masked",
     "is_canary",
     "n_users",
@@ -31,16 +46,31 @@ def ran_outcomes(outcomes: tuple[dict, ...]) -> list[dict]:
     return [o for o in outcomes if not o.get("skipped")]
 
 
-def summarise_results(*outcomes: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``recommender_results`` (mean ± sample std over seeds) and ``recommender_efficiency`` tables."""
+def _ran_or_error(outcomes: tuple[dict, ...]) -> list[dict]:
     ran = ran_outcomes(outcomes)
     if not ran:
         raise ValueError(
             "no recommender variant ran: params:recommender.variants selects none of the pipeline's"
         )
+    return ran
+
+
+def per_seed_results(*outcomes: dict) -> pd.DataFrame:
+    """``recommender_results_per_seed``: every test metric row of every variant and seed (columns
+    :data:`PER_SEED_COLUMNS`), the numbers ``summarise_results`` averages."""
+    ran = _ran_or_error(outcomes)
     per_seed = pd.DataFrame(
         [{**row, "variant": o["variant"], "is_canary": o["is_canary"]} for o in ran for row in o["rows"]]
     )
+    per_seed["seed"] = per_seed["seed"].astype("int64")
+    per_seed["k"] = per_seed["k"].astype("int64")
+    return per_seed[PER_SEED_COLUMNS]
+
+
+def summarise_results(*outcomes: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``recommender_results`` (mean ± sample std over seeds) and ``recommender_efficiency`` tables."""
+    ran = _ran_or_error(outcomes)
+    per_seed = per_seed_results(*ran)
     keys = ["variant", "is_canary", "history_masked", "segment", "metric", "k"]
     results = (
         per_seed.groupby(keys, sort=False)

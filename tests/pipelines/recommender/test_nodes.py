@@ -7,7 +7,7 @@ import torch
 
 from momorec.clustering.semantic_ids import empty_code_table
 from momorec.data.sequences import build_user_sequences
-from momorec.evaluation.results import summarise_results
+from momorec.evaluation.results import PER_SEED_COLUMNS, per_seed_results, summarise_results
 from momorec.models.experiment import train_and_evaluate_variant
 from momorec.models.registry import register_best_model, select_best_model
 from momorec.pipelines.recommender.nodes import results_to_mlflow_metrics, training_curves
@@ -109,6 +109,17 @@ def test_summarise_results_mean_and_sample_std_over_seeds():
     metrics = results_to_mlflow_metrics(results)
     assert metrics == {"a.test.masked.all.recall_at_10": {"value": pytest.approx(0.2), "step": 0}}
     assert training_curves(_fake_outcome("a", [0.1]))["a.seed_0.loss"] == [{"value": 1.0, "step": 0}]
+
+
+def test_per_seed_results_keep_the_numbers_the_summary_averages():
+    per_seed = per_seed_results(_fake_outcome("a", [0.1, 0.2, 0.3]), {"variant": "b", "skipped": True})
+    assert list(per_seed.columns) == PER_SEED_COLUMNS
+    assert per_seed["seed"].tolist() == [0, 1, 2] and per_seed["value"].tolist() == [0.1, 0.2, 0.3]
+    assert (per_seed["variant"] == "a").all() and not per_seed["is_canary"].any()
+    results, _ = summarise_results(_fake_outcome("a", [0.1, 0.2, 0.3]))
+    assert results["mean"].iloc[0] == pytest.approx(per_seed["value"].mean())
+    with pytest.raises(ValueError, match="no recommender variant"):
+        per_seed_results({"variant": "b", "skipped": True})
 
 
 def test_best_model_is_chosen_on_validation_and_never_the_canary():

@@ -52,6 +52,13 @@ def test_variants_switched_off_in_parameters_are_skipped(parameters):
     parameters["variants"] = ["sasrec", "most_popular"]
     outputs = run_in_memory(create_pipeline(), recommender_inputs(), parameters)
     assert set(outputs["recommender_results"]["variant"]) == {"sasrec", "most_popular"}
+    per_seed = outputs["recommender_results_per_seed"]
+    assert set(per_seed["variant"]) == {"sasrec", "most_popular"} and set(per_seed["seed"]) == {0, 1, 2}
+    means = per_seed.groupby(["variant", "history_masked", "segment", "metric", "k"])["value"].mean()
+    summary = outputs["recommender_results"].set_index(
+        ["variant", "history_masked", "segment", "metric", "k"]
+    )
+    assert np.allclose(means.loc[summary.index], summary["mean"])
 
 
 def test_pipeline_built_for_a_subset_needs_only_its_inputs(parameters):

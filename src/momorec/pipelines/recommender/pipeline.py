@@ -14,7 +14,7 @@ from functools import partial, update_wrapper
 from kedro.pipeline import Node, Pipeline
 
 from momorec.data.sequences import build_user_sequences
-from momorec.evaluation.results import summarise_results
+from momorec.evaluation.results import per_seed_results, summarise_results
 from momorec.models.registry import register_best_model
 from momorec.models.variants import VARIANT_SPECS, variant_inputs
 from momorec.pipelines.recommender.nodes import (
@@ -60,6 +60,13 @@ def create_pipeline(variants: Iterable[str] | None = None, **kwargs) -> Pipeline
                 inputs=outcomes,
                 outputs=["recommender_results", "recommender_efficiency"],
                 name="summarise_recommender_results",
+                tags=all_tags,
+            ),
+            Node(
+                per_seed_results,
+                inputs=outcomes,
+                outputs="recommender_results_per_seed",
+                name="recommender_results_per_seed",
                 tags=all_tags,
             ),
             Node(
