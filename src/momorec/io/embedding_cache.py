@@ -12,36 +12,12 @@ shows it in the lineage::
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from kedro.io import AbstractDataset, DatasetError
-
 from momorec.embeddings.cache import EmbeddingCache
+from momorec.io.sqlite_store import SqliteStoreDataset
 
 
-class EmbeddingCacheDataset(AbstractDataset[None, EmbeddingCache]):
-    """Loads an ``EmbeddingCache`` on a local SQLite file (created, with its table, when absent).
+class EmbeddingCacheDataset(SqliteStoreDataset):
+    """Loads an ``EmbeddingCache`` on a local SQLite file (created, with its tables, when absent)."""
 
-    Args:
-        filepath: Path of the SQLite file.
-        metadata: Free-form metadata, ignored by Kedro.
-    """
-
-    def __init__(self, *, filepath: str, metadata: dict[str, Any] | None = None) -> None:
-        self._filepath = Path(filepath)
-        self.metadata = metadata
-
-    def load(self) -> EmbeddingCache:
-        return EmbeddingCache(self._filepath)
-
-    def save(self, data: None) -> None:
-        raise DatasetError(
-            f"{self._filepath} is grown by the embedding node as it encodes; it cannot be saved as a whole."
-        )
-
-    def _exists(self) -> bool:
-        return self._filepath.is_file()
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath)}
+    store_class = EmbeddingCache
+    grown_by = "the embedding node as it encodes"

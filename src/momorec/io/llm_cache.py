@@ -12,36 +12,12 @@ a file written before answers were keyed by endpoint is migrated when it is load
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from kedro.io import AbstractDataset, DatasetError
-
+from momorec.io.sqlite_store import SqliteStoreDataset
 from momorec.llm.cache import LLMCache
 
 
-class LLMCacheDataset(AbstractDataset[None, LLMCache]):
-    """Loads an ``LLMCache`` on a local SQLite file (created, with its tables, when absent).
+class LLMCacheDataset(SqliteStoreDataset):
+    """Loads an ``LLMCache`` on a local SQLite file (created, with its tables, when absent)."""
 
-    Args:
-        filepath: Path of the SQLite file.
-        metadata: Free-form metadata, ignored by Kedro.
-    """
-
-    def __init__(self, *, filepath: str, metadata: dict[str, Any] | None = None) -> None:
-        self._filepath = Path(filepath)
-        self.metadata = metadata
-
-    def load(self) -> LLMCache:
-        return LLMCache(self._filepath)
-
-    def save(self, data: None) -> None:
-        raise DatasetError(
-            f"{self._filepath} is written call by call by the LLM client; it cannot be saved as a whole."
-        )
-
-    def _exists(self) -> bool:
-        return self._filepath.is_file()
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath)}
+    store_class = LLMCache
+    grown_by = "the LLM client, call by call"
