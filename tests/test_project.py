@@ -39,7 +39,11 @@ def test_all_six_stages_are_registered_in_order():
     }
     default_parts = [name.replace("recommender", "recommender_with_canary") for name in STAGES]
     stage_nodes = set().union(*(set(pipelines[name].nodes) for name in [*default_parts, "leak_canary"]))
-    assert set(pipelines["__default__"].nodes) == stage_nodes
+    # The same nodes by name; only the default run's report reads the canary's LLM usage (it ran in the run).
+    assert {node.name for node in pipelines["__default__"].nodes} == {node.name for node in stage_nodes}
+    canary_usage = {"leak_canary.arena_llm_usage", "leak_canary.top_agent_llm_usage"}
+    assert canary_usage <= pipelines["__default__"].only_nodes("reporting.build_report").inputs()
+    assert not canary_usage & pipelines["reporting"].inputs()
     # The explicit alignment run re-ranks and rebuilds the report with its results.
     alignment_report = pipelines["alignment"].only_nodes("reporting.build_report").nodes[0]
     assert "alignment_results" in alignment_report.inputs

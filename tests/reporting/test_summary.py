@@ -17,6 +17,7 @@ from momorec.reporting.summary import (
     best_motivation_variant,
     contribution_line,
     difference,
+    llm_line,
     metric_cells,
     summary_section,
 )
@@ -238,3 +239,18 @@ def test_the_contribution_verdict_follows_the_noise():
     lone = metric_cells(pd.DataFrame([{"variant": "momorec", "segment": "all", "metric": "ndcg", "k": 10, "mean": 0.2,
                                        "std": 0.0, "n_seeds": 1, "history_masked": True}]))  # fmt: skip
     assert "`sid_text_only` did not run" in contribution_line(lone, "momorec", validation)
+
+
+def test_the_llm_line_adds_the_leak_canarys_calls_that_filled_the_cache():
+    """A cold default run: the canary runs first, so the honest stages find most answers in the cache."""
+    honest = {"requests": 137, "calls": 8, "cache_hits": 129, "failures": 0, "prompt_tokens": 2131,
+              "completion_tokens": 334}  # fmt: skip
+    stages = [{"stage": name, "latencies_s": [1.0]} for name in ("arena", "judge", "top")]
+    canary_stage = {"stage": "arena_agents", "requests": 50, "calls": 50, "cache_hits": 0, "attempts": 50,
+                    "retries": 0, "failures": 0, "prompt_tokens": 13000, "completion_tokens": 2000,
+                    "latencies_s": [1.0] * 50}  # fmt: skip
+    line = llm_line(honest, stages, [canary_stage])
+    assert "8 of them sent to the model" in line
+    assert "made 50 more calls" in line and "13,000 prompt" in line
+    assert "58 calls to the model in all" in line
+    assert "leak canary" not in llm_line(honest, stages)  # no canary in the run: nothing said of it

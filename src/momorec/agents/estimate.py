@@ -25,13 +25,13 @@ from momorec.agents.analysis import (
     summary_request,
     summary_validator,
 )
-from momorec.agents.arena import AgentSpec, arena_agents, configured_judges
+from momorec.agents.arena import AgentSpec
 from momorec.agents.judge import Comparison, Contender, JudgeSettings, judge_request
 from momorec.agents.pairs import pair_budget, pair_texts, select_pairs
 from momorec.agents.prompts import GENERATION_PROMPTS, ItemText
+from momorec.agents.stage import MotivationSettings
 from momorec.data.features import build_copurchase_pairs
 from momorec.llm.cache import LLMCache
-from momorec.llm.config import EndpointConfig
 from momorec.llm.estimate import (
     TOKEN_RULES,
     CacheView,
@@ -98,12 +98,11 @@ def _judge_calls(
     pairs: list[tuple[ItemText, ItemText]],
     agents: list[AgentSpec],
     settings: AnalysisSettings,
-    params: Mapping[str, Any],
+    judge: JudgeSettings,
+    model: str,
     view: CacheView,
     known: Known,
 ) -> list[PlannedCall]:
-    judge = JudgeSettings.from_params(params)
-    model = str(params["judge"]["model"])
     calls = []
     for position, pair in enumerate(pairs):
         for i, first in enumerate(agents):
@@ -147,20 +146,19 @@ def _likely_top_agent(
 
 
 def plan_motivation_calls(
-    pairs: pd.DataFrame, params: Mapping[str, Any], view: CacheView
+    pairs: pd.DataFrame, stage: MotivationSettings, view: CacheView
 ) -> list[PlannedCall]:
     """Every request of the motivation stage for ``pairs`` (``motivation_pairs`` with titles cut)."""
-    settings = AnalysisSettings.from_params(params)
-    agents = arena_agents(params)
-    n_arena = int(params["arena_pairs"])
+    settings = stage.analysis
+    agents = list(stage.agents)
     texts = pair_texts(pairs)
-    arena, rest = texts[:n_arena], texts[n_arena:]
+    arena, rest = texts[: stage.arena_pairs], texts[stage.arena_pairs :]
     known: Known = {}
     calls = []
     for agent in agents:
         calls += _agent_calls("arena_agents", arena, agent, settings, view, known)
-    if "llm" in configured_judges(params["judge"]) and len(agents) > 1:
-        calls += _judge_calls(arena, agents, settings, params, view, known)
+    if stage.asks_llm_judge and len(agents) > 1:
+        calls += _judge_calls(arena, agents, settings, stage.judge, stage.judge_model, view, known)
     if rest:
         top = _likely_top_agent(rest, agents, settings, view)
         calls += _agent_calls("top_agent", rest, top, settings, view)
@@ -183,25 +181,27 @@ def leak_canary_pairs(
 
 def motivation_estimate(
     pairs: pd.DataFrame,
-    params: Mapping[str, Any],
+    stage: MotivationSettings,
     cache: LLMCache | None,
     canary_pairs: pd.DataFrame | None = None,
     counter: TokenCounter | None = None,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
     """The stage's estimate (``momorec.llm.estimate``) and, apart, the leak canary's extra calls.
 
-    The canary shares the cache with the honest run, so only its requests the honest run does not make (and
-    the cache does not hold) are its own cost.
+    ``stage`` is the node's typed settings (read once, ``MotivationSettings.from_params``). The canary shares
+    the cache with the honest run, so only its requests the honest run does not make (and the cache does not
+    hold) are its own cost.
     """
     counter = counter or TokenCounter()
-    used = {agent.model for agent in arena_agents(params)} | {str(params["judge"]["model"])}
-    endpoints = {name: EndpointConfig.from_params(name, params["models"][name]) for name in sorted(used)}
+    used = {agent.model for agent in stage.agents} | {stage.judge_model}
+    endpoints = {name: stage.llm.endpoint(name) for name in sorted(used)}
     view = CacheView(cache, endpoints)
-    planned = plan_motivation_calls(pairs, params, view)
+    planned = plan_motivation_calls(pairs, stage, view)
     parts = estimate_parts(planned, endpoints, counter)
     estimate: dict[str, Any] = {
         "stage": "motivation",
-        "dry_run": bool(params.get("dry_run", False)),
+        "dry_run": dry_run,
         "pairs": len(pairs),
         "models": {name: endpoint.describe() for name, endpoint in endpoints.items()},
         "token_rules": {name: TOKEN_RULES[TokenCounter.rule(e)] for name, e in endpoints.items()},
@@ -211,7 +211,7 @@ def motivation_estimate(
     }
     if canary_pairs is not None:
         honest = frozenset(call.identity for call in planned)
-        canary = estimate_parts(plan_motivation_calls(canary_pairs, params, view), endpoints, counter, honest)
+        canary = estimate_parts(plan_motivation_calls(canary_pairs, stage, view), endpoints, counter, honest)
         estimate["leak_canary"] = {"pairs": len(canary_pairs), "parts": canary, "total": summarise(canary)}
         estimate["total_with_leak_canary"] = add_totals(
             dict(estimate["total"]), estimate["leak_canary"]["total"]

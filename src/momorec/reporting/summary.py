@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from momorec.llm.usage import merge_usage
 from momorec.reporting.sections import Section
 from momorec.reporting.training_run import registered_validation_score, validation_scores
 
@@ -35,8 +36,14 @@ SUMMARY_SOURCES: dict[str, str] = {
     "arena_llm_usage": "LLM call latencies of the agent arena",
     "judge_llm_usage": "LLM call latencies of the judge",
     "top_agent_llm_usage": "LLM call latencies of the top agent",
+    "leak_canary_arena_llm_usage": "the leak canary's LLM calls of the agent arena",
+    "leak_canary_judge_llm_usage": "the leak canary's LLM calls of the judge",
+    "leak_canary_top_agent_llm_usage": "the leak canary's LLM calls of the top agent",
 }
 STAGE_USAGES = ("arena_llm_usage", "judge_llm_usage", "top_agent_llm_usage")
+# The canary's stage usages live in its namespace (``leak_canary.arena_llm_usage``); a node argument cannot
+# hold a dot, so the report reads them under these names (``pipelines.reporting`` maps them).
+CANARY_STAGE_USAGES = {f"leak_canary_{name}": f"leak_canary.{name}" for name in STAGE_USAGES}
 
 
 def _missing(what: str, *datasets: str) -> str:
@@ -223,8 +230,14 @@ def contribution_line(cells: pd.DataFrame, best: str | None, validation: pd.Data
     )
 
 
-def llm_line(usage: Mapping[str, Any] | None, stage_usages: list[Mapping[str, Any]]) -> str:
-    """LLM requests, tokens and time (``llm_usage``; summed call latency from the ``*_llm_usage`` stages)."""
+def llm_line(
+    usage: Mapping[str, Any] | None,
+    stage_usages: list[Mapping[str, Any]],
+    canary_usages: list[Mapping[str, Any]] | None = None,
+) -> str:
+    """LLM requests, tokens and time (``llm_usage``; summed call latency from the ``*_llm_usage`` stages),
+    and the leak canary's own calls when it ran: it runs first and fills the cache the honest stages then
+    read, so without it a cold run's cost would look like a few calls."""
     if usage is None:
         return _missing("**LLM**", "llm_usage")
     line = (
@@ -237,6 +250,14 @@ def llm_line(usage: Mapping[str, Any] | None, stage_usages: list[Mapping[str, An
         line += f"; {seconds:,.1f} s of call latency summed over calls (calls overlap, so the stages took less wall time)"
     else:
         line += "; call time: missing (" + ", ".join(f"`{s}`" for s in STAGE_USAGES) + " not all produced)"
+    if canary_usages:
+        canary = merge_usage(canary_usages)
+        line += (
+            f". The leak canary (the same stages on pairs of full sequences) made {canary['calls']:,} more "
+            f"calls ({canary['requests']:,} requests, {canary['cache_hits']:,} from the cache, "
+            f"{canary['prompt_tokens']:,} prompt + {canary['completion_tokens']:,} completion tokens); "
+            f"the run sent {usage['calls'] + canary['calls']:,} calls to the model in all"
+        )
     return line + "."
 
 
@@ -305,7 +326,13 @@ def summary_section(sources: Mapping[str, Any]) -> Section:
             after.append(f"`{BASELINE}` did not run: no difference to SASRec can be given.")
     else:
         lines.append(_missing("**Test metrics**", "recommender_results"))
-    after.append(llm_line(sources.get("llm_usage"), [sources[s] for s in STAGE_USAGES if s in sources]))
+    after.append(
+        llm_line(
+            sources.get("llm_usage"),
+            [sources[s] for s in STAGE_USAGES if s in sources],
+            [sources[s] for s in CANARY_STAGE_USAGES if s in sources],
+        )
+    )
     after.append(wall_time_line(facts))
     return Section(
         "Summary",

@@ -8,6 +8,7 @@ import pytest
 from kedro.runner import SequentialRunner
 
 from momorec.agents.estimate import motivation_estimate
+from momorec.agents.stage import MotivationSettings
 from momorec.llm.cache import LLMCache
 from momorec.llm.errors import LLMConfigError, LLMDryRun
 from momorec.pipelines.motivation import create_pipeline
@@ -82,12 +83,12 @@ def test_a_remote_model_without_prices_has_an_unknown_cost_and_the_embedded_one_
     pairs = pairs.rename(columns={"title": "title_b"}).drop(columns="item_idx")
     pairs = pairs.assign(category_a="Garden", category_b="Kitchen").head(4)
     cache = LLMCache(tmp_path / "cache.sqlite")
-    remote = motivation_estimate(pairs, motivation_params, cache)
+    remote = motivation_estimate(pairs, MotivationSettings.from_params(motivation_params), cache)
     assert remote["total"]["cost_usd"] is None and remote["total"]["calls"] > 0
     assert "4 characters per token" in remote["token_rules"]["smollm2"]
 
     embedded_params = {**motivation_params, "models": {"smollm2": {"model": "smollm2-135m-instruct-q4_1"}}}
-    embedded = motivation_estimate(pairs, embedded_params, cache)
+    embedded = motivation_estimate(pairs, MotivationSettings.from_params(embedded_params), cache)
     assert embedded["total"]["cost_usd"] == 0.0
     assert embedded["total"]["calls"] == remote["total"]["calls"]
     assert "tokenizer" in embedded["token_rules"]["smollm2"]

@@ -27,7 +27,7 @@ from momorec.agents.stage import (
 )
 from momorec.io.mlflow_metrics import as_mlflow_metrics
 from momorec.llm.cache import LLMCache
-from momorec.llm.estimate import log_estimate, stop_if_dry_run
+from momorec.llm.estimate import is_dry_run, log_estimate, stop_if_dry_run
 from momorec.llm.usage import UsageRecorder, merge_usage
 
 logger = logging.getLogger(__name__)
@@ -60,9 +60,10 @@ def estimate_llm_calls(
     )
     estimate = motivation_estimate(
         titles_cut(motivation_pairs, settings.max_title_tokens),
-        params,
+        settings,
         llm_cache,
         titles_cut(canary, settings.max_title_tokens),
+        dry_run=is_dry_run("motivation", params),
     )
     log_estimate("motivation", estimate, "llm_estimate")
     return estimate

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from kedro.pipeline import Pipeline, node
 
 from momorec.pipelines.reporting.nodes import REPORT_SOURCES, build_report, describe_training_run
+from momorec.reporting.summary import CANARY_STAGE_USAGES
 
 # What ``describe_training_run`` reads: the registration node's output and this run's curves.
 TRAINING_RUN_INPUTS = ["recommender_registry_entry", "recommender_training_curves"]
@@ -29,11 +30,15 @@ def create_pipeline(available: Iterable[str] | None = None, **kwargs) -> Pipelin
             )
         )
         produced.add("report_training_run")
-    names = [name for name in REPORT_SOURCES if name in produced]
+    # A source is the dataset of its name, or, for the leak canary's stage usages, the namespaced dataset.
+    datasets = {name: CANARY_STAGE_USAGES.get(name, name) for name in REPORT_SOURCES}
+    if available is None:
+        produced |= set(datasets.values())
+    names = [name for name in REPORT_SOURCES if datasets[name] in produced]
     nodes.append(
         node(
             build_report,
-            inputs={name: name for name in names},
+            inputs={name: datasets[name] for name in names},
             outputs=["report_markdown", "report_html", "report_figures"],
             name="build_report",
         )
