@@ -37,12 +37,12 @@ from momorec.evaluation.headline import (  # noqa: E402
     headline_table,
     paired_differences,
 )
+from momorec.plots.training_curves import curves_from_mlflow_run  # noqa: E402
 from momorec.tracking import COMMIT_TAG, code_commit  # noqa: E402
 
 RESULTS_PATH = Path("08_reporting/recommender_results.parquet")
 PER_SEED_PATH = Path("08_reporting/recommender_results_per_seed.parquet")
 BEST_MODEL_INFO_PATH = Path("07_model_output/recommender_best_model_info.json")
-CURVE_PREFIX = "recommender_curve."
 
 
 def run_record(
@@ -65,15 +65,14 @@ def run_record(
             order_by=["attributes.start_time DESC"],
         )
     for run in runs:
-        keys = [k for k in run.data.metrics if k.startswith(CURVE_PREFIX) and k.endswith(".valid_ndcg_at_10")]
-        if keys:
-            curves = {
-                key: [
-                    m.value
-                    for m in sorted(client.get_metric_history(run.info.run_id, key), key=lambda m: m.step)
-                ]
-                for key in keys
-            }
+        # The project's reader of the logged curves (the report's too), kept to validation NDCG@10.
+        points = curves_from_mlflow_run(client, run.info.run_id)
+        curves = {
+            key: [point["value"] for point in sorted(values, key=lambda point: point["step"])]
+            for key, values in points.items()
+            if key.endswith(".valid_ndcg_at_10")
+        }
+        if curves:
             return run.info.run_id, curves, dict(run.data.tags)
     if run_id is not None:
         raise SystemExit(f"MLflow run {run_id} logged no recommender training curves")

@@ -11,6 +11,7 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from momorec.pipeline_registry import FEATURE_STAGES, STAGES, register_pipelines
+from tests.test_lineage_graph import LAYER_ORDER
 
 ENVIRONMENTS = ["base", "scientific", "movielens", "amazon2023_example"]
 
@@ -162,16 +163,7 @@ def test_kedro_viz_build_shows_every_pipeline_and_node(repo_root, tmp_path):
 def test_every_catalog_entry_declares_its_kedro_viz_layer(repo_root):
     import yaml
 
-    layers = {
-        "raw",
-        "intermediate",
-        "primary",
-        "feature",
-        "model_input",
-        "models",
-        "model_output",
-        "reporting",
-    }
+    layers = set(LAYER_ORDER)
     for path in sorted((repo_root / "conf").rglob("catalog*.yml")):
         for name, entry in yaml.safe_load(path.read_text()).items():
             if name.startswith("_"):

@@ -24,7 +24,6 @@ from momorec.alignment.compatibility import (
 from momorec.alignment.llm_setup import stage_plan
 from momorec.alignment.schemas import PROFILE_SCHEMA, TRAIT_SCHEMA, StructuredSchema, validated_or_problems
 from momorec.llm.cache import LLMCache
-from momorec.llm.config import EndpointConfig
 from momorec.llm.estimate import (
     TOKEN_RULES,
     CacheView,
@@ -33,6 +32,7 @@ from momorec.llm.estimate import (
     estimate_parts,
     summarise,
 )
+from momorec.llm.settings import alignment_llm_settings
 
 
 def _stand_in(max_tokens: int) -> str:
@@ -119,9 +119,8 @@ def alignment_estimate(
     counter: TokenCounter | None = None,
 ) -> dict[str, Any]:
     """The alignment stages' estimate (``momorec.llm.estimate``): per stage and in total."""
-    llm = params["llm"]
-    name = str(llm.get("name", "alignment"))
-    endpoint = EndpointConfig.from_params(name, llm["endpoint"], path="alignment.llm.endpoint")
+    name, settings = alignment_llm_settings(params["llm"])  # the checks the alignment nodes make
+    endpoint = settings.endpoint(name)
     view = CacheView(cache, {name: endpoint})
     planned = plan_alignment_calls(
         profile_prompts, trait_prompts, candidates, items, users, params, name, view
