@@ -14,6 +14,7 @@ from momorec.pipelines import (
     scoring,
     semantic_id,
     spreading,
+    tuning,
 )
 from momorec.reporting.summary import CANARY_STAGE_USAGES
 
@@ -97,6 +98,10 @@ def register_pipelines() -> dict[str, Pipeline]:
     for name, base_variant in (("alignment", "sasrec"), ("alignment_momorec", "momorec")):
         reranking = as_modular_pipeline(alignment.create_pipeline(base_variant=base_variant), "alignment")
         pipelines[name] = reranking + _report(rereport | reranking.all_outputs())
+    # The fair hyperparameter search (momorec.tuning): its best settings are a parameters file to adopt.
+    pipelines["tuning"] = as_modular_pipeline(
+        tuning.create_pipeline(variants=variants_with_inputs(features)), "tuning"
+    )
     sweep = as_modular_pipeline(layer_sweep.create_pipeline(), "layer_sweep")
     pipelines["layer_sweep"] = sweep + _report(rereport | sweep.all_outputs())
     # Batch recommendations, from the registry's champion or from the last run's best model.

@@ -25,7 +25,7 @@ from momorec.evaluation.evaluator import evaluate_split, evaluate_test_segments
 from momorec.evaluation.ranking import ScoreFn
 from momorec.evaluation.segments import long_tail_flags
 from momorec.models.trainer import TrainingConfig, TrainingResult, fit, model_score_fn, resolve_device
-from momorec.models.variants import build_model, model_kind, variant_inputs, variant_spec
+from momorec.models.variants import build_model, model_kind, variant_inputs, variant_params, variant_spec
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +131,7 @@ def train_and_evaluate_variant(
             ", ".join(variant_inputs(variant)),
         )
         return {**outcome, "skipped": True}
+    params = variant_params(params, variant)
     torch.set_num_threads(int(params["runtime"]["num_threads"]))
     settings = EvaluationSettings.from_params(params)
     long_tail = long_tail_flags(item_stats, user_sequences.n_items)

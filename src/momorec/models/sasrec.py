@@ -7,13 +7,15 @@ import torch
 from torch import nn
 
 from momorec.models.layers import CausalSelfAttentionBlock, FastDropout, causal_padding_mask
+from momorec.models.scoring import make_scoring
 
 # Items whose representations an evaluation pass computes at once (item_table_in_chunks).
 REPRESENTATION_CHUNK = 16_384
 
 
 class SASRec(nn.Module):
-    """Item embeddings + learned positions + causal self-attention blocks; scores = dot products.
+    """Item embeddings + learned positions + causal self-attention blocks; scores = dot products, or
+    temperature-scaled cosines with ``scoring="cosine"`` (:mod:`momorec.models.scoring`).
 
     Inputs are token sequences (item_idx + 1, 0 = padding, left-padded). Subclasses change only
     :meth:`item_representations`, which is used both for the input sequence and for scoring all items. Its
@@ -31,6 +33,8 @@ class SASRec(nn.Module):
         dropout: float = 0.5,
         inner_size: int | None = None,
         initial_item_embeddings: np.ndarray | None = None,
+        scoring: str = "dot",
+        temperature: float = 0.07,
     ) -> None:
         super().__init__()
         self.n_items = int(n_items)
@@ -43,6 +47,7 @@ class SASRec(nn.Module):
         self.blocks = nn.ModuleList(
             CausalSelfAttentionBlock(hidden_size, n_heads, dropout, inner_size) for _ in range(n_blocks)
         )
+        self.scoring = make_scoring(scoring, temperature)
         self.apply(_init_weights)
         if initial_item_embeddings is not None:
             self._load_initial_item_embeddings(initial_item_embeddings)
@@ -82,7 +87,7 @@ class SASRec(nn.Module):
         if item_table is None:
             item_table = self.item_representations()
         last = self.encode(sequences, item_table)[:, -1]
-        return last @ item_table[1:].T
+        return self.scoring.query(last) @ self.scoring.keys(item_table[1:]).T
 
     def forward(self, sequences: torch.Tensor) -> torch.Tensor:
         return self.score_all(sequences)

@@ -114,18 +114,22 @@ def sequence_loss(
         item_table = model.item_representations()
         hidden = model.encode(inputs, item_table)
         present = targets > 0
-        return F.cross_entropy(hidden[present] @ item_table[1:].T, targets[present] - 1)
+        logits = model.scoring.query(hidden[present]) @ model.scoring.keys(item_table[1:]).T
+        return F.cross_entropy(logits, targets[present] - 1)
     step_table = StepItemTable(model, inputs)
     hidden = model.encode(step_table.input_rows, step_table.table)
     present = targets > 0
-    hidden, positive = hidden[present], targets[present]
+    hidden, positive = model.scoring.query(hidden[present]), targets[present]
     if loss == "sampled_ce":
         negatives, log_expected_counts = sampler.sample()
         item_table, rows = step_table.with_items(torch.cat([positive, negatives]))
         positive_rows, negative_rows = rows[: len(positive)], rows[len(positive) :]
-        return sampled_softmax_loss(hidden, positive_rows, item_table, negative_rows, log_expected_counts)
+        return sampled_softmax_loss(
+            hidden, positive_rows, model.scoring.keys(item_table), negative_rows, log_expected_counts
+        )
     negative = torch.randint(1, model.n_items + 1, positive.shape, device=positive.device)
     item_table, rows = step_table.with_items(torch.cat([positive, negative]))
+    item_table = model.scoring.keys(item_table)
     positive_logit = (hidden * item_table[rows[: len(positive)]]).sum(-1)
     negative_logit = (hidden * item_table[rows[len(positive) :]]).sum(-1)
     return F.binary_cross_entropy_with_logits(

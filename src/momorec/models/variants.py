@@ -202,6 +202,26 @@ def variant_spec(variant: str) -> dict[str, Any]:
     return VARIANT_SPECS[variant]
 
 
+VARIANT_SETTING_SECTIONS = ("model", "training")
+
+
+def variant_params(params: Mapping[str, Any], variant: str) -> dict[str, Any]:
+    """``params:recommender`` as ``variant`` trains with it: the shared ``model`` and ``training`` sections,
+    each key overridden by ``recommender.variant_settings.<variant>`` (a tuned variant's own sizes, dropout,
+    learning rate, temperature; the tuning pipeline writes them). A variant without an entry gets ``params``."""
+    overrides = (params.get("variant_settings") or {}).get(variant) or {}
+    unknown = set(overrides) - set(VARIANT_SETTING_SECTIONS)
+    if unknown:
+        raise ValueError(
+            f"recommender.variant_settings.{variant}: unknown section(s) {sorted(unknown)}; "
+            f"known: {list(VARIANT_SETTING_SECTIONS)}"
+        )
+    merged = dict(params)
+    for section, values in overrides.items():
+        merged[section] = {**(params.get(section) or {}), **(values or {})}
+    return merged
+
+
 def variant_inputs(variant: str) -> tuple[str, ...]:
     """The datasets ``variant`` reads besides the sequences, in the order its model kind takes them."""
     names = variant_spec(variant)["input"]

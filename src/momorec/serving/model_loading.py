@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from momorec.data.sequences import UserSequences
-from momorec.models.variants import rebuild_model, variant_spec
+from momorec.models.variants import rebuild_model, variant_params, variant_spec
 
 
 def semantic_id_table(network: nn.Module) -> pd.DataFrame | None:
@@ -47,6 +47,7 @@ def network_settings(variant: str, recommender_params: Mapping[str, Any]) -> dic
     are not kept: the table is read as it is.
     """
     spec = variant_spec(variant)  # an unknown variant fails here, at packaging time, not when it is served
+    recommender_params = variant_params(recommender_params, variant)
     semantic_ids = recommender_params.get("semantic_ids") or {}
     return {
         "variant": variant,

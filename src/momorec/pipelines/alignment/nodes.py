@@ -32,6 +32,7 @@ from momorec.embeddings import load_encoder
 from momorec.llm import LLMCache
 from momorec.llm.estimate import log_estimate, stop_if_dry_run
 from momorec.llm.tokens import with_titles_cut
+from momorec.models.variants import variant_params
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +87,10 @@ def build_recommender_candidates(
     candidate_params = params["candidates"]
     torch.set_num_threads(int(recommender_params.get("runtime", {}).get("num_threads", 2)))
     overrides = dict(candidate_params.get("training_overrides") or {})
-    recommender_params = {**recommender_params, "training": {**recommender_params["training"], **overrides}}
     base_variant = "sasrec" if item_semantic_ids is None else "momorec"
+    # The base model's own settings (recommender.variant_settings), then the alignment's training bounds.
+    recommender_params = variant_params(recommender_params, base_variant)
+    recommender_params = {**recommender_params, "training": {**recommender_params["training"], **overrides}}
     logger.info("alignment: training the %s base model for seeds %s", base_variant, list(params["seeds"]))
     data = build_user_sequences(interactions, items)  # the recommender pipeline's own, with its checks
     models = {

@@ -1,0 +1,1 @@
+"""Hyperparameter search for the recommender variants (Optuna), on validation data only."""
