@@ -33,6 +33,7 @@ def test_all_six_stages_are_registered_in_order():
         "alignment",
         "alignment_momorec",
         "layer_sweep",
+        "tuning",
         "scoring",
         "scoring_from_run",
         "without_leak_canary",
