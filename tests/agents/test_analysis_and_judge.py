@@ -151,7 +151,8 @@ def test_direct_analysis_makes_one_constrained_call_per_pair(client, fake_server
     assert all(o.motivation and o.answer == o.motivation for o in outcomes)
     first, second = fake_server.requests
     assert first["response_format"]["type"] == "json_schema"  # the fake server is not the embedded one
-    assert first["seed"] == 11 and first["temperature"] == 0.7  # the summary's sampling
+    # The first attempt samples like the generation, with the summary's length.
+    assert (first["seed"], first["temperature"], first["max_tokens"]) == (7, 0.2, 32)
     # The question and the worked example come first, the pair's products last, so consecutive requests
     # share everything up to the product lines (llama.cpp re-reads only those).
     assert first["messages"][:-1] == second["messages"][:-1]
@@ -170,7 +171,8 @@ def test_direct_analysis_retries_and_records_failures(client, fake_server, pairs
     )[0]
     assert outcome.status == STATUS_FAILED and outcome.motivation is None and outcome.answer is None
     assert outcome.summary_attempts == 3 and "unparseable" in outcome.error
-    assert [r["seed"] for r in fake_server.requests] == [11, 12, 13]
+    # Retries take the next seeds at the summary's temperature, so a rejected answer can change.
+    assert [(r["seed"], r["temperature"]) for r in fake_server.requests] == [(7, 0.2), (8, 0.7), (9, 0.7)]
 
 
 def test_direct_analysis_rejects_generic_labels(client, fake_server, pairs, analysis_settings):

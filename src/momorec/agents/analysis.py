@@ -5,7 +5,8 @@ generation; an unparseable or generic summary is asked again with another seed, 
 times, and then recorded as ``failed`` or ``rejected_generic`` — never replaced by made-up text.
 
 ``motivation.analysis: direct`` skips the generation: one call per pair asks the variant's question and gets
-the label as JSON (the summary's sampling, schema, retries and checks); the answer is the label itself.
+the label as JSON (first attempt sampled like the generation, retries like the summary; the summary's schema,
+length and checks); the answer is the label itself.
 """
 
 from __future__ import annotations
@@ -121,6 +122,18 @@ class AnalysisSettings:
             **self._agent_salt(),
         )
 
+    def direct_plan(self) -> SamplingPlan:
+        """``motivation.analysis: direct``: the first attempt samples like the generation (temperature, top_p,
+        seed: the careful answer), the retries like the summary (its temperature, so a rejected answer can
+        change); the summary's max_tokens, attempts and schema."""
+        return replace(
+            self.summary_plan(),
+            temperature=self.generation.temperature,
+            top_p=self.generation.top_p,
+            seed=self.generation.seed,
+            retry_temperature=self.summary.temperature,
+        )
+
     def _agent_salt(self) -> dict[str, Any]:
         # The agents' cache keys carry the prompt salt alone, not the attempt number.
         return {"salt": self.salt, "salt_per_attempt": False}
@@ -157,7 +170,7 @@ def direct_request(
 ) -> ChatRequest:
     """The one-call request (``motivation.analysis: direct``) of ``attempt`` (0-based)."""
     messages = direct_messages(prompt, pair[0], pair[1], settings.max_words)
-    return settings.summary_plan().request(messages, attempt + 1)
+    return settings.direct_plan().request(messages, attempt + 1)
 
 
 def summary_validator(settings: AnalysisSettings) -> Validator:
@@ -237,7 +250,7 @@ def _run_direct(
         client,
         [direct_messages(prompt, first, second, settings.max_words) for first, second in pairs],
         summary_validator(settings),
-        settings.summary_plan(),
+        settings.direct_plan(),
         description=f"{label} direct #{{attempt}}",
     )
     for outcome, result in zip(outcomes, direct.outcomes, strict=True):

@@ -106,7 +106,7 @@ def _direct_calls(
     calls = []
     for position, pair in zip(positions or range(len(pairs)), pairs, strict=True):
         first_key = view.key(agent.model, direct_request(prompt, pair, settings, 0))
-        for attempt in range(settings.summary_plan().max_attempts):
+        for attempt in range(settings.direct_plan().max_attempts):
             request = direct_request(prompt, pair, settings, attempt)
             text = view.answer(agent.model, request)
             calls.append(
