@@ -1,7 +1,7 @@
 """Throughput of the LLM layer: the embedded model on this machine, and concurrency scaling of the client.
 
     .venv/bin/python benchmarks/bench_llm.py [--pairs 12] [--requests 160] [--skip-embedded]
-        [--data-root data] [--analysis two_step direct]
+        [--data-root data] [--analysis two_step direct] [--spread]
 
 1. Embedded model: one agent (``goal_analyst``, the shipped sampling parameters) in each ``--analysis`` mode
    (``two_step``: generation + summary; ``direct``: one constrained call per pair) on the ``--pairs`` most
@@ -29,6 +29,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import psutil
 import yaml
@@ -56,7 +57,9 @@ SAMPLE_PAIRS = [
 ]
 
 
-def shop_pairs(n: int, data_root: str = "data") -> tuple[list[tuple[ItemText, ItemText]], str]:
+def shop_pairs(
+    n: int, data_root: str = "data", spread: bool = False
+) -> tuple[list[tuple[ItemText, ItemText]], str]:
     pairs_path, items_path = (
         ROOT / data_root / "04_feature/copurchase_pairs.parquet",
         ROOT / data_root / "03_primary/items.parquet",
@@ -64,9 +67,14 @@ def shop_pairs(n: int, data_root: str = "data") -> tuple[list[tuple[ItemText, It
     if not (pairs_path.exists() and items_path.exists()):
         return (SAMPLE_PAIRS * (n // len(SAMPLE_PAIRS) + 1))[:n], f"sample pairs (no {data_root}/ found)"
     # The pairs the motivation stage asks about first: the most supported, titles cut as in the run.
-    selected = select_pairs(pd.read_parquet(pairs_path), pd.read_parquet(items_path), n)
+    copurchase = pd.read_parquet(pairs_path)
+    selected = select_pairs(copurchase, pd.read_parquet(items_path), len(copurchase) if spread else n)
+    which = f"the {n} most supported pairs"
+    if spread:  # evenly through the support order: the later pairs' titles differ (docs/results.md)
+        selected = selected.iloc[np.unique(np.linspace(0, len(selected) - 1, n).round().astype(int))]
+        which = f"{len(selected)} pairs evenly spread over all {len(copurchase)} (by support rank)"
     return pair_texts(titles_cut(selected, params_max_title_tokens())), (
-        f"the {n} most supported pairs of {data_root}/04_feature/copurchase_pairs.parquet"
+        f"{which} of {data_root}/04_feature/copurchase_pairs.parquet"
     )
 
 
@@ -76,8 +84,9 @@ def params_max_title_tokens() -> int | None:
     ]
 
 
-def bench_embedded(n_pairs: int, params: dict, data_root: str = "data") -> dict:
-    pairs, source = shop_pairs(n_pairs, data_root)
+def bench_embedded(n_pairs: int, params: dict, data_root: str = "data", spread: bool = False) -> dict:
+    pairs, source = shop_pairs(n_pairs, data_root, spread)
+    n_pairs = len(pairs)
     settings = AnalysisSettings.from_params(params)  # the run's sampling, checks, constraints and mode
     model = params["models"]["smollm2"]["model"]
     usage = UsageRecorder("bench")
@@ -173,6 +182,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=160)
     parser.add_argument("--skip-embedded", action="store_true")
     parser.add_argument("--data-root", default="data")
+    parser.add_argument("--spread", action="store_true", help="pairs evenly spread over the support order")
     parser.add_argument("--analysis", nargs="+", default=["two_step", "direct"], choices=list(ANALYSIS_MODES))
     args = parser.parse_args()
     params = yaml.safe_load((ROOT / "conf/base/parameters_motivation.yml").read_text())["motivation"]
@@ -186,8 +196,9 @@ def main() -> None:
     command = "benchmarks/bench_llm.py"
     if not args.skip_embedded:
         command += f" --pairs {args.pairs} --data-root {args.data_root} --analysis {' '.join(args.analysis)}"
+        command += " --spread" if args.spread else ""
         for mode in args.analysis:
-            embedded = bench_embedded(args.pairs, {**params, "analysis": mode}, args.data_root)
+            embedded = bench_embedded(args.pairs, {**params, "analysis": mode}, args.data_root, args.spread)
             print(embedded)
             notes.append(
                 f"Embedded model, `analysis: {mode}`: SmolLM2-135M-Instruct Q4_1 via llama.cpp servers "
