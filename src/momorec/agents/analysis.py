@@ -173,6 +173,15 @@ def direct_request(
     return settings.direct_plan().request(messages, attempt + 1)
 
 
+def first_request(
+    prompt: GenerationPrompt, pair: tuple[ItemText, ItemText], settings: AnalysisSettings
+) -> ChatRequest:
+    """The first request an agent sends for ``pair``: its generation, or its direct call's first attempt."""
+    if settings.direct:
+        return direct_request(prompt, pair, settings, 0)
+    return generation_request(prompt, pair, settings)
+
+
 def summary_validator(settings: AnalysisSettings) -> Validator:
     """Accepts a specific short motivation; a generic one is rejected but kept (value and problem)."""
 

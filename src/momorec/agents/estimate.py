@@ -22,6 +22,7 @@ import pandas as pd
 from momorec.agents.analysis import (
     AnalysisSettings,
     direct_request,
+    first_request,
     generation_request,
     summary_request,
     summary_validator,
@@ -105,7 +106,7 @@ def _direct_calls(
     validate = summary_validator(settings)
     calls = []
     for position, pair in zip(positions or range(len(pairs)), pairs, strict=True):
-        first_key = view.key(agent.model, direct_request(prompt, pair, settings, 0))
+        first_key = view.key(agent.model, first_request(prompt, pair, settings))
         for attempt in range(settings.direct_plan().max_attempts):
             request = direct_request(prompt, pair, settings, attempt)
             text = view.answer(agent.model, request)
@@ -172,12 +173,7 @@ def _likely_top_agent(
     def cached(agent: AgentSpec) -> int:
         agent_settings = agent.settings(settings)
         prompt = GENERATION_PROMPTS[agent.prompt]
-        first = (
-            direct_request
-            if agent_settings.direct
-            else (lambda p, pair, s, _: generation_request(p, pair, s))
-        )
-        return sum(view.answer(agent.model, first(prompt, pair, agent_settings, 0)) is not None
+        return sum(view.answer(agent.model, first_request(prompt, pair, agent_settings)) is not None
                    for pair in pairs)  # fmt: skip
 
     if len(agents) == 1 or view.cache is None:
