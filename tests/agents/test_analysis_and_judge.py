@@ -5,10 +5,18 @@ import json
 
 import pytest
 
-from momorec.agents.analysis import STATUS_FAILED, STATUS_GENERIC, STATUS_OK, run_analysis_agent
+from momorec.agents.analysis import (
+    ANALYSIS_DIRECT,
+    STATUS_FAILED,
+    STATUS_GENERIC,
+    STATUS_OK,
+    AnalysisSettings,
+    run_analysis_agent,
+)
 from momorec.agents.judge import Comparison, Contender, JudgeSettings, run_judge
 from momorec.agents.parsing import parse_motivation, parse_verdict, summary_json_schema, verdict_json_schema
-from momorec.agents.prompts import GENERATION_PROMPTS, SUMMARY_EXAMPLE_REPLY
+from momorec.agents.prompts import GENERATION_PROMPTS, SUMMARY_EXAMPLE_REPLY, ItemText, direct_messages
+from momorec.llm.errors import LLMConfigError
 from momorec.llm.structured import SamplingPlan
 from momorec.llm.testing import Action
 
@@ -127,3 +135,65 @@ def test_summary_and_verdict_schemas_accept_what_the_parsers_accept():
     assert parse_verdict(json.dumps(good))["winner"] == "tie"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**good, "winner": "C"}, verdict)
+
+
+def _direct(settings):
+    return dataclasses.replace(settings, mode=ANALYSIS_DIRECT, constrained=True)
+
+
+def test_direct_analysis_makes_one_constrained_call_per_pair(client, fake_server, pairs, analysis_settings):
+    outcomes = run_analysis_agent(
+        client, GENERATION_PROMPTS["goal_analyst"], pairs, _direct(analysis_settings)
+    )
+    assert [o.status for o in outcomes] == [STATUS_OK, STATUS_OK]
+    assert fake_server.n_requests == len(pairs)
+    # The label is the whole answer: there is no separate reasoning to keep.
+    assert all(o.motivation and o.answer == o.motivation for o in outcomes)
+    first, second = fake_server.requests
+    assert first["response_format"]["type"] == "json_schema"  # the fake server is not the embedded one
+    # The first attempt samples like the generation, with the summary's length.
+    assert (first["seed"], first["temperature"], first["max_tokens"]) == (7, 0.2, 32)
+    # The question and the worked example come first, the pair's products last, so consecutive requests
+    # share everything up to the product lines (llama.cpp re-reads only those).
+    assert first["messages"][:-1] == second["messages"][:-1]
+    assert first["messages"][-1]["content"].endswith("2. Grill tongs, stainless (category: Kitchen)")
+    assert GENERATION_PROMPTS["goal_analyst"].direct_question in first["messages"][-1]["content"]
+
+
+def test_direct_analysis_retries_and_records_failures(client, fake_server, pairs, analysis_settings):
+    fake_server.queue(
+        Action(content="not json"),
+        Action(content=SUMMARY_EXAMPLE_REPLY),  # copying the worked example does not count
+        Action(content='{"motivation": "' + "word " * 20 + '"}'),
+    )
+    outcome = run_analysis_agent(
+        client, GENERATION_PROMPTS["basket_story"], pairs[:1], _direct(analysis_settings)
+    )[0]
+    assert outcome.status == STATUS_FAILED and outcome.motivation is None and outcome.answer is None
+    assert outcome.summary_attempts == 3 and "unparseable" in outcome.error
+    # Retries take the next seeds at the summary's temperature, so a rejected answer can change.
+    assert [(r["seed"], r["temperature"]) for r in fake_server.requests] == [(7, 0.2), (8, 0.7), (9, 0.7)]
+
+
+def test_direct_analysis_rejects_generic_labels(client, fake_server, pairs, analysis_settings):
+    generic = Action(content=json.dumps({"motivation": "to meet their daily needs"}))
+    fake_server.queue(generic, generic, generic)
+    outcome = run_analysis_agent(
+        client, GENERATION_PROMPTS["use_context"], pairs[:1], _direct(analysis_settings)
+    )[0]
+    assert outcome.status == STATUS_GENERIC and outcome.motivation == "to meet their daily needs"
+
+
+def test_analysis_mode_is_checked():
+    with pytest.raises(LLMConfigError, match="motivation.analysis"):
+        AnalysisSettings(generation=SamplingPlan(), summary=SamplingPlan(), mode="three_step")
+
+
+def test_every_prompt_variant_has_a_direct_question():
+    for prompt in GENERATION_PROMPTS.values():
+        messages = direct_messages(prompt, ItemText("a", ""), ItemText("b", ""), 12)
+        assert prompt.direct_question and prompt.direct_question in messages[-1]["content"]
+    with pytest.raises(ValueError, match="no direct_question"):
+        direct_messages(
+            dataclasses.replace(prompt, direct_question=""), ItemText("a", ""), ItemText("b", ""), 12
+        )

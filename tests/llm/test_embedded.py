@@ -63,6 +63,43 @@ def test_the_real_embedded_model_gives_a_parsed_motivation_for_one_pair(tmp_path
 
 @pytest.mark.llm
 @pytest.mark.slow
+def test_the_real_embedded_model_answers_a_direct_call_per_pair_within_the_schema(tmp_path):
+    _gguf_or_skip()
+    usage = UsageRecorder("embedded-direct-test")
+    settings = AnalysisSettings(
+        generation=SamplingPlan(temperature=0.2, max_tokens=64, top_p=0.9, seed=7),
+        summary=SamplingPlan(temperature=0.7, max_tokens=32, top_p=0.95, seed=11),
+        summary_attempts=3,
+        json_mode=True,
+        constrained=True,
+        mode="direct",
+    )
+    pairs = [
+        (
+            ItemText("Manual burr coffee grinder, ceramic, 40 g", "Coffee & Espresso"),
+            ItemText("Stovetop espresso maker, 6 cups, aluminium", "Coffee & Espresso"),
+        ),
+        (ItemText("Trail running shoes, size 42", "Running"), ItemText("Hydration vest, 5 L", "Running")),
+    ]
+    client = LLMClient(
+        EndpointConfig(name="smollm2", model=EMBEDDED_MODEL_ALIAS),
+        CallSettings(concurrency=1, timeout_s=120, show_progress=False),
+        LLMCache(tmp_path / "c.sqlite"),
+        usage,
+    )
+    with client:
+        outcomes = run_analysis_agent(client, GENERATION_PROMPTS["goal_analyst"], pairs, settings)
+    numbers = usage.as_dict()
+    assert len(pairs) <= numbers["calls"] <= len(pairs) * settings.summary_attempts  # no generation call
+    for outcome in outcomes:
+        assert outcome.status in {"ok", "rejected_generic"}, outcome.error
+        assert outcome.answer == outcome.motivation and len(outcome.motivation.split()) <= 12
+    # The grammar keeps the label short: no answer reaches the summary's max_tokens.
+    assert numbers["completion_tokens"] < numbers["calls"] * 32
+
+
+@pytest.mark.llm
+@pytest.mark.slow
 def test_the_server_stops_when_a_node_fails_and_when_its_parent_is_killed(tmp_path):
     import os
     import signal

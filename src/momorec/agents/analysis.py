@@ -3,6 +3,10 @@
 An agent is one generation prompt variant on one model. The summary runs at a higher temperature than the
 generation; an unparseable or generic summary is asked again with another seed, up to ``summary_attempts``
 times, and then recorded as ``failed`` or ``rejected_generic`` — never replaced by made-up text.
+
+``motivation.analysis: direct`` skips the generation: one call per pair asks the variant's question and gets
+the label as JSON (first attempt sampled like the generation, retries like the summary; the summary's schema,
+length and checks); the answer is the label itself.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from momorec.agents.prompts import (
     SUMMARY_EXAMPLE_MOTIVATION,
     GenerationPrompt,
     ItemText,
+    direct_messages,
     motivation_salt,
     summary_messages,
 )
@@ -32,6 +37,10 @@ STATUS_FAILED = "failed"
 STATUS_GENERIC = "rejected_generic"
 # Sampling keys every module of the motivation stage must configure.
 REQUIRED_SAMPLING = ("temperature", "max_tokens")
+# ``motivation.analysis``: a free generation then its summary (two calls per pair), or one summary-like call.
+ANALYSIS_TWO_STEP = "two_step"
+ANALYSIS_DIRECT = "direct"
+ANALYSIS_MODES = (ANALYSIS_TWO_STEP, ANALYSIS_DIRECT)
 
 
 def agent_name(prompt_name: str, model_name: str) -> str:
@@ -59,6 +68,16 @@ class AnalysisSettings:
     # Send the summary's JSON schema so the server constrains decoding to it (json_mode must be on).
     constrained: bool = False
     salt: str = PROMPT_VERSION
+    # ANALYSIS_TWO_STEP (generation, then summary) or ANALYSIS_DIRECT (one call per pair).
+    mode: str = ANALYSIS_TWO_STEP
+
+    def __post_init__(self) -> None:
+        if self.mode not in ANALYSIS_MODES:
+            raise LLMConfigError(f"motivation.analysis: {self.mode!r} is not one of {list(ANALYSIS_MODES)}")
+
+    @property
+    def direct(self) -> bool:
+        return self.mode == ANALYSIS_DIRECT
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> AnalysisSettings:
@@ -83,6 +102,7 @@ class AnalysisSettings:
             json_mode=typed_value(params.get("json_mode", True), "bool", "motivation.json_mode"),
             constrained=constrained_decoding(params),
             salt=motivation_salt(params),
+            mode=typed_value(params.get("analysis", ANALYSIS_TWO_STEP), "str", "motivation.analysis"),
         )
 
     def generation_plan(self) -> SamplingPlan:
@@ -100,6 +120,18 @@ class AnalysisSettings:
             json_mode=self.json_mode,
             json_schema=summary_json_schema(self.max_words) if self.constrained else None,
             **self._agent_salt(),
+        )
+
+    def direct_plan(self) -> SamplingPlan:
+        """``motivation.analysis: direct``: the first attempt samples like the generation (temperature, top_p,
+        seed: the careful answer), the retries like the summary (its temperature, so a rejected answer can
+        change); the summary's max_tokens, attempts and schema."""
+        return replace(
+            self.summary_plan(),
+            temperature=self.generation.temperature,
+            top_p=self.generation.top_p,
+            seed=self.generation.seed,
+            retry_temperature=self.summary.temperature,
         )
 
     def _agent_salt(self) -> dict[str, Any]:
@@ -131,6 +163,23 @@ def summary_request(
     """The summary request of ``attempt`` (0-based)."""
     messages = summary_messages(pair[0], pair[1], answer, settings.max_words)
     return settings.summary_plan().request(messages, attempt + 1)
+
+
+def direct_request(
+    prompt: GenerationPrompt, pair: tuple[ItemText, ItemText], settings: AnalysisSettings, attempt: int
+) -> ChatRequest:
+    """The one-call request (``motivation.analysis: direct``) of ``attempt`` (0-based)."""
+    messages = direct_messages(prompt, pair[0], pair[1], settings.max_words)
+    return settings.direct_plan().request(messages, attempt + 1)
+
+
+def first_request(
+    prompt: GenerationPrompt, pair: tuple[ItemText, ItemText], settings: AnalysisSettings
+) -> ChatRequest:
+    """The first request an agent sends for ``pair``: its generation, or its direct call's first attempt."""
+    if settings.direct:
+        return direct_request(prompt, pair, settings, 0)
+    return generation_request(prompt, pair, settings)
 
 
 def summary_validator(settings: AnalysisSettings) -> Validator:
@@ -170,6 +219,8 @@ def run_analysis_agent(
     label: str = "",
 ) -> list[AnalysisOutcome]:
     """Generate and summarise the shared motivation of every pair with one agent (results in pair order)."""
+    if settings.direct:
+        return _run_direct(client, prompt, pairs, settings, label)
     outcomes = [AnalysisOutcome() for _ in pairs]
     generations = client.complete_many(
         [generation_request(prompt, pair, settings) for pair in pairs], description=f"{label} generation"
@@ -192,4 +243,26 @@ def run_analysis_agent(
     )
     for index, summary in zip(answered, summaries.outcomes, strict=True):
         _summarised(outcomes[index], summary)
+    return outcomes
+
+
+def _run_direct(
+    client: LLMClient,
+    prompt: GenerationPrompt,
+    pairs: Sequence[tuple[ItemText, ItemText]],
+    settings: AnalysisSettings,
+    label: str,
+) -> list[AnalysisOutcome]:
+    """One constrained call per pair; the label is also the answer (there is no separate reasoning)."""
+    outcomes = [AnalysisOutcome() for _ in pairs]
+    direct = generate_structured(
+        client,
+        [direct_messages(prompt, first, second, settings.max_words) for first, second in pairs],
+        summary_validator(settings),
+        settings.direct_plan(),
+        description=f"{label} direct #{{attempt}}",
+    )
+    for outcome, result in zip(outcomes, direct.outcomes, strict=True):
+        _summarised(outcome, result)
+        outcome.answer = outcome.motivation
     return outcomes

@@ -21,6 +21,8 @@ import pandas as pd
 
 from momorec.agents.analysis import (
     AnalysisSettings,
+    direct_request,
+    first_request,
     generation_request,
     summary_request,
     summary_validator,
@@ -28,7 +30,7 @@ from momorec.agents.analysis import (
 from momorec.agents.arena import AgentSpec
 from momorec.agents.judge import Comparison, Contender, JudgeSettings, judge_request
 from momorec.agents.pairs import pair_budget, pair_texts, select_pairs
-from momorec.agents.prompts import GENERATION_PROMPTS, ItemText
+from momorec.agents.prompts import GENERATION_PROMPTS, GenerationPrompt, ItemText
 from momorec.agents.stage import MotivationSettings
 from momorec.data.features import build_copurchase_pairs
 from momorec.llm.cache import LLMCache
@@ -61,6 +63,8 @@ def _agent_calls(
     settings = agent.settings(settings)
     validate = summary_validator(settings)
     prompt = GENERATION_PROMPTS[agent.prompt]
+    if settings.direct:
+        return _direct_calls(part, pairs, agent, prompt, settings, view, known, positions)
     calls = []
     for position, pair in zip(positions or range(len(pairs)), pairs, strict=True):
         generation = generation_request(prompt, pair, settings)
@@ -84,6 +88,39 @@ def _agent_calls(
             if not problems:
                 if known is not None:
                     known[(position, agent.name)] = (answer, motivation)
+                break
+    return calls
+
+
+def _direct_calls(
+    part: str,
+    pairs: list[tuple[ItemText, ItemText]],
+    agent: AgentSpec,
+    prompt: GenerationPrompt,
+    settings: AnalysisSettings,
+    view: CacheView,
+    known: Known | None,
+    positions: list[int] | None,
+) -> list[PlannedCall]:
+    """``motivation.analysis: direct``: one request per pair, its retries followed through the cache."""
+    validate = summary_validator(settings)
+    calls = []
+    for position, pair in zip(positions or range(len(pairs)), pairs, strict=True):
+        first_key = view.key(agent.model, first_request(prompt, pair, settings))
+        for attempt in range(settings.direct_plan().max_attempts):
+            request = direct_request(prompt, pair, settings, attempt)
+            text = view.answer(agent.model, request)
+            calls.append(
+                PlannedCall(
+                    part, agent.model, request, f"direct{attempt}|{first_key}", cached=text is not None
+                )
+            )
+            if text is None:
+                break
+            motivation, problems = validate(text)
+            if not problems:
+                if known is not None:
+                    known[(position, agent.name)] = (motivation, motivation)
                 break
     return calls
 
@@ -136,7 +173,7 @@ def _likely_top_agent(
     def cached(agent: AgentSpec) -> int:
         agent_settings = agent.settings(settings)
         prompt = GENERATION_PROMPTS[agent.prompt]
-        return sum(view.answer(agent.model, generation_request(prompt, pair, agent_settings)) is not None
+        return sum(view.answer(agent.model, first_request(prompt, pair, agent_settings)) is not None
                    for pair in pairs)  # fmt: skip
 
     if len(agents) == 1 or view.cache is None:

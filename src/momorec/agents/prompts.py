@@ -38,6 +38,8 @@ class GenerationPrompt:
     name: str
     system: str
     user_template: str
+    # The same question for ``motivation.analysis: direct`` (one constrained call per pair, no reasoning).
+    direct_question: str = ""
 
     def messages(self, first: ItemText, second: ItemText) -> list[dict[str, str]]:
         return [
@@ -59,6 +61,7 @@ GENERATION_PROMPTS: dict[str, GenerationPrompt] = {
             "justify it in two or three sentences using concrete details of the products (what they are used "
             "for, their design, price level or brand)."
         ),
+        direct_question="Which goal, project or life situation most likely made one customer buy both products?",
     ),
     # Variant 2: imagine the customer's situation, then state the common purpose on a final line.
     "basket_story": GenerationPrompt(
@@ -71,6 +74,7 @@ GENERATION_PROMPTS: dict[str, GenerationPrompt] = {
             "Describe in a few sentences what this person is doing or preparing for, and how each product helps "
             "with it. Finish with one line that starts with 'Purpose:' and names the purpose the two products share."
         ),
+        direct_question="What is the customer who put both products in one basket doing or preparing for?",
     ),
     # Variant 3: first where and when both products are used, then the goal that context serves.
     "use_context": GenerationPrompt(
@@ -84,6 +88,7 @@ GENERATION_PROMPTS: dict[str, GenerationPrompt] = {
             "name the goal or activity that this context serves for the customer, and say in one sentence how "
             "each product contributes to it."
         ),
+        direct_question="Where and when are both products used together, and which activity does that serve?",
     ),
 }
 
@@ -167,4 +172,40 @@ def judge_messages(
                 reasoning_b=reasoning_b,
             ),
         },
+    ]
+
+
+# ``motivation.analysis: direct``: one constrained call per pair instead of a generation and its summary. The
+# fixed instruction and the worked example come before the products, so every request of one agent shares
+# all but its last ~40-60 tokens with the previous one and llama.cpp re-reads only the product lines.
+DIRECT_SYSTEM_SUFFIX = "You answer with one JSON object and nothing else."
+DIRECT_TEMPLATE = (
+    "{question} Give the purpose the two products share for this customer as a short phrase of at most "
+    "{max_words} words that names the concrete activity or situation, not a vague need. "
+    'Answer as JSON: {{"motivation": "<phrase>"}}\n\n'
+    "Products bought together:\n1. {first}\n2. {second}"
+)
+DIRECT_EXAMPLE_ITEMS = (
+    ItemText(SUMMARY_EXAMPLE_PRODUCTS[0], "Arts & Crafts > Painting > Watercolour Paints"),
+    ItemText(SUMMARY_EXAMPLE_PRODUCTS[1], "Arts & Crafts > Painting > Watercolour Paper"),
+)
+
+
+def direct_messages(
+    prompt: GenerationPrompt, first: ItemText, second: ItemText, max_words: int
+) -> list[dict[str, str]]:
+    """The one-call request of ``prompt``'s variant: its question answered as ``{"motivation": ...}``."""
+    if not prompt.direct_question:
+        raise ValueError(f"generation prompt {prompt.name!r} has no direct_question")
+
+    def ask(a: ItemText, b: ItemText) -> str:
+        return DIRECT_TEMPLATE.format(
+            question=prompt.direct_question, max_words=max_words, first=a.line(), second=b.line()
+        )
+
+    return [
+        {"role": "system", "content": f"{prompt.system} {DIRECT_SYSTEM_SUFFIX}"},
+        {"role": "user", "content": ask(*DIRECT_EXAMPLE_ITEMS)},
+        {"role": "assistant", "content": SUMMARY_EXAMPLE_REPLY},
+        {"role": "user", "content": ask(first, second)},
     ]

@@ -23,12 +23,15 @@ def _run(tmp_path, items, copurchase_pairs, item_true_motivations, params, inter
     return catalog
 
 
-@pytest.mark.parametrize("also_ask_llm", [False, True])
+@pytest.mark.parametrize(
+    ("also_ask_llm", "analysis"), [(False, "two_step"), (True, "two_step"), (True, "direct")]
+)
 def test_the_dry_run_makes_no_request_and_its_call_count_is_within_10_percent_of_the_real_run(
     tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params, fake_server, interactions,
-    also_ask_llm,
+    also_ask_llm, analysis,
 ):  # fmt: skip
     motivation_params["judge"]["also_ask_llm"] = also_ask_llm
+    motivation_params["analysis"] = analysis
     motivation_params["models"]["smollm2"].update(PRICES)
     dry = {**motivation_params, "dry_run": True}
     with pytest.raises(LLMDryRun, match="no LLM request was made"):

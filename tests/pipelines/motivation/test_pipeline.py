@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from kedro_datasets.json import JSONDataset
@@ -158,3 +159,23 @@ def test_failed_calls_are_retried_on_the_next_run(
     # (the judge for that arena pair and, if the leaderboard changed, the new top agent's pairs).
     assert usage["failures"] == 0 and 2 <= usage["calls"] < 28
     assert usage["cache_hits"] > 0
+
+
+@pytest.mark.parametrize("analysis", ["two_step", "direct"])
+def test_calls_per_pair_follow_the_analysis_mode(
+    tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params, fake_server, interactions,
+    analysis,
+):  # fmt: skip
+    motivation_params["analysis"] = analysis
+    catalog = _catalog(
+        tmp_path, items, copurchase_pairs, item_true_motivations, motivation_params, interactions
+    )
+    SequentialRunner().run(create_pipeline(), catalog)
+    calls_per_pair = 2 if analysis == "two_step" else 1
+    usage = json.loads((tmp_path / "llm_usage.json").read_text())
+    # Three agents on the 2 arena pairs, then the top agent on the 2 others.
+    assert usage["calls"] == fake_server.n_requests == calls_per_pair * (3 * 2 + 2)
+    pair_motivations = catalog.load("pair_motivations")
+    assert len(pair_motivations) == 4 and (pair_motivations["status"] == "ok").all()
+    answers = catalog.load("agent_answers")
+    assert (answers["answer"] == answers["motivation"]).all() == (analysis == "direct")
