@@ -45,11 +45,24 @@ PER_SEED_PATH = Path("08_reporting/recommender_results_per_seed.parquet")
 BEST_MODEL_INFO_PATH = Path("07_model_output/recommender_best_model_info.json")
 
 
+VARIANT_SETTINGS_PARAM = "recommender.variant_settings."
+
+
+def tuned_variants(run_params: dict[str, str]) -> set[str]:
+    """The variants the run trained with their own settings: kedro-mlflow logs ``params:recommender``
+    flattened, so ``recommender.variant_settings.<variant>.<section>.<key>`` names each tuned variant."""
+    return {
+        key.removeprefix(VARIANT_SETTINGS_PARAM).split(".")[0]
+        for key in run_params
+        if key.startswith(VARIANT_SETTINGS_PARAM)
+    }
+
+
 def run_record(
     tracking_uri: str, experiment: str, run_id: str | None
-) -> tuple[str, dict[str, list[float]], dict[str, str]] | None:
-    """``(run_id, validation NDCG@10 curves, tags)`` of ``run_id`` or of the experiment's latest finished run
-    with recommender training curves; None when the experiment has no such run."""
+) -> tuple[str, dict[str, list[float]], dict[str, str], dict[str, str]] | None:
+    """``(run_id, validation NDCG@10 curves, tags, params)`` of ``run_id`` or of the experiment's latest
+    finished run with recommender training curves; None when the experiment has no such run."""
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=tracking_uri)
@@ -73,7 +86,7 @@ def run_record(
             if key.endswith(".valid_ndcg_at_10")
         }
         if curves:
-            return run.info.run_id, curves, dict(run.data.tags)
+            return run.info.run_id, curves, dict(run.data.tags), dict(run.data.params)
     if run_id is not None:
         raise SystemExit(f"MLflow run {run_id} logged no recommender training curves")
     return None
@@ -95,15 +108,16 @@ def export(
     info_file = data_root / BEST_MODEL_INFO_PATH
     info = json.loads(info_file.read_text()) if info_file.is_file() else None
     record = run_record(tracking_uri, experiment, run_id)
-    validation = None
+    validation, tuned = None, set()
     if record is None:
         print(
             f"no finished MLflow run with training curves in {experiment!r}: no validation column",
             file=sys.stderr,
         )
     else:
-        found_run, curves, tags = record
+        found_run, curves, tags, run_params = record
         validation = best_validation_ndcg(curves)
+        tuned = tuned_variants(run_params)
         print(f"validation NDCG@10 from MLflow run {found_run}", file=sys.stderr)
         if info is not None and info["variant"] in set(validation["variant"]):
             # The registered choice's score must be this run's: a data root and an MLflow run of two
@@ -130,6 +144,7 @@ def export(
         command=command,
         validation=validation,
         registered_variant=info["variant"] if info is not None else None,
+        tuned_variants=tuned,
     )
 
 

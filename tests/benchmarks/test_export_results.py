@@ -149,3 +149,21 @@ def test_a_pair_without_per_seed_results_is_refused(export_results, finished_run
     with pytest.raises(SystemExit, match="predates per-seed results"):
         export_results.main(_arguments(data_root, uri, tmp_path / "tiny.csv", "--pair", "momorec", "sasrec"))
     assert not (tmp_path / "tiny.csv").exists()
+
+
+def test_variants_trained_with_their_own_settings_are_marked_tuned(export_results, finished_run, tmp_path):
+    data_root, uri, run_id = finished_run
+    client = MlflowClient(tracking_uri=uri)
+    # As kedro-mlflow logs params:recommender: flattened with "." between the keys.
+    client.log_param(run_id, "recommender.variant_settings.momorec.model.hidden_size", "64")
+    client.log_param(run_id, "recommender.variant_settings.momorec.training.learning_rate", "0.002")
+    client.log_param(run_id, "recommender.model.hidden_size", "32")
+    out = tmp_path / "tiny.csv"
+    export_results.main(_arguments(data_root, uri, out))
+    rows = pd.read_csv(out).set_index("variant")
+    assert rows["tuned"].to_dict() == {
+        "sasrec": False,
+        "momorec": True,
+        "most_popular": False,
+        "momorec_oracle": False,
+    }

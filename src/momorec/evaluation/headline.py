@@ -90,9 +90,9 @@ def headline_table(
     results, or flagged by ``excluded``) is ``evaluation_only`` and can never be the chosen one: a
     registered variant of that kind is an error.
 
-    ``tuned``: the variants in ``tuned_variants``. No run tunes its variants today (params:recommender has
-    no tuning flag; every variant trains with the shared ``model`` / ``training`` settings), so callers pass
-    none and every row says False.
+    ``tuned``: the variants in ``tuned_variants``, those the run trained with their own settings
+    (``recommender.variant_settings``, e.g. the tuning pipeline's best trial); the others trained with the
+    shared ``model`` / ``training`` settings.
     """
     missing = {"variant", "segment", "metric", "k", "mean", "std", "n_seeds", "history_masked", "is_canary"}
     missing -= set(results.columns)
