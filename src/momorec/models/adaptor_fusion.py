@@ -39,19 +39,20 @@ class MixtureOfWhiteningExperts(nn.Module):
         """(n, output): the adaptor's output for the ``rows`` of ``item_vectors`` (every row when None)."""
         n_experts, input_size, output_size = self.experts.shape
         x, input_scale = self._input_dropout(item_vectors, rows)
-        # Every expert's projection x W_k and the gate's logits x G in one (n, d) × (d, experts · output +
-        # experts) product: on CPU one product (forward and backward) costs much less than an (n, experts, d)
-        # tensor of centred copies, and the gate needs no thin product of its own. Dropout's
-        # 1 / (1 − p) is applied to this narrow product instead of the wide input (the same value: it is linear).
+        # Every expert's whitening (x − b_k) W_k = x W_k − b_k W_k and the gate's logits x G in one
+        # (n, d) × (d, experts · output + experts) product plus a bias row (−b_k W_k, then zeros for the gate):
+        # on CPU one product (forward and backward) costs much less than an (n, experts, d) tensor of centred
+        # copies, and the gate needs no thin product of its own. Dropout's 1 / (1 − p) scales the (d, ·)
+        # weights instead of the wide input (the same value: the product is linear in x).
         weights = self.experts.permute(1, 0, 2).reshape(input_size, n_experts * output_size)
+        bias = -torch.einsum("kd,kdo->ko", self.centres, self.experts).reshape(-1)
         if n_experts > 1:
             weights = torch.cat([weights, self.gate.weight.T], dim=1)
-        product = x @ weights
+            bias = torch.cat([bias, bias.new_zeros(n_experts)])
         if input_scale != 1.0:
-            product = product * input_scale
-        projected = product[:, : n_experts * output_size].view(-1, n_experts, output_size)
-        # (x − b_k) W_k = x W_k − b_k W_k: the centre term is one (experts, output) table.
-        whitened = projected - torch.einsum("kd,kdo->ko", self.centres, self.experts)
+            weights = weights * input_scale
+        product = torch.addmm(bias, x, weights)
+        whitened = product[:, : n_experts * output_size].view(-1, n_experts, output_size)
         if n_experts == 1:  # softmax over one expert is 1: no gate
             return whitened[:, 0]
         gate = torch.softmax(product[:, n_experts * output_size :], dim=-1)
