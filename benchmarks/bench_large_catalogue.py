@@ -447,6 +447,84 @@ def train_one(variant: str, project: Path, epochs: int, threads: int) -> dict:
     }
 
 
+def interleaved_steps(project: Path, variants: list[str], steps: int, threads: int) -> list[dict]:
+    """CPU ms per ``sampled_ce`` training step of every variant (and SASRec) in this one process.
+
+    The variants train side by side on the same batches, one step each per batch, in an order rotated every
+    batch, so a machine shared with other work slows them alike: the ratio to SASRec is then far steadier than
+    between epochs timed in separate processes (whose CPU seconds moved by ±15 % under a load of 12).
+    """
+    from momorec.models.losses import NegativeSampler, SampledSoftmaxSettings
+    from momorec.models.trainer import sequence_loss
+    from momorec.models.variants import build_model, model_kind, variant_inputs
+
+    torch.set_num_threads(threads)
+    data = _load(project / "data" / "03_primary")
+    params = _yaml("parameters_recommender.yml")["recommender"]
+    settings = TrainingConfig.from_params(params, seed=0)
+    folder = project / "bench_side_inputs"
+    models, optimizers = {}, {}
+    for variant in dict.fromkeys(["sasrec", *variants]):
+        inputs = []
+        for name in variant_inputs(variant):
+            path = folder / SIDE_INPUTS[name][0]
+            inputs.append(np.load(path) if path.suffix == ".npy" else pd.read_parquet(path))
+        models[variant] = build_model(variant, data, params, model_kind(variant).pack(inputs), seed=0).train()
+        optimizers[variant] = torch.optim.Adam(models[variant].parameters(), lr=settings.learning_rate)
+    sampler = NegativeSampler(
+        data.n_items, SampledSoftmaxSettings.from_mapping(settings.sampled_ce), data.item_train_frequency()
+    )
+    _, window_inputs, window_targets = data.training_windows(params["model"]["max_length"])
+    order = np.random.default_rng(0).permutation(len(window_inputs))
+    batches = len(order) // settings.batch_size
+    seconds = {variant: [] for variant in models}
+    warm_up = 3
+    for step in range(steps + warm_up):
+        idx = order[(step % batches) * settings.batch_size : (step % batches + 1) * settings.batch_size]
+        width = int((window_inputs[idx] > 0).sum(1).max())
+        inputs = torch.as_tensor(window_inputs[idx, -width:])
+        targets = torch.as_tensor(window_targets[idx, -width:])
+        names = list(models)
+        for variant in names[step % len(names) :] + names[: step % len(names)]:
+            started = time.process_time()
+            loss = sequence_loss(models[variant], inputs, targets, "sampled_ce", sampler)
+            optimizers[variant].zero_grad(set_to_none=True)
+            loss.backward()
+            optimizers[variant].step()
+            if step >= warm_up:
+                seconds[variant].append(time.process_time() - started)
+    sasrec = float(np.mean(seconds["sasrec"]))
+    return [
+        {
+            "variant": variant,
+            "cpu_ms_per_step": round(1000 * float(np.mean(spent)), 1),
+            "× sasrec": round(float(np.mean(spent)) / sasrec, 3),
+            "peak_rss_gib": round(peak_rss_gib(), 2),
+        }
+        for variant, spent in seconds.items()
+    ]
+
+
+def compare_interleaved(project: Path, args) -> pd.DataFrame:
+    """:func:`interleaved_steps` in a child process per code version (the baseline's first, when given)."""
+    tables = []
+    for src, suffix in ([(args.baseline_src, " (before)")] if args.baseline_src else []) + [(None, "")]:
+        env = dict(os.environ) | ({"BENCH_SRC": str(src)} if src else {})
+        command = [sys.executable, __file__, "--train-steps", str(args.interleaved_steps)]
+        command += ["--workdir", str(project.parent), "--threads", str(args.threads)]
+        command += ["--variant-list", *args.variant_list]
+        finished = subprocess.run(command, env=env, capture_output=True, text=True)
+        lines = [line for line in finished.stdout.splitlines() if line.startswith("RESULT ")]
+        if finished.returncode or not lines:
+            raise RuntimeError(
+                f"interleaved steps ({src or 'current code'}) failed:\n{finished.stderr[-3000:]}"
+            )
+        table = pd.DataFrame(json.loads(lines[-1].removeprefix("RESULT "))).set_index("variant")
+        print(suffix or "after", table.to_dict("index"), flush=True)
+        tables.append(table.drop(columns="peak_rss_gib").add_suffix(suffix) if suffix else table)
+    return pd.concat(tables[::-1], axis=1).reset_index()
+
+
 def _train_in_child(variant: str, project: Path, args, src: Path | None) -> dict:
     """:func:`train_one` in a fresh interpreter (importing ``src`` when given), for its own peak RSS."""
     env = dict(os.environ) | ({"BENCH_SRC": str(src)} if src else {})
@@ -551,7 +629,14 @@ def main() -> None:
     parser.add_argument(
         "--baseline-variants", nargs="+", default=None, help="with --baseline-src: only these (default: all)"
     )
+    parser.add_argument(
+        "--interleaved-steps",
+        type=int,
+        default=0,
+        help="with --variants: time this many sampled_ce steps of every variant side by side in one process",
+    )
     parser.add_argument("--train-one", default=None, help=argparse.SUPPRESS)  # a --variants child process
+    parser.add_argument("--train-steps", type=int, default=0, help=argparse.SUPPRESS)  # --interleaved-steps
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.train_one:
@@ -562,11 +647,40 @@ def main() -> None:
             )
         )
         return
+    if args.train_steps:
+        rows = interleaved_steps(
+            args.workdir / "shop_large", args.variant_list, args.train_steps, args.threads
+        )
+        print("RESULT " + json.dumps(rows))
+        return
     if args.variants:
         load_before = os.getloadavg()
         folder = args.workdir or Path(tempfile.mkdtemp(prefix="bench_large_"))
         shop_sequences(folder, "shop_large", None, None)
         command = " ".join(["python benchmarks/bench_large_catalogue.py", *sys.argv[1:]])
+        if args.interleaved_steps:
+            build_side_inputs(folder / "shop_large")
+            table = compare_interleaved(folder / "shop_large", args)
+            write_section(
+                "large_catalogue-steps" + (f"-{args.tag}" if args.tag else ""),
+                "benchmarks/bench_large_catalogue.py",
+                table,
+                f"Command: `{command}`. Load average (1, 5, 15 min) at the start: "
+                f"{', '.join(f'{x:.1f}' for x in load_before)}; at the end: "
+                f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores. "
+                f"{args.interleaved_steps} `sampled_ce` training steps (batch 512, 1,024 popularity negatives, "
+                f"`conf/base/parameters_recommender.yml`, {args.threads} thread(s)) of every variant side by "
+                "side in one process, one step each per batch in an order rotated every batch, after 3 warm-up "
+                "batches; `× sasrec` = mean CPU ms per step / SASRec's in the same process; peak RSS of that "
+                "process (every variant's model at once)."
+                + (
+                    f" `(before)`: the same in a process importing `{args.baseline_src}` (main's code), run "
+                    "right before."
+                    if args.baseline_src
+                    else ""
+                ),
+            )
+            return
 
         def write(table: pd.DataFrame) -> None:
             write_section(

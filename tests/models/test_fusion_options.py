@@ -11,6 +11,7 @@ from momorec.models.adaptor_code_fusion import AdaptorCodeFusion
 from momorec.models.adaptor_fusion import AdaptorFusion, MixtureOfWhiteningExperts
 from momorec.models.additive_fusion import AdditiveFusion
 from momorec.models.gated_fusion import GatedFusion, frequency_features
+from momorec.models.layers import cheap_keep_mask
 from momorec.models.momorec import semantic_id_matrix
 from momorec.models.sasrec import SASRec
 from momorec.models.trainer import TrainingConfig, fit
@@ -142,6 +143,75 @@ def test_whitening_experts_compute_their_definition():
     experts = [(vectors - adaptor.centres[k]) @ adaptor.experts[k] for k in range(3)]
     expected = sum(weights[:, k : k + 1] * experts[k] for k in range(3))
     assert torch.allclose(adaptor(vectors), expected, atol=1e-5)
+
+
+def _adaptor_by_definition(adaptor: MixtureOfWhiteningExperts, x: torch.Tensor) -> torch.Tensor:
+    """The adaptor written out: the gate as its own linear map, each expert on its own centred copy of x."""
+    n_experts = adaptor.experts.shape[0]
+    weights = torch.softmax(adaptor.gate(x), dim=-1)
+    experts = [(x - adaptor.centres[k]) @ adaptor.experts[k] for k in range(n_experts)]
+    return sum(weights[:, k : k + 1] * experts[k] for k in range(n_experts))
+
+
+@pytest.mark.parametrize("n_experts", [1, 3])
+def test_whitening_experts_in_training_equal_their_definition_on_the_dropped_input(n_experts):
+    """The fused product (experts and gate together, dropout's scale after the product, no gate for one
+    expert, rows gathered and masked in place) gives the definition's output and gradients on x ⊙ mask / (1 − p),
+    with the mask drawn from the same generator state; the frozen table is left as it was."""
+    torch.manual_seed(0)
+    table = torch.randn(9, 40) + 2.0
+    rows = torch.tensor([0, 2, 3, 7, 8])
+    adaptor = MixtureOfWhiteningExperts(table, output_size=6, n_experts=n_experts, dropout=0.3).train()
+    with torch.no_grad():
+        adaptor.centres.add_(torch.randn(n_experts, 40))
+        adaptor.gate.weight.normal_()
+    original = table.clone()
+    results = []
+    for compute in ("fast", "definition"):
+        adaptor.zero_grad()
+        torch.manual_seed(5)
+        if compute == "fast":
+            output = adaptor(table, rows)
+        else:
+            keep, scale = cheap_keep_mask((len(rows), 40), 0.3)
+            output = _adaptor_by_definition(adaptor, table[rows] * keep * scale)
+        (output * torch.arange(6.0)).sum().backward()
+        # One expert has no gate: its weight gets no gradient where the definition's softmax gives it zero.
+        grads = {
+            n: torch.zeros_like(p) if p.grad is None else p.grad.clone()
+            for n, p in adaptor.named_parameters()
+        }
+        results.append((output.detach(), grads))
+    (fast, fast_grads), (expected, expected_grads) = results
+    torch.testing.assert_close(fast, expected, rtol=1e-5, atol=1e-5)
+    for name, gradient in expected_grads.items():
+        torch.testing.assert_close(fast_grads[name], gradient, rtol=1e-4, atol=1e-5, msg=name)
+    assert torch.equal(table, original)
+    # Some inputs were dropped (the output differs from eval mode), and the whole table is not masked in place.
+    assert not torch.allclose(fast, adaptor.eval()(table, rows))
+    adaptor.train()(table)
+    assert torch.equal(table, original)
+
+
+def test_cheap_keep_mask_keeps_one_minus_p_and_scales_to_the_expectation():
+    torch.manual_seed(0)
+    keep, scale = cheap_keep_mask((500, 1001), 0.2)
+    assert keep.shape == (500, 1001) and keep.dtype == torch.bool
+    kept = 1.0 - 13107 / 65536  # p = 0.2 in steps of 1 / 2**16
+    assert scale == pytest.approx(1.0 / kept, rel=1e-12)
+    assert float(keep.float().mean()) == pytest.approx(kept, abs=0.003)
+    # Every 16-bit draw of a word is fair (a draw that is never dropped would show as a column kept above 1 − p).
+    by_position = keep.flatten()[: 500 * 1000].view(-1, 4).float().mean(0)
+    assert torch.allclose(by_position, torch.full((4,), kept), atol=0.005)
+    torch.manual_seed(0)
+    assert torch.equal(cheap_keep_mask((500, 1001), 0.2)[0], keep)  # the torch generator decides it
+    all_kept, no_scale = cheap_keep_mask((3, 5), 0.0)
+    assert bool(all_kept.all()) and no_scale == 1.0
+    for bad in (-0.1, 1.0):
+        with pytest.raises(ValueError, match="dropout"):
+            cheap_keep_mask((3, 5), bad)
+    with pytest.raises(ValueError, match="dropout"):
+        MixtureOfWhiteningExperts(torch.randn(4, 3), output_size=2, n_experts=1, dropout=1.0)
 
 
 def test_code_tables_refuse_a_wrong_shape():
