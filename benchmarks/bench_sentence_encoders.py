@@ -65,6 +65,25 @@ def timed_encode(
     return time.perf_counter() - started, time.process_time() - cpu
 
 
+def write_results(rows: list[dict], args: argparse.Namespace, load_before: tuple[float, ...]) -> None:
+    """(Re)write this run's RESULTS.md section with the combos measured so far (a stopped run keeps them)."""
+    command = " ".join(["python benchmarks/bench_sentence_encoders.py", *sys.argv[1:]])
+    dims = ", ".join(
+        f"{e.name} {e.dimension}-d window {e.max_seq_length} tokens" for e in PACKAGED_ENCODERS.values()
+    )
+    write_section(
+        "sentence_encoders" + (f"-{args.tag}" if args.tag else ""),
+        "benchmarks/bench_sentence_encoders.py",
+        pd.DataFrame(rows),
+        f"Command: `{command}` ({args.items}; {dims}; batch size 64; description capped at 1,000 characters at "
+        "a word boundary, placed last). `over window`: share of texts longer than the encoder's window (their "
+        "tail is cut). Load average (1, 5, 15 min) before: "
+        f"{', '.join(f'{x:.1f}' for x in load_before)}; after: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
+        f"on {os.cpu_count()} cores (above the cores: other work shared them, wall times are upper bounds; "
+        "`items/cpu-s` counts this process's CPU time over all its threads).",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -115,6 +134,7 @@ def main() -> None:
                 row[f"items/s {threads} thr (sample {len(sample)})"] = round(len(sample) / sample_wall, 1)
         rows.append(row)
         print(row, flush=True)
+        write_results(rows, args, load_before)
         if args.save_dir:
             args.save_dir.mkdir(parents=True, exist_ok=True)
             path = args.save_dir / f"{args.save_prefix}_{combo}.npy"
@@ -123,21 +143,6 @@ def main() -> None:
             (
                 args.save_dir / f"{args.save_prefix}_embeddings{'-' + args.tag if args.tag else ''}.json"
             ).write_text(json.dumps(saved, indent=2))
-    command = " ".join(["python benchmarks/bench_sentence_encoders.py", *sys.argv[1:]])
-    dims = ", ".join(
-        f"{e.name} {e.dimension}-d window {e.max_seq_length} tokens" for e in PACKAGED_ENCODERS.values()
-    )
-    write_section(
-        "sentence_encoders" + (f"-{args.tag}" if args.tag else ""),
-        "benchmarks/bench_sentence_encoders.py",
-        pd.DataFrame(rows),
-        f"Command: `{command}` ({args.items}; {dims}; batch size 64; description capped at 1,000 characters at "
-        "a word boundary, placed last). `over window`: share of texts longer than the encoder's window (their "
-        "tail is cut). Load average (1, 5, 15 min) before: "
-        f"{', '.join(f'{x:.1f}' for x in load_before)}; after: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
-        f"on {os.cpu_count()} cores (above the cores: other work shared them, wall times are upper bounds; "
-        "`items/cpu-s` counts this process's CPU time over all its threads).",
-    )
 
 
 if __name__ == "__main__":
