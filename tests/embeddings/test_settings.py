@@ -23,6 +23,13 @@ def test_settings_default_to_minilm_over_title_category_brand():
     assert ITEM_TEXT_FIELDS == ("title", "category", "brand", "description")
 
 
+def test_text_fields_may_be_one_space_separated_string_as_the_command_line_passes_them():
+    settings = EncoderSettings.from_params({"text_fields": "title category brand description"})
+    assert settings.text_fields == ("title", "category", "brand", "description")
+    with pytest.raises(ValueError, match="colour"):
+        EncoderSettings.from_params({"text_fields": "title colour"})
+
+
 def test_a_cap_may_name_a_field_that_is_not_embedded():
     settings = EncoderSettings.from_params({"field_max_chars": {"description": 1000}})
     assert settings.text_fields == ("title", "category", "brand")

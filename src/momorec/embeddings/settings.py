@@ -44,7 +44,10 @@ class EncoderSettings:
         model = params.get("model", DEFAULT_MODEL)
         if check_model:
             model = check_encoder_name(model)
-        text_fields = tuple(params.get("text_fields", DEFAULT_TEXT_FIELDS) or ())
+        text_fields = params.get("text_fields", DEFAULT_TEXT_FIELDS) or ()
+        if isinstance(text_fields, str):  # `kedro run --params` cannot pass a list with commas: "title brand"
+            text_fields = text_fields.split()
+        text_fields = tuple(text_fields)
         _check_text_fields(text_fields, path)
         caps = dict(params.get("field_max_chars") or {})
         _check_caps(caps, path)
