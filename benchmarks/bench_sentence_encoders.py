@@ -2,7 +2,7 @@
 
     nice -n 10 .venv/bin/python benchmarks/bench_sentence_encoders.py \
         [--items data/scientific/03_primary/items.parquet] [--combos minilm_tcb,mpnet_all] [--threads 2]
-        [--thread-sample 256] [--save-dir exp --save-prefix scientific]
+        [--thread-sample 256] [--n-items N] [--save-dir exp --save-prefix scientific]
 
 Each combo (encoder x text fields, ``COMBOS``) runs ``embed_item_texts`` (the node that writes
 ``item_text_embeddings``, without the embedding cache) over every item of ``--items`` with ``--threads`` torch
@@ -94,9 +94,12 @@ def main() -> None:
     parser.add_argument("--thread-sample", type=int, default=0, help="also time N texts at 1 and 2 threads")
     parser.add_argument("--save-dir", type=Path, default=None)
     parser.add_argument("--save-prefix", default="scientific")
+    parser.add_argument("--n-items", type=int, default=None, help="the first n items only (default: all)")
     parser.add_argument("--tag", default="")
     args = parser.parse_args()
-    items = pd.read_parquet(args.items)
+    items = pd.read_parquet(args.items).sort_values("item_idx").reset_index(drop=True)
+    if args.n_items:
+        items = items.head(args.n_items)  # item_idx 0..n-1: still the contiguous ids the node wants
     load_before = os.getloadavg()
     rows, saved = [], {}
     for combo in args.combos.split(","):
