@@ -14,7 +14,7 @@ from typing import Any
 from momorec.data.raw_log import ITEM_COLUMNS
 from momorec.embeddings.encoder import DEFAULT_MODEL, check_encoder_name
 
-# The text columns of the common items table (docs/formats.md); a data set without one has it empty.
+# The text columns of the common items table (docs/architecture.md); a data set without one has it empty.
 ITEM_TEXT_FIELDS: tuple[str, ...] = tuple(
     column for column, dtype in ITEM_COLUMNS.items() if dtype == "string" and column != "item_id"
 )
