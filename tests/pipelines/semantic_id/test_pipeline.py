@@ -61,7 +61,9 @@ def test_full_pipeline_produces_every_id_table(
     assert oracle.loc[:29, "code_0"].nunique() == 3
     export = catalog.load("semantic_id_table")
     assert export["item_id"].tolist() == items["item_id"].tolist()
-    assert catalog.load("residual_codebooks").shape == (3, 4, 16)
+    # The default input is motivation ⊕ text: 16 + 16 dimensions per item, and one codebook vector as wide.
+    assert catalog.load("semantic_id_input").shape == (len(items), 32)
+    assert catalog.load("residual_codebooks").shape == (3, 4, 32)
     assert np.isfinite(catalog.load("semantic_id_quality")["relative_reconstruction_error"]).all()
     assert catalog.load("semantic_id_utilisation_plot").axes
 
@@ -113,6 +115,7 @@ def test_main_ids_from_motivation_and_text_inputs_collide_less_than_motivation_a
         "item_text_embeddings": item_text_embeddings,
     }
     pipeline = create_pipeline().to_outputs("semantic_id_quality")
+    config["input"] = "motivation"  # the paper's input, whatever the default
     motivation_only = run_in_memory(pipeline, datasets, flatten_params("semantic_id", config))
     config["input"] = id_input
     with_text = run_in_memory(pipeline, datasets, flatten_params("semantic_id", config))
