@@ -14,7 +14,7 @@ agent; an answer not in the cache is ``max_tokens`` long where a later prompt qu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -34,6 +34,7 @@ from momorec.agents.prompts import GENERATION_PROMPTS, GenerationPrompt, ItemTex
 from momorec.agents.stage import MotivationSettings
 from momorec.data.features import build_copurchase_pairs
 from momorec.llm.cache import LLMCache
+from momorec.llm.client import ChatRequest
 from momorec.llm.estimate import (
     TOKEN_RULES,
     CacheView,
@@ -77,19 +78,43 @@ def _agent_calls(
             calls.append(PlannedCall(part, agent.model, summary, f"summary0|{generation_key}", unknown))
             continue
         answer = answer.strip()
-        for attempt in range(settings.summary_plan().max_attempts):  # the run's retries, as far as cached
-            summary = summary_request(pair, answer, settings, attempt)
-            text = view.answer(agent.model, summary)
-            identity = f"summary{attempt}|{generation_key}"
-            calls.append(PlannedCall(part, agent.model, summary, identity, cached=text is not None))
-            if text is None:
-                break
-            motivation, problems = validate(text)
-            if not problems:
-                if known is not None:
-                    known[(position, agent.name)] = (answer, motivation)
-                break
+        attempts, motivation = _attempts_through_cache(
+            part,
+            agent.model,
+            lambda attempt, answer=answer, pair=pair: summary_request(pair, answer, settings, attempt),
+            lambda attempt, key=generation_key: f"summary{attempt}|{key}",
+            settings.summary_plan().max_attempts,
+            view,
+            validate,
+        )
+        calls += attempts
+        if motivation is not None and known is not None:
+            known[(position, agent.name)] = (answer, motivation)
     return calls
+
+
+def _attempts_through_cache(
+    part: str,
+    model: str,
+    request_of: Callable[[int], ChatRequest],
+    identity_of: Callable[[int], str],
+    max_attempts: int,
+    view: CacheView,
+    validate: Callable[[str], tuple[str, list]],
+) -> tuple[list[PlannedCall], str | None]:
+    """The run's attempts at one retried request, as far as the cache knows their answers: a call per attempt
+    until an uncached one (the last planned) or a valid answer; that answer's motivation, else None."""
+    calls = []
+    for attempt in range(max_attempts):
+        request = request_of(attempt)
+        text = view.answer(model, request)
+        calls.append(PlannedCall(part, model, request, identity_of(attempt), cached=text is not None))
+        if text is None:
+            break
+        motivation, problems = validate(text)
+        if not problems:
+            return calls, motivation
+    return calls, None
 
 
 def _direct_calls(
@@ -107,21 +132,18 @@ def _direct_calls(
     calls = []
     for position, pair in zip(positions or range(len(pairs)), pairs, strict=True):
         first_key = view.key(agent.model, first_request(prompt, pair, settings))
-        for attempt in range(settings.direct_plan().max_attempts):
-            request = direct_request(prompt, pair, settings, attempt)
-            text = view.answer(agent.model, request)
-            calls.append(
-                PlannedCall(
-                    part, agent.model, request, f"direct{attempt}|{first_key}", cached=text is not None
-                )
-            )
-            if text is None:
-                break
-            motivation, problems = validate(text)
-            if not problems:
-                if known is not None:
-                    known[(position, agent.name)] = (motivation, motivation)
-                break
+        attempts, motivation = _attempts_through_cache(
+            part,
+            agent.model,
+            lambda attempt, pair=pair: direct_request(prompt, pair, settings, attempt),
+            lambda attempt, key=first_key: f"direct{attempt}|{key}",
+            settings.direct_plan().max_attempts,
+            view,
+            validate,
+        )
+        calls += attempts
+        if motivation is not None and known is not None:
+            known[(position, agent.name)] = (motivation, motivation)
     return calls
 
 
