@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -81,15 +81,7 @@ class TuningSettings:
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> TuningSettings:
         """From ``params:tuning`` (its ``variants`` list is the pipeline's business, not the search's)."""
-        known = {
-            "trials",
-            "sampler_seed",
-            "training_seed",
-            "pruning_warmup_epochs",
-            "space",
-            "training_overrides",
-            "storage",
-        }
+        known = {setting.name for setting in fields(cls)}
         unknown = set(params) - known - {"variants"}
         if unknown:
             raise ValueError(f"tuning: unknown key(s) {sorted(unknown)}")
@@ -193,8 +185,8 @@ def trials_table(variant: str, study: optuna.Study) -> pd.DataFrame:
     rows = []
     for trial in study.trials:
         value = trial.value if trial.value is not None else math.nan
-        if trial.state == optuna.trial.TrialState.PRUNED and trial.intermediate_values:
-            value = math.nan  # a pruned curve's last point is not a result
+        if trial.state == optuna.trial.TrialState.PRUNED:
+            value = math.nan  # Optuna keeps a pruned curve's last point as its value: not a result
         rows.append(
             {
                 "variant": variant,
