@@ -11,6 +11,11 @@ items); MoMoREC adds a 6 x 64 semantic-ID table. Inference = one full-ranking te
 
 ``--accuracy-seeds N`` also trains SASRec to early stopping on Scientific for N seeds and reports test
 metrics masked and unmasked (slow: minutes per seed on 2 cores).
+
+``--content-options`` times the content-backbone options instead (issue 27), on Scientific only, each against
+SASRec: temperature-scaled cosine scoring, the tuned hidden size 128, and the text adaptor (a mixture of
+whitening experts over frozen 384-d item vectors) with each of them. The adaptor reads random vectors of the
+text embeddings' shape: the cost of a step does not depend on their values. Section ``recommender-content-options``.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from _results import write_section  # noqa: E402
 from momorec.data.sequences import UserSequences  # noqa: E402
 from momorec.evaluation.evaluator import evaluate_split  # noqa: E402
 from momorec.evaluation.metrics import metric_values  # noqa: E402
+from momorec.models.adaptor_fusion import AdaptorFusion  # noqa: E402
 from momorec.models.momorec import MoMoREC  # noqa: E402
 from momorec.models.sasrec import SASRec  # noqa: E402
 from momorec.models.trainer import TrainingConfig, fit, model_score_fn  # noqa: E402
@@ -151,6 +157,60 @@ def bench(name: str, data: UserSequences, epochs: int, repeats: int = 5) -> list
     return rows
 
 
+# name -> (model class, settings over the anchor); τ 0.1 is the best temperature of docs/results.md's search.
+CONTENT_OPTIONS = {
+    "sasrec": ("sasrec", {}),
+    "sasrec, cosine τ 0.1": ("sasrec", {"scoring": "cosine", "temperature": 0.1}),
+    "sasrec, hidden 128": ("sasrec", {"hidden_size": 128}),
+    "adaptor_text": ("adaptor", {}),
+    "adaptor_text, cosine τ 0.1": ("adaptor", {"scoring": "cosine", "temperature": 0.1}),
+    "adaptor_text, hidden 128": ("adaptor", {"hidden_size": 128}),
+}
+
+
+def bench_content_options(data: UserSequences, epochs: int, repeats: int) -> tuple[pd.DataFrame, str]:
+    """Seconds (wall and this process's CPU) per training epoch and per full-ranking pass of each option."""
+    text_vectors = np.random.default_rng(0).standard_normal((data.n_items, 384)).astype(np.float32)
+    models, rows = {}, []
+    for name, (kind, settings) in CONTENT_OPTIONS.items():
+        torch.manual_seed(0)
+        architecture = ANCHOR | settings
+        models[name] = (
+            SASRec(data.n_items, **architecture)
+            if kind == "sasrec"
+            else AdaptorFusion(data.n_items, text_vectors, **architecture)
+        )
+        cpu_started = time.process_time()
+        wall = epoch_seconds(models[name], data, epochs)
+        rows.append(
+            {
+                "option": name,
+                "parameters": models[name].n_parameters(),
+                "epoch_s": round(wall, 2),
+                "epoch_cpu_s": round((time.process_time() - cpu_started) / epochs, 2),
+            }
+        )
+        print(rows[-1], flush=True)
+    # Passes alternate between the options, so that changing load on a shared machine hits every one.
+    passes = {name: float("inf") for name in models}
+    for _ in range(repeats):
+        for name, model in models.items():
+            passes[name] = min(passes[name], inference_seconds(model, data, repeats=1))
+    table = pd.DataFrame(rows)
+    table["full_ranking_pass_s"] = [round(passes[name], 3) for name in table["option"]]
+    table["× sasrec epoch"] = (table["epoch_s"] / table.loc[0, "epoch_s"]).round(2)
+    table["× sasrec pass"] = (table["full_ranking_pass_s"] / table.loc[0, "full_ranking_pass_s"]).round(2)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    note = (
+        f"Scientific ({data.n_users} users, {data.n_items} items), anchor sizes otherwise (hidden 64, 2 blocks, "
+        f"dropout 0.5, max length 50, batch 256, CE over all items), {epochs} timed epochs per option without "
+        f"validation, {torch.get_num_threads()} torch threads; the pass is one full-ranking test pass over every "
+        f"user with history masked, item-representation pass included, best of {repeats}, options alternating. "
+        f"Load average after the passes: {load} (1, 5, 15 min) on {os.cpu_count()} cores."
+    )
+    return table, note
+
+
 def accuracy(data: UserSequences, seeds: int) -> pd.DataFrame:
     rows = []
     for seed in range(seeds):
@@ -180,8 +240,18 @@ def main() -> None:
     parser.add_argument("--skip-synthetic", action="store_true")
     parser.add_argument("--repeats", type=int, default=5, help="alternating timed inference passes per model")
     parser.add_argument("--accuracy-seeds", type=int, default=0)
+    parser.add_argument("--content-options", action="store_true", help="time the content-backbone options")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.content_options:
+        data = scientific()
+        if data is None:
+            raise SystemExit("--content-options needs Scientific (../shared/data or MOMOREC_SHARED_DATA)")
+        table, note = bench_content_options(data, args.epochs, args.repeats)
+        write_section(
+            "recommender-content-options", "benchmarks/bench_recommender.py --content-options", table, note
+        )
+        return
     rows, notes = [], []
     data = scientific()
     if data is None:
