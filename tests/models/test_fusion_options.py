@@ -112,6 +112,34 @@ def test_frequency_features_and_the_gate_follow_training_counts():
         GatedFusion(4, np.zeros((4, 1), dtype=np.int64), np.ones(4), initial_id_weight=1.0, **TINY)
 
 
+@pytest.mark.parametrize("option", ["adaptor", "adaptor_additive"])
+def test_a_text_first_adaptor_starts_from_its_text_and_trains(sequences, option):
+    """adaptor_scale_init 1: the adaptor's term is in the scores from the first step (UniSRec's start)."""
+    torch.manual_seed(0)
+    vectors, n_items = _item_vectors(sequences.n_items), sequences.n_items
+    model = (
+        AdaptorFusion(n_items, vectors, n_experts=3, adaptor_scale_init=1.0, **TINY)
+        if option == "adaptor"
+        else AdaptorCodeFusion(
+            n_items, vectors, _codes(n_items), 8, n_experts=3, adaptor_scale_init=1.0, **TINY
+        )
+    )
+    assert torch.equal(model.adapted_scale.detach(), torch.ones(TINY["hidden_size"]))
+    sasrec = SASRec(n_items, **TINY).eval()
+    sasrec.load_state_dict(model.state_dict(), strict=False)
+    inputs = torch.tensor([[0, 0, 3, 4, 5], [1, 2, 3, 4, 5]])
+    with torch.no_grad():
+        assert not torch.allclose(model.eval().score_all(inputs), sasrec.score_all(inputs))
+    result = fit(
+        model.train(), sequences, TrainingConfig(epochs=8, patience=8, batch_size=16, learning_rate=0.01)
+    )
+    losses = [record["loss"] for record in result.history]
+    assert losses[-1] < 0.8 * losses[0]
+    assert torch.all(model.item_representations()[0] == 0)
+    with pytest.raises(ValueError, match="adaptor_scale_init"):
+        AdaptorFusion(n_items, vectors, adaptor_scale_init=float("nan"), **TINY)
+
+
 def test_adaptor_reads_frozen_vectors_and_refuses_bad_ones():
     vectors = _item_vectors(10)
     model = AdaptorFusion(10, vectors, n_experts=2, **TINY).eval()

@@ -14,8 +14,8 @@ class AdaptorCodeFusion(AdaptorFusion, AdditiveFusion):
 
     The two terms read different things: the adaptor reads a dense frozen vector (the item's text), the codes
     a discrete semantic ID (the motivation ⊕ text IDs, say), whose shared prefixes tie items of one motivation
-    together. Both scales start at zero, so the model starts as exactly SASRec. Nothing is overridden: each
-    parent's :meth:`item_representations` adds its term to ``super()``'s, so the method resolution order
+    together. Both scales start at zero (the adaptor's at ``adaptor_scale_init``, 0 by default), so the model
+    starts as exactly SASRec. Nothing is overridden: each parent's :meth:`item_representations` adds its term to ``super()``'s, so the method resolution order
     (this class → AdaptorFusion → AdditiveFusion → SASRec) sums all three.
     """
 
@@ -27,6 +27,7 @@ class AdaptorCodeFusion(AdaptorFusion, AdditiveFusion):
         code_embedding_size: int = 32,
         n_experts: int = 4,
         adaptor_dropout: float = 0.2,
+        adaptor_scale_init: float = 0.0,
         **sasrec_kwargs,
     ) -> None:
         # AdaptorFusion passes the remaining keywords on to AdditiveFusion, which passes its rest to SASRec.
@@ -35,6 +36,7 @@ class AdaptorCodeFusion(AdaptorFusion, AdditiveFusion):
             item_vectors,
             n_experts=n_experts,
             adaptor_dropout=adaptor_dropout,
+            adaptor_scale_init=adaptor_scale_init,
             item_codes=item_codes,
             code_embedding_size=code_embedding_size,
             **sasrec_kwargs,

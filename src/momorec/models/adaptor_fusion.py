@@ -78,9 +78,11 @@ class AdaptorFusion(SASRec):
     ``item_vectors`` (n_items, d) are fixed, e.g. the item text embeddings, each item's motivation embedding
     or both side by side; they are a buffer, never trained. Only the adaptor learns how to read them, so an
     item with no training interactions still gets a useful representation from its text. ``scale`` (one
-    weight per hidden dimension) starts at zero: the model starts as exactly SASRec, like
-    :class:`~momorec.models.additive_fusion.AdditiveFusion`. Items whose vector is all zero (no text, no
-    motivation) still receive the adaptor's output for a zero input, shared by all such items.
+    weight per hidden dimension) starts at ``adaptor_scale_init``: 0 (the default) starts the model as exactly
+    SASRec, like :class:`~momorec.models.additive_fusion.AdditiveFusion`; 1 starts it text-first, the adaptor's
+    unit-variance output far above the ID embedding's small initial weights, as UniSRec adds its text
+    representation to a freshly initialised ID table. Items whose vector is all zero (no text, no motivation)
+    still receive the adaptor's output for a zero input, shared by all such items.
     """
 
     def __init__(
@@ -89,9 +91,12 @@ class AdaptorFusion(SASRec):
         item_vectors: np.ndarray,
         n_experts: int = 4,
         adaptor_dropout: float = 0.2,
+        adaptor_scale_init: float = 0.0,
         **sasrec_kwargs,
     ) -> None:
         super().__init__(n_items, **sasrec_kwargs)
+        if not np.isfinite(adaptor_scale_init):
+            raise ValueError(f"adaptor_scale_init must be a finite number, got {adaptor_scale_init}")
         vectors = np.asarray(item_vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != n_items or vectors.shape[1] == 0:
             raise ValueError(f"item_vectors: shape {vectors.shape}, expected ({n_items}, d >= 1)")
@@ -102,7 +107,7 @@ class AdaptorFusion(SASRec):
         self.register_buffer("item_vectors", padded)
         self.adaptor = MixtureOfWhiteningExperts(padded[1:], self.hidden_size, n_experts, adaptor_dropout)
         self.adapted_norm = nn.LayerNorm(self.hidden_size, elementwise_affine=False)
-        self.adapted_scale = nn.Parameter(torch.zeros(self.hidden_size))
+        self.adapted_scale = nn.Parameter(torch.full((self.hidden_size,), float(adaptor_scale_init)))
 
     def item_representations(self, item_ids: torch.Tensor | None = None) -> torch.Tensor:
         # The frozen vectors are gathered, so a step pays the adaptor for the items it scores only.
