@@ -138,8 +138,13 @@ class Option:
     oracle: bool = False
 
 
-def _architecture(run: RunData) -> dict:
-    return dict(run.params["model"])
+# Settings only the adaptor models take (`--params recommender.model.adaptor_scale_init=1` times an adaptor
+# option; SASRec, built for the inference baseline of every run, must not receive them).
+ADAPTOR_ONLY = ("n_experts", "adaptor_dropout", "adaptor_scale_init")
+
+
+def _architecture(run: RunData, adaptor: bool = False) -> dict:
+    return {k: v for k, v in run.params["model"].items() if adaptor or k not in ADAPTOR_ONLY}
 
 
 def _code_size(run: RunData) -> int:
@@ -174,7 +179,9 @@ def _gated(source: str) -> Callable[[RunData, int], SASRec]:
 
 def _adaptor(*kinds: str) -> Callable[[RunData, int], SASRec]:
     return lambda run, seed: AdaptorFusion(
-        run.data.n_items, np.hstack([getattr(run, f"{kind}_vectors") for kind in kinds]), **_architecture(run)
+        run.data.n_items,
+        np.hstack([getattr(run, f"{kind}_vectors") for kind in kinds]),
+        **_architecture(run, adaptor=True),
     )
 
 
@@ -184,7 +191,7 @@ def _adaptor_additive(source: str) -> Callable[[RunData, int], SASRec]:
         run.text_vectors,
         run.codes(source),
         code_embedding_size=_code_size(run),
-        **_architecture(run),
+        **_architecture(run, adaptor=True),
     )
 
 
