@@ -162,6 +162,11 @@ def cap_at_word(values: pd.Series, max_chars: int) -> pd.Series:
     return values.where(~long, at_word)
 
 
+def _field_values(items: pd.DataFrame, field: str) -> pd.Series:
+    """A text column as stripped strings, missing values as ""."""
+    return items[field].astype("string").fillna("").str.strip()
+
+
 def build_item_texts(
     items: pd.DataFrame,
     text_fields: Sequence[str] = ("title", "category", "brand"),
@@ -180,7 +185,7 @@ def build_item_texts(
     caps = dict(max_chars or {})  # caps of fields not in text_fields do nothing
     texts = pd.Series([""] * len(items), index=items.index, dtype="string")
     for field in text_fields:
-        value = items[field].astype("string").fillna("").str.strip()
+        value = _field_values(items, field)
         if caps.get(field) is not None:
             value = cap_at_word(value, int(caps[field]))
         # Column-wise join that skips empty fields, so no dangling separators.
@@ -192,7 +197,7 @@ def build_item_texts(
 def text_field_coverage(items: pd.DataFrame, text_fields: Sequence[str]) -> dict[str, int]:
     """The number of items with a non-blank value, per text field."""
     require_columns(items, list(text_fields), "items")
-    return {f: int(items[f].astype("string").fillna("").str.strip().ne("").sum()) for f in text_fields}
+    return {f: int(_field_values(items, f).ne("").sum()) for f in text_fields}
 
 
 def item_texts_by_idx(

@@ -8,7 +8,7 @@ with a message that names the setting and the choices (and, for a packaged encod
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from momorec.data.raw_log import ITEM_COLUMNS
@@ -19,7 +19,6 @@ ITEM_TEXT_FIELDS: tuple[str, ...] = tuple(
     column for column, dtype in ITEM_COLUMNS.items() if dtype == "string" and column != "item_id"
 )
 DEFAULT_TEXT_FIELDS: tuple[str, ...] = ("title", "category", "brand")
-_KEYS = {"model", "text_fields", "text_separator", "field_max_chars", "batch_size", "show_progress_bar"}
 
 
 @dataclass(frozen=True)
@@ -38,9 +37,10 @@ class EncoderSettings:
         cls, params: Mapping[str, Any], path: str = "spreading.encoder", check_model: bool = True
     ) -> EncoderSettings:
         """Parse and check ``params``; ``check_model=False`` skips the encoder's installation check."""
-        unknown = sorted(set(params) - _KEYS)
+        known = {setting.name for setting in fields(cls)}
+        unknown = sorted(set(params) - known)
         if unknown:
-            raise ValueError(f"{path}: unknown key(s) {unknown}; known keys are {sorted(_KEYS)}")
+            raise ValueError(f"{path}: unknown key(s) {unknown}; known keys are {sorted(known)}")
         model = params.get("model", DEFAULT_MODEL)
         if check_model:
             model = check_encoder_name(model)

@@ -35,13 +35,11 @@ logger = logging.getLogger(__name__)
 build_motivation_table = motivation_support_table
 
 
-def _item_texts(items: pd.DataFrame, encoder_params: dict[str, Any]) -> pd.Series:
-    settings = EncoderSettings.from_params(encoder_params, check_model=False)
+def _item_texts(items: pd.DataFrame, settings: EncoderSettings) -> pd.Series:
     return item_texts_by_idx(items, settings.text_fields, settings.text_separator, settings.field_max_chars)
 
 
-def _encode(encoder: EncoderBundle, texts: list[str], encoder_params: dict[str, Any]) -> np.ndarray:
-    settings = EncoderSettings.from_params(encoder_params, check_model=False)
+def _encode(encoder: EncoderBundle, texts: list[str], settings: EncoderSettings) -> np.ndarray:
     return encoder.encode(texts, settings.batch_size, settings.show_progress_bar)
 
 
@@ -72,17 +70,18 @@ def prepare_encoder(
     on held-out items before and after tuning (``enabled: false`` and no numbers when tuning is off).
     """
     # The first node that reads spreading.encoder: an unknown field or encoder stops the run here.
-    model_name = EncoderSettings.from_params(encoder_params).model
+    settings = EncoderSettings.from_params(encoder_params)
+    model_name = settings.model
     if not tuning_params.get("enabled", False):
         return EncoderBundle(base_model=model_name, tuned=False), {"enabled": False}
     model, report = tune_and_measure(
         model_name,
-        build_training_pairs(_item_texts(items, encoder_params), item_motivations),
+        build_training_pairs(_item_texts(items, settings), item_motivations),
         eval_fraction=float(tuning_params.get("eval_fraction", 0.2)),
         epochs=int(tuning_params.get("epochs", 3)),
         learning_rate=float(tuning_params.get("learning_rate", 5e-5)),
         batch_size=int(tuning_params.get("batch_size", 32)),
-        encode_batch_size=EncoderSettings.from_params(encoder_params, check_model=False).batch_size,
+        encode_batch_size=settings.batch_size,
         seed=int(tuning_params.get("seed", 42)),
     )
     report = {key: none_if_nan(value) for key, value in report.items()}
@@ -106,13 +105,13 @@ def embed_item_texts(
         raise ValueError("items.item_idx must be the contiguous ids 0..n_items-1")
     settings = EncoderSettings.from_params(encoder_params, check_model=False)
     _log_field_coverage(items, settings.text_fields)
-    texts = _item_texts(items, encoder_params).sort_index()
+    texts = _item_texts(items, settings).sort_index()
     n_empty = int((texts == "").sum())
     if n_empty:
         logger.warning("%d of %d items have an empty text; they get zero embeddings", n_empty, len(texts))
     vectors, _ = encode_with_cache(
         texts.tolist(),
-        lambda missing: _encode(encoder, missing, encoder_params),
+        lambda missing: _encode(encoder, missing, settings),
         text_embedding_cache,
         encoder.cache_identity(),
     )
@@ -135,7 +134,8 @@ def embed_motivations(
     if len(motivation_table) == 0:
         logger.warning("no generated motivations: motivation_embeddings is empty")
         return encoder.encode([])
-    return _encode(encoder, motivation_table["motivation"].tolist(), encoder_params)
+    settings = EncoderSettings.from_params(encoder_params, check_model=False)
+    return _encode(encoder, motivation_table["motivation"].tolist(), settings)
 
 
 def cluster_motivations(
