@@ -26,6 +26,7 @@ Per-seed results are appended to ``--runs`` (resumable: an (option, seed) alread
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -139,8 +140,11 @@ class Option:
 
 
 # Settings only the adaptor models take (`--params recommender.model.adaptor_scale_init=1` times an adaptor
-# option; SASRec, built for the inference baseline of every run, must not receive them).
-ADAPTOR_ONLY = ("n_experts", "adaptor_dropout", "adaptor_scale_init")
+# option; SASRec, built for the inference baseline of every run, must not receive them): read from the
+# constructors, so a new adaptor argument needs no edit here.
+ADAPTOR_ONLY = frozenset(inspect.signature(AdaptorFusion).parameters) - frozenset(
+    inspect.signature(SASRec).parameters
+)
 
 
 def _architecture(run: RunData, adaptor: bool = False) -> dict:
